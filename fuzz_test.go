@@ -1,0 +1,84 @@
+package orgdb_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/agentops/orgdb"
+)
+
+// FuzzParseTime checks that ParseTime never panics, never returns a zero
+// time without an error, and that what it accepts survives the canonical
+// database form: written with Value, read back to the same instant, and
+// written again to the same text.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{
+		"2026-11-28", "2026-11-28 10:00", "2026-11-28 10:00:05", "2026-11-28 10:00:05.123456789",
+		"2026-11-28T10:00:05Z", "2026-11-28T12:00:05+02:00", "2026-11-28 03:00:05.5-07:00",
+		"2026-11-28 10:00:05 +00:00", "0000-01-01 00:00:00", "9999-12-31T23:59:59.999999999Z", "garbage",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := orgdb.ParseTime(s)
+		if err != nil {
+			if !tm.IsZero() {
+				t.Fatalf("ParseTime(%q) returned %v with error %v", s, tm, err)
+			}
+			return
+		}
+		v, err := tm.Value()
+		if err != nil {
+			// Only offsets that move the instant out of 0000–9999.
+			if y := tm.Year(); y >= 0 && y <= 9999 {
+				t.Fatalf("Value of %v: %v", tm, err)
+			}
+			return
+		}
+		if v == nil {
+			return // the zero instant itself
+		}
+		text := v.(string)
+		back, err := orgdb.ParseTime(text)
+		if err != nil || !back.Equal(tm.Time) {
+			t.Fatalf("%q → %q → %v, %v", s, text, back, err)
+		}
+		if again, _ := back.Value(); again != text {
+			t.Fatalf("canonical form not stable: %q then %q", text, again)
+		}
+	})
+}
+
+// FuzzParseEmailList checks that parsing is idempotent through the
+// database form and that every item is trimmed, lower-case, non-empty,
+// comma-free and unique.
+func FuzzParseEmailList(f *testing.F) {
+	for _, s := range []string{
+		"", "a@b.io", " A@b.io , a@B.io,,c@d.io ", ",,,", "x,y,z", "Ünïcode@exämple.com, İ@x.io",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l := orgdb.ParseEmailList(s)
+		for i, e := range l {
+			if e == "" || e != strings.TrimSpace(e) || e != strings.ToLower(e) || strings.Contains(e, ",") {
+				t.Fatalf("item %q of %q not normalized", e, s)
+			}
+			if slices.Contains(l[:i], e) {
+				t.Fatalf("duplicate %q in %q", e, l)
+			}
+		}
+		v, err := l.Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back orgdb.EmailList
+		if err := back.Scan(v); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(back, l) && !(len(back) == 0 && len(l) == 0) {
+			t.Fatalf("%q → %#v → %q, want %q", s, v, back, l)
+		}
+	})
+}

@@ -1,0 +1,158 @@
+package orgdb
+
+import (
+	"bytes"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TimeLayout is the one layout orgdb writes to TEXT timestamp columns:
+// UTC, a space between date and time, fractional seconds only when non-zero.
+// It sorts as text exactly like SQLite's datetime('now') ("2006-01-02
+// 15:04:05"), so SQL comparisons such as expires_at > datetime('now') are
+// correct. RFC 3339 ("2006-01-02T15:04:05Z") would not be: 'T' sorts after
+// ' ', so such a value compares as later than every datetime('now') of the
+// same day.
+const TimeLayout = "2006-01-02 15:04:05.999999999"
+
+// Time is a timestamp stored in a SQLite TEXT column. In the database it is
+// written in [TimeLayout] (UTC) and read from any layout SQLite or common
+// writers produce; in JSON it is RFC 3339. The zero Time is SQL NULL and
+// JSON null.
+type Time struct {
+	time.Time
+}
+
+// NewTime returns t as a Time in UTC.
+func NewTime(t time.Time) Time { return Time{t.UTC()} }
+
+// ParseTime parses the text forms of a timestamp found in SQLite databases:
+// "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "YYYY-MM-DD HH:MM:SS", each with an
+// optional fractional second, a space or 'T' between date and time, and an
+// optional zone suffix ("Z", "+HH:MM" or "-HH:MM", optionally after a
+// space). A value without a zone is UTC, as in SQLite. Anything else is a
+// validation error; ParseTime never returns a zero time for bad input.
+func ParseTime(s string) (Time, error) {
+	layout, ok := timeLayoutFor(s)
+	if !ok {
+		return Time{}, invalidTime(s)
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return Time{}, invalidTime(s)
+	}
+	return Time{t.UTC()}, nil
+}
+
+func invalidTime(s string) error {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return Validation("invalid timestamp %q: want YYYY-MM-DD[ HH:MM[:SS[.fff]]][Z|±HH:MM]", s)
+}
+
+// timeLayoutFor picks the single Go layout that can parse s, so parsing
+// costs one time.Parse call and no failed attempts.
+func timeLayoutFor(s string) (string, bool) {
+	const date = "2006-01-02"
+	if len(s) == len(date) {
+		return date, true
+	}
+	if len(s) < len(date)+6 { // date, separator, HH:MM
+		return "", false
+	}
+	sep := s[len(date)]
+	if sep != ' ' && sep != 'T' {
+		return "", false
+	}
+	rest := s[len(date)+1:]
+	// The zone starts at the first 'Z', '+', '-' or ' ' after HH:MM.
+	zi := strings.IndexAny(rest[5:], "Z+- ")
+	clock, zone := rest, ""
+	if zi >= 0 {
+		clock, zone = rest[:5+zi], rest[5+zi:]
+	}
+	var b strings.Builder
+	b.WriteString(date)
+	b.WriteByte(sep)
+	if len(clock) == 5 {
+		b.WriteString("15:04")
+	} else {
+		b.WriteString("15:04:05") // time.Parse accepts a fraction after seconds
+	}
+	if zone != "" {
+		if zone[0] == ' ' {
+			b.WriteByte(' ')
+		}
+		b.WriteString("Z07:00")
+	}
+	return b.String(), true
+}
+
+// Scan reads a timestamp column: NULL is the zero Time, text is parsed with
+// [ParseTime], and a time.Time (from a column declared DATETIME) is taken
+// as is.
+func (t *Time) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*t = Time{}
+		return nil
+	case string:
+		p, err := ParseTime(v)
+		if err != nil {
+			return fmt.Errorf("scan Time: %w", err)
+		}
+		*t = p
+		return nil
+	case []byte:
+		return t.Scan(string(v))
+	case time.Time:
+		*t = NewTime(v)
+		return nil
+	default:
+		return fmt.Errorf("scan Time: unsupported type %T", src)
+	}
+}
+
+// Value writes the timestamp in [TimeLayout]; the zero Time is NULL. Years
+// outside 0000–9999 are refused because their text would not sort.
+func (t Time) Value() (driver.Value, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	u := t.UTC()
+	if y := u.Year(); y < 0 || y > 9999 {
+		return nil, Validation("timestamp %s out of range: year must be 0000–9999", u.Format(time.RFC3339))
+	}
+	return u.Format(TimeLayout), nil
+}
+
+// MarshalJSON writes RFC 3339 in UTC, or null for the zero Time.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, len(time.RFC3339Nano)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON reads RFC 3339 or null.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*t = Time{}
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return Validation("invalid timestamp %s: want an RFC 3339 string", b)
+	}
+	p, err := time.Parse(time.RFC3339Nano, string(b[1:len(b)-1]))
+	if err != nil {
+		return Validation("invalid timestamp %s: want RFC 3339", b)
+	}
+	*t = NewTime(p)
+	return nil
+}
