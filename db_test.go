@@ -1,0 +1,407 @@
+package orgdb_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/internal/dbtest"
+	"github.com/agentops/orgdb/schema"
+	"github.com/agentops/orgdb/store"
+)
+
+var ctx = context.Background()
+
+func mustExec(t *testing.T, d *sql.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := d.Exec(query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+func addUser(t *testing.T, st *store.Store, id, email string, role orgdb.UserRole) db.User {
+	t.Helper()
+	u, err := st.InsertUser(ctx, db.InsertUserParams{ID: id, Email: email, Role: role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestTypesRoundTripThroughDatabase(t *testing.T) {
+	st := dbtest.New(t)
+	name := "Ada"
+	u, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Name: &name, Role: orgdb.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.GetUser(ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Role != orgdb.RoleAdmin || got.Name == nil || *got.Name != "Ada" || got.AvatarURL != nil ||
+		got.CreatedAt.IsZero() || !got.CreatedAt.Equal(u.CreatedAt.Time) || time.Since(got.CreatedAt.Time) > time.Minute {
+		t.Errorf("user = %+v", got)
+	}
+
+	// Time keeps nanoseconds; *Time keeps nil and non-nil.
+	exp := orgdb.NewTime(time.Date(2026, 12, 5, 9, 30, 1, 123456789, time.UTC))
+	if _, err := st.InsertInvite(ctx, db.InsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	invs, err := st.ListInvites(ctx)
+	if err != nil || len(invs) != 1 || !invs[0].ExpiresAt.Equal(exp.Time) || invs[0].AcceptedAt != nil || invs[0].Role != orgdb.RoleMember {
+		t.Fatalf("invites = %+v, %v", invs, err)
+	}
+	acc := orgdb.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	mustExec(t, st.DB(), `UPDATE invites SET accepted_at = ? WHERE id = 'i1'`, &acc)
+	invs, _ = st.ListInvites(ctx)
+	if invs[0].AcceptedAt == nil || !invs[0].AcceptedAt.Equal(acc.Time) {
+		t.Errorf("accepted_at = %v", invs[0].AcceptedAt)
+	}
+	var raw string
+	st.DB().QueryRow(`SELECT expires_at || '|' || accepted_at FROM invites`).Scan(&raw)
+	if raw != "2026-12-05 09:30:01.123456789|2026-12-01 00:00:00" {
+		t.Errorf("stored text = %q", raw)
+	}
+
+	// Bool, EmailList, *string through org_settings.
+	domain := "acme.test"
+	mustExec(t, st.DB(), `UPDATE org_settings SET allowed_email_domain = ?, allowed_emails = ?, domain_gating_enabled = ?, email_allowlist_enabled = ?`,
+		&domain, orgdb.NewEmailList("Eve@acme.test", "bob@acme.test"), true, false)
+	s, err := st.GetOrgSettings(ctx)
+	if err != nil || !s.DomainGatingEnabled || s.EmailAllowlistEnabled || *s.AllowedEmailDomain != "acme.test" ||
+		!slices.Equal(s.AllowedEmails, orgdb.EmailList{"eve@acme.test", "bob@acme.test"}) {
+		t.Errorf("settings = %+v, %v", s, err)
+	}
+	mustExec(t, st.DB(), `UPDATE org_settings SET domain_gating_enabled = false, allowed_emails = NULL, allowed_email_domain = NULL`)
+	s, err = st.GetOrgSettings(ctx)
+	if err != nil || s.DomainGatingEnabled || len(s.AllowedEmails) != 0 || s.AllowedEmailDomain != nil {
+		t.Errorf("settings with NULLs = %+v, %v", s, err)
+	}
+
+	// Provider, IntegrationScope, *Time on the other tables.
+	synced := orgdb.NewTime(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))
+	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', ?, 'sealed', 'u1')`, orgdb.ProviderAnthropic)
+	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service, scope, last_synced_at) VALUES ('g1', 'u1', 'github', ?, ?)`, orgdb.ScopeOrg, synced)
+	keys, err := st.ListOrgAPIKeys(ctx)
+	if err != nil || len(keys) != 1 || keys[0].Provider != orgdb.ProviderAnthropic {
+		t.Errorf("keys = %+v, %v", keys, err)
+	}
+	its, err := st.ListIntegrationsForUser(ctx, "someone-else")
+	if err != nil || len(its) != 1 || its[0].Scope != orgdb.ScopeOrg || its[0].LastSyncedAt == nil || !its[0].LastSyncedAt.Equal(synced.Time) {
+		t.Errorf("integrations = %+v, %v", its, err)
+	}
+}
+
+// dropTriggers removes the 0007 triggers, standing in for a database
+// written by a tool that bypassed them (or before they existed).
+func dropTriggers(t *testing.T, d *sql.DB) {
+	t.Helper()
+	rows, _ := d.Query(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
+	var names []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		names = append(names, n)
+	}
+	rows.Close()
+	for _, n := range names {
+		mustExec(t, d, `DROP TRIGGER `+n)
+	}
+}
+
+func TestInvalidStoredValuesAreErrors(t *testing.T) {
+	st := dbtest.New(t)
+	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleMember)
+	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'x', 'u1')`)
+	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
+	dropTriggers(t, st.DB())
+
+	tests := []struct {
+		name, corrupt string
+		read          func() error
+	}{
+		{"unknown role", `UPDATE users SET role = 'owner'`, func() error { _, err := st.GetUser(ctx, "u1"); return err }},
+		{"role in other case", `UPDATE users SET role = 'ADMIN'`, func() error { _, err := st.ListUsers(ctx); return err }},
+		{"unknown scope", `UPDATE integrations SET scope = 'team'`, func() error {
+			// ListIntegrationsForUser filters on the two scopes, so read the column directly.
+			var s orgdb.IntegrationScope
+			return st.DB().QueryRow(`SELECT scope FROM integrations`).Scan(&s)
+		}},
+		{"unknown provider", `UPDATE org_api_keys SET provider = 'mistral'`, func() error { _, err := st.ListOrgAPIKeys(ctx); return err }},
+		{"unparseable timestamp", `UPDATE users SET created_at = 'yesterday'`, func() error { _, err := st.GetUser(ctx, "u1"); return err }},
+		{"flag out of range", `PRAGMA ignore_check_constraints = ON; UPDATE org_settings SET domain_gating_enabled = 2; PRAGMA ignore_check_constraints = OFF`,
+			func() error { _, err := st.GetOrgSettings(ctx); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mustExec(t, st.DB(), `UPDATE users SET role = 'member', created_at = datetime('now')`)
+			mustExec(t, st.DB(), `UPDATE integrations SET scope = 'user'`)
+			mustExec(t, st.DB(), `UPDATE org_api_keys SET provider = 'openai'`)
+			mustExec(t, st.DB(), `UPDATE org_settings SET domain_gating_enabled = 0`)
+			if err := tt.read(); err != nil {
+				t.Fatalf("clean read: %v", err)
+			}
+			mustExec(t, st.DB(), tt.corrupt)
+			if err := tt.read(); err == nil {
+				t.Error("corrupt value read without error")
+			}
+		})
+	}
+	// An unknown role is never mistaken for admin: the scanned value is not
+	// returned at all.
+	mustExec(t, st.DB(), `UPDATE users SET role = 'owner', created_at = datetime('now')`)
+	if u, err := st.GetUser(ctx, "u1"); err == nil || u.Role == orgdb.RoleAdmin {
+		t.Errorf("GetUser with role owner = %+v, %v", u, err)
+	}
+}
+
+// The RFC 3339 trap: '2026-11-28T10:00:00Z' sorts after '2026-11-28
+// 15:00:00' because 'T' > ' ', so an invite that expired this morning
+// would look valid all day. Through orgdb it cannot happen.
+func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
+	now := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	st := dbtest.New(t)
+	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
+
+	var trap bool
+	st.DB().QueryRow(`SELECT '2026-11-28T10:00:00Z' > '2026-11-28 15:00:00'`).Scan(&trap)
+	if !trap {
+		t.Fatal("the text-comparison trap this test guards against does not exist")
+	}
+
+	for id, exp := range map[string]time.Time{
+		"expired-this-morning":    time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
+		"expired-a-second-ago":    now.Add(-time.Second),
+		"expired-in-another-zone": time.Date(2026, 11, 28, 16, 0, 0, 0, time.FixedZone("CET", 3600)).Add(-2 * time.Hour),
+		"valid-tonight":           time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC),
+	} {
+		if _, err := st.InsertInvite(ctx, db.InsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
+			InvitedBy: "u1", ExpiresAt: orgdb.NewTime(exp)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"expired-this-morning", "expired-a-second-ago", "expired-in-another-zone"} {
+		inv, err := st.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: id + "@acme.test", Now: orgdb.NewTime(now)})
+		if !errors.Is(err, sql.ErrNoRows) {
+			t.Errorf("%s returned as valid: %+v, %v", id, inv, err)
+		}
+	}
+	if _, err := st.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: "valid-tonight@acme.test", Now: orgdb.NewTime(now)}); err != nil {
+		t.Errorf("valid invite not found: %v", err)
+	}
+
+	// Against the database's own clock too: an invite that expired an hour
+	// ago compares as past against datetime('now').
+	var later bool
+	if err := st.DB().QueryRow(`SELECT ? > datetime('now')`, orgdb.NewTime(time.Now().Add(-time.Hour))).Scan(&later); err != nil || later {
+		t.Errorf("an hour ago compares as later than datetime('now'): %v", err)
+	}
+
+	// Any other writer that tries to store the trap is refused by the
+	// database, and the error is a validation error.
+	before := dbtest.Snapshot(t, st.DB())
+	for _, q := range []string{
+		`INSERT INTO invites (id, email, role, invited_by, expires_at) VALUES ('x', 'x@acme.test', 'member', 'u1', '2026-11-28T10:00:00Z')`,
+		`INSERT INTO invites (id, email, role, invited_by, expires_at) VALUES ('x', 'x@acme.test', 'member', 'u1', '2026-11-28 10:00:00+01:00')`,
+		`UPDATE invites SET expires_at = '2026-11-28T10:00:00.000Z'`,
+		`UPDATE invites SET accepted_at = '2026-11-28T10:00:00Z'`,
+		`UPDATE invites SET expires_at = 'tomorrow'`,
+	} {
+		_, err := st.DB().Exec(q)
+		if err = store.Translate(err, "invite"); !errors.Is(err, orgdb.ErrValidation) {
+			t.Errorf("%s: err = %v, want a validation error", q, err)
+		}
+	}
+	if after := dbtest.Snapshot(t, st.DB()); after != before {
+		t.Error("refused writes changed the database")
+	}
+}
+
+// Text order of the canonical layout is time order, also across precisions.
+func TestTimeTextOrderIsTimeOrder(t *testing.T) {
+	st := dbtest.New(t)
+	base := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	ts := []time.Time{base, base.Add(time.Nanosecond), base.Add(5 * time.Millisecond), base.Add(500 * time.Millisecond),
+		base.Add(time.Second), base.Add(12 * time.Hour), base.Add(-time.Nanosecond), base.AddDate(0, 0, 1)}
+	for _, a := range ts {
+		for _, b := range ts {
+			var gt bool
+			if err := st.DB().QueryRow(`SELECT ? > ?`, orgdb.NewTime(a), orgdb.NewTime(b)).Scan(&gt); err != nil {
+				t.Fatal(err)
+			}
+			if gt != a.After(b) {
+				t.Errorf("%v > %v as text = %v", a, b, gt)
+			}
+		}
+	}
+}
+
+// Migration 0007 rewrites expiry values that an older writer stored as
+// RFC 3339, so they compare correctly from then on.
+func TestMigration0007NormalizesStoredExpiry(t *testing.T) {
+	upTo6 := fstest.MapFS{}
+	all, _ := fs.Glob(schema.FS(), "*.sql")
+	for _, name := range all {
+		if name < "0007" {
+			b, _ := fs.ReadFile(schema.FS(), name)
+			upTo6[name] = &fstest.MapFile{Data: b}
+		}
+	}
+	d := dbtest.Raw(t, dbtest.Path(t))
+	if _, err := schema.Migrate(ctx, d, upTo6); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, d, `INSERT INTO users (id, email) VALUES ('u1', 'ada@acme.test')`)
+	mustExec(t, d, `UPDATE org_settings SET name = 'Acme', domain_gating_enabled = NULL, email_allowlist_enabled = 7, allowed_emails = 'a@acme.test'`)
+	mustExec(t, d, `INSERT INTO invites (id, email, invited_by, expires_at, accepted_at) VALUES
+	  ('a', 'a@acme.test', 'u1', '2026-11-28T10:00:00.000Z', NULL),
+	  ('b', 'b@acme.test', 'u1', '2026-11-28T12:00:00+02:00', '2026-11-27T09:00:00Z'),
+	  ('c', 'c@acme.test', 'u1', '2026-11-28 10:00:00', NULL)`)
+	if _, err := schema.Migrate(ctx, d, schema.FS()); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := d.Query(`SELECT id, expires_at, coalesce(accepted_at, '') FROM invites ORDER BY id`)
+	var got []string
+	for rows.Next() {
+		var id, exp, acc string
+		rows.Scan(&id, &exp, &acc)
+		got = append(got, id+"|"+exp+"|"+acc)
+	}
+	rows.Close()
+	want := []string{"a|2026-11-28 10:00:00.000|", "b|2026-11-28 10:00:00.000|2026-11-27 09:00:00.000", "c|2026-11-28 10:00:00|"}
+	if !slices.Equal(got, want) {
+		t.Errorf("after 0007:\n%q\nwant\n%q", got, want)
+	}
+	// The settings row survives the rebuild; its flags become 0/1.
+	var settings string
+	d.QueryRow(`SELECT name || '|' || domain_gating_enabled || '|' || email_allowlist_enabled || '|' || allowed_emails FROM org_settings`).Scan(&settings)
+	if settings != "Acme|0|1|a@acme.test" {
+		t.Errorf("org_settings after 0007 = %q", settings)
+	}
+}
+
+func jsonKeys(t *testing.T, v any) (map[string]any, []string) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m, slices.Sorted(maps.Keys(m))
+}
+
+func TestModelJSON(t *testing.T) {
+	st := dbtest.New(t)
+	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
+	if _, err := st.InsertInvite(ctx, db.InsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
+		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "sealed-v1-SECRET-MATERIAL"
+	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', ?, 'u1')`, secret)
+	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
+
+	user, _ := st.GetUser(ctx, "u1")
+	invs, _ := st.ListInvites(ctx)
+	settings, _ := st.GetOrgSettings(ctx)
+	keys, _ := st.ListOrgAPIKeys(ctx)
+	its, _ := st.ListIntegrationsForUser(ctx, "u1")
+	if len(invs) != 1 || len(keys) != 1 || len(its) != 1 {
+		t.Fatal("fixtures missing")
+	}
+	tests := []struct {
+		v    any
+		keys string
+	}{
+		{user, "avatarUrl createdAt email githubId githubUsername id name role updatedAt"},
+		{invs[0], "acceptedAt createdAt email expiresAt id invitedBy role"},
+		{settings, "allowedEmailDomain allowedEmails createdAt domainGatingEnabled emailAllowlistEnabled id name updatedAt"},
+		{keys[0], "createdAt id provider setBy updatedAt"},
+		{its[0], "config createdAt errorMessage id lastSyncedAt scope service status updatedAt userId"},
+	}
+	for _, tt := range tests {
+		m, keys := jsonKeys(t, tt.v)
+		if got := strings.Join(keys, " "); got != tt.keys {
+			t.Errorf("%T JSON keys:\n got %s\nwant %s", tt.v, got, tt.keys)
+		}
+		b, _ := json.Marshal(tt.v)
+		if strings.Contains(string(b), secret) || strings.Contains(string(b), "String") || strings.Contains(string(b), "Valid") {
+			t.Errorf("%T JSON leaks: %s", tt.v, b)
+		}
+		_ = m
+	}
+	m, _ := jsonKeys(t, settings)
+	if list, ok := m["allowedEmails"].([]any); !ok || len(list) != 0 {
+		t.Errorf("empty allowedEmails = %#v, want []", m["allowedEmails"])
+	}
+	if m["domainGatingEnabled"] != false {
+		t.Errorf("domainGatingEnabled = %#v, want false", m["domainGatingEnabled"])
+	}
+	m, _ = jsonKeys(t, invs[0])
+	if m["acceptedAt"] != nil || m["role"] != "member" {
+		t.Errorf("invite JSON = %v", m)
+	}
+	if s, ok := m["expiresAt"].(string); !ok || !strings.HasSuffix(s, "Z") || !strings.Contains(s, "T") {
+		t.Errorf("expiresAt = %#v, want RFC 3339", m["expiresAt"])
+	}
+	// An empty list result is [] too.
+	none, _ := st.ListIntegrationsForUser(ctx, "nobody")
+	b, _ := json.Marshal(map[string]any{"x": none})
+	if none == nil || string(b) != `{"x":[]}` {
+		t.Errorf("empty result JSON = %s", b)
+	}
+}
+
+func TestTriggersRejectBadValues(t *testing.T) {
+	st := dbtest.New(t)
+	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
+	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
+	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'x', 'u1')`)
+	mustExec(t, st.DB(), `INSERT INTO invites (id, email, invited_by, expires_at) VALUES ('i1', 'b@acme.test', 'u1', '2030-01-01 00:00:00')`)
+	before := dbtest.Snapshot(t, st.DB())
+	for _, q := range []string{
+		`INSERT INTO users (id, email, role) VALUES ('u2', 'b@acme.test', 'owner')`,
+		`INSERT INTO users (id, email, role) VALUES ('u2', 'b@acme.test', '')`,
+		`UPDATE users SET role = 'superadmin'`,
+		`UPDATE users SET role = 'Admin'`,
+		`INSERT INTO invites (id, email, role, invited_by, expires_at) VALUES ('i2', 'c@acme.test', 'owner', 'u1', '2030-01-01 00:00:00')`,
+		`UPDATE invites SET role = 'root'`,
+		`INSERT INTO integrations (id, user_id, service, scope) VALUES ('g2', 'u1', 'slack', 'team')`,
+		`UPDATE integrations SET scope = 'global'`,
+		`INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k2', 'mistral', 'x', 'u1')`,
+		`UPDATE org_api_keys SET provider = 'OpenAI'`,
+		`UPDATE org_settings SET domain_gating_enabled = 2`,
+		`UPDATE org_settings SET email_allowlist_enabled = NULL`,
+		`INSERT INTO org_settings (id) VALUES ('second')`,
+		`UPDATE org_settings SET id = 'other'`,
+	} {
+		_, err := st.DB().Exec(q)
+		if err == nil {
+			t.Errorf("accepted: %s", q)
+			continue
+		}
+		terr := store.Translate(err, "row")
+		var e *orgdb.Error
+		if !errors.As(terr, &e) || e.Code != orgdb.CodeValidation || e.HTTPStatus() != 400 {
+			t.Errorf("%s: %v → %v, want a validation error", q, err, terr)
+		}
+	}
+	if after := dbtest.Snapshot(t, st.DB()); after != before {
+		t.Error("refused writes changed the database")
+	}
+}

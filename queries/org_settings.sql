@@ -1,0 +1,2 @@
+-- name: GetOrgSettings :one
+SELECT * FROM org_settings WHERE id = 'default';

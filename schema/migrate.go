@@ -1,0 +1,238 @@
+// Package schema holds the SQLite migrations of orgdb (NNNN_name.sql, the
+// single source of truth that sqlc also reads) and the runner that applies
+// them.
+//
+// The runner records every applied migration in the table
+// schema_migrations (version, name, sha256 of the file, applied_at). Each
+// pending file is applied together with its record in one IMMEDIATE
+// transaction, so a file that fails half-way leaves the database at the
+// previous version. The files are plain SQL with no annotations.
+package schema
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+)
+
+//go:embed *.sql
+var embedded embed.FS
+
+// FS returns the migrations embedded in the binary.
+func FS() fs.FS { return embedded }
+
+// Migration is one migration file.
+type Migration struct {
+	Version int    // from the NNNN_ prefix
+	Name    string // the file name without the prefix and .sql
+	File    string // the file name
+	SHA256  string // hex sha256 of the file's bytes
+	SQL     string
+}
+
+// Status is a migration together with whether and when it was applied.
+type Status struct {
+	Migration
+	Applied   bool
+	AppliedAt time.Time // zero when pending
+}
+
+var fileName = regexp.MustCompile(`^(\d{4,})_([a-z0-9][a-z0-9_]*)\.sql$`)
+
+// Load reads every *.sql file at the root of fsys and returns the
+// migrations in version order. A file whose name is not NNNN_name.sql
+// (four or more digits, lower-case name) or two files with the same version
+// are refused with an error naming the files.
+func Load(fsys fs.FS) ([]Migration, error) {
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	var ms []Migration
+	for _, name := range names {
+		m := fileName.FindStringSubmatch(name)
+		if m == nil {
+			return nil, fmt.Errorf("migration %s: file name must be NNNN_name.sql (digits, underscore, lower-case name)", name)
+		}
+		v, err := strconv.Atoi(m[1])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: version: %w", name, err)
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", name, err)
+		}
+		sum := sha256.Sum256(b)
+		ms = append(ms, Migration{Version: v, Name: m[2], File: path.Base(name), SHA256: hex.EncodeToString(sum[:]), SQL: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("migrations %s and %s: duplicate version %d", ms[i-1].File, ms[i].File, ms[i].Version)
+		}
+	}
+	return ms, nil
+}
+
+const createTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+)`
+
+type record struct {
+	version   int
+	name      string
+	appliedAt string
+}
+
+// applied returns the records of schema_migrations, creating the table if
+// needed.
+func applied(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) (map[int]record, error) {
+	if _, err := q.ExecContext(ctx, createTable); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	recs := map[int]record{}
+	for rows.Next() {
+		var r record
+		if err := rows.Scan(&r.version, &r.name, &r.appliedAt); err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		recs[r.version] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	return recs, nil
+}
+
+// check refuses a pending migration whose version is lower than the highest
+// applied one: it was added behind migrations that already ran, so applying
+// it now would give this database a different history than a fresh one.
+func check(ms []Migration, recs map[int]record) error {
+	highest := 0
+	for v := range recs {
+		highest = max(highest, v)
+	}
+	for _, m := range ms {
+		if _, ok := recs[m.Version]; !ok && m.Version < highest {
+			return fmt.Errorf("migration %s: version %d is pending but lower than the highest applied version %d; give it a number above %04d",
+				m.File, m.Version, highest, highest)
+		}
+	}
+	return nil
+}
+
+// Migrate applies every pending migration of fsys to db in version order
+// and returns the ones it applied. db should come from a DSN with
+// _txlock=immediate so that concurrent runners serialize; each file is
+// applied with its record in one transaction, and a version applied by a
+// concurrent runner meanwhile is skipped.
+func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS) ([]Migration, error) {
+	ms, err := Load(fsys)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := applied(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(ms, recs); err != nil {
+		return nil, err
+	}
+	var done []Migration
+	for _, m := range ms {
+		if _, ok := recs[m.Version]; ok {
+			continue
+		}
+		ok, err := apply(ctx, db, m)
+		if err != nil {
+			return done, err
+		}
+		if ok {
+			done = append(done, m)
+		}
+	}
+	return done, nil
+}
+
+// apply runs one migration and its record in one transaction. It reports
+// false if another runner applied the version first.
+func apply(ctx context.Context, db *sql.DB, m Migration) (bool, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("migration %s: begin: %w", m.File, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.File, err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("migration %s failed, nothing of it was applied: %w", m.File, err)
+	}
+	now := time.Now().UTC().Format("2006-01-02 15:04:05")
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)`,
+		m.Version, m.Name, m.SHA256, now); err != nil {
+		return false, fmt.Errorf("migration %s: record: %w", m.File, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migration %s: commit: %w", m.File, err)
+	}
+	return true, nil
+}
+
+// StatusOf lists every migration of fsys with whether it is applied to db,
+// plus any applied version whose file is missing from fsys (with an empty
+// File), in version order. It does not change the schema beyond creating
+// the empty schema_migrations table.
+func StatusOf(ctx context.Context, db *sql.DB, fsys fs.FS) ([]Status, error) {
+	ms, err := Load(fsys)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := applied(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var out []Status
+	for _, m := range ms {
+		s := Status{Migration: m}
+		if r, ok := recs[m.Version]; ok {
+			s.Applied = true
+			s.AppliedAt, err = time.Parse("2006-01-02 15:04:05", r.appliedAt)
+			if err != nil {
+				return nil, fmt.Errorf("migration %s: applied_at %q: %w", m.File, r.appliedAt, err)
+			}
+			delete(recs, m.Version)
+		}
+		out = append(out, s)
+	}
+	for _, r := range recs {
+		at, _ := time.Parse("2006-01-02 15:04:05", r.appliedAt)
+		out = append(out, Status{Migration: Migration{Version: r.version, Name: r.name}, Applied: true, AppliedAt: at})
+	}
+	slices.SortFunc(out, func(a, b Status) int { return a.Version - b.Version })
+	return out, nil
+}

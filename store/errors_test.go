@@ -1,0 +1,88 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/internal/dbtest"
+	"github.com/agentops/orgdb/store"
+)
+
+// Each database error, produced for real, maps to its error type and
+// HTTP status.
+func TestTranslate(t *testing.T) {
+	st := dbtest.New(t)
+	if _, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Role: orgdb.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	exp := orgdb.NewTime(time.Now().Add(time.Hour))
+	tests := []struct {
+		name   string
+		run    func() error
+		code   orgdb.Code
+		status int
+		msg    string
+	}{
+		{"no rows", func() error { _, err := st.GetUser(ctx, "nobody"); return err }, orgdb.CodeNotFound, 404, "user not found"},
+		{"unique", func() error {
+			_, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u2", Email: "ada@acme.test", Role: orgdb.RoleMember})
+			return err
+		}, orgdb.CodeConflict, 409, "user already exists"},
+		{"primary key", func() error {
+			_, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "other@acme.test", Role: orgdb.RoleMember})
+			return err
+		}, orgdb.CodeConflict, 409, "user already exists"},
+		{"foreign key on insert", func() error {
+			_, err := st.InsertInvite(ctx, db.InsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "ghost", ExpiresAt: exp})
+			return err
+		}, orgdb.CodeConflict, 409, "referenced row"},
+		{"trigger", func() error {
+			_, err := st.DB().Exec(`UPDATE users SET role = 'owner'`)
+			return err
+		}, orgdb.CodeValidation, 400, "invalid role"},
+		{"not null", func() error {
+			_, err := st.DB().Exec(`INSERT INTO users (id) VALUES ('u3')`)
+			return err
+		}, orgdb.CodeValidation, 400, "required"},
+		{"check", func() error {
+			_, err := st.DB().Exec(`UPDATE org_settings SET domain_gating_enabled = 5`)
+			return err
+		}, orgdb.CodeValidation, 400, "out of range"},
+		{"typed value refused before SQL", func() error {
+			_, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u4", Email: "x@acme.test", Role: "owner"})
+			return err
+		}, orgdb.CodeValidation, 400, `invalid role "owner"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := tt.run()
+			if raw == nil {
+				t.Fatal("no error")
+			}
+			err := store.Translate(raw, "user")
+			var e *orgdb.Error
+			if !errors.As(err, &e) || e.Code != tt.code || orgdb.HTTPStatus(err) != tt.status || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("Translate(%v) = %v (%T), want %s %d containing %q", raw, err, err, tt.code, tt.status, tt.msg)
+			}
+			if !errors.Is(err, raw) {
+				t.Errorf("the database error is lost from the chain of %v", err)
+			}
+		})
+	}
+	if store.Translate(nil, "x") != nil {
+		t.Error("Translate(nil) != nil")
+	}
+	other := errors.New("disk on fire")
+	if err := store.Translate(other, "user"); !errors.Is(err, other) || orgdb.HTTPStatus(err) != 500 || err.Error() != "user: disk on fire" {
+		t.Errorf("Translate(other) = %v", err)
+	}
+	already := fmt.Errorf("wrapped: %w", orgdb.Forbidden("Admin access required"))
+	if err := store.Translate(already, "user"); err != already {
+		t.Errorf("Translate re-wrapped an orgdb error: %v", err)
+	}
+}

@@ -1,0 +1,131 @@
+// Package store opens an orgdb SQLite database with the settings every
+// caller needs, migrates it, and adds the few operations that need more
+// than one generated query (policy decisions, multi-statement flows).
+//
+// The generated queries of gen/db are embedded in [Store], so
+// st.GetOrgSettings(ctx) is the typed sqlc query itself.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/schema"
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// Store is an open orgdb database. It is safe for concurrent use.
+type Store struct {
+	*db.Queries
+	sqlDB *sql.DB
+	now   func() time.Time
+}
+
+// Option configures [Open].
+type Option func(*Store)
+
+// WithClock replaces time.Now, for tests of expiry.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// DSN returns the go-sqlite3 data source name orgdb uses for the database
+// file at path. The settings are in the DSN so every pooled connection has
+// them (a PRAGMA run through a pool reaches one connection only):
+//
+//   - _foreign_keys=on: REFERENCES clauses are enforced;
+//   - _journal_mode=WAL: readers do not block the writer;
+//   - _busy_timeout=5000: a connection waits up to 5 s for a lock instead
+//     of failing with "database is locked";
+//   - _txlock=immediate: BEGIN takes the write lock at once, so a
+//     read-then-write transaction never fails with SQLITE_BUSY_SNAPSHOT;
+//   - _synchronous=NORMAL: safe with WAL, and one fsync per checkpoint
+//     rather than per commit.
+func DSN(path string) string {
+	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
+	u.RawQuery = "_foreign_keys=on&_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_synchronous=NORMAL"
+	return u.String()
+}
+
+// Open opens (creating if needed) the database file at path, applies every
+// pending migration and returns the store. The directory must exist.
+// ":memory:" is refused: every pooled connection would get its own empty
+// database.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open orgdb: path %q: want the path of a database file", path)
+	}
+	sqlDB, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open orgdb %s: %w", path, err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open orgdb %s: %w", path, err)
+	}
+	if _, err := schema.Migrate(ctx, sqlDB, schema.FS()); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open orgdb %s: %w", path, err)
+	}
+	s := &Store{Queries: db.New(sqlDB), sqlDB: sqlDB, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// DB returns the underlying pool, for callers that need database/sql
+// directly (backups, ad-hoc reads).
+func (s *Store) DB() *sql.DB { return s.sqlDB }
+
+// Tx runs fn in one IMMEDIATE transaction: it holds the database's write
+// lock from its first statement, so whatever fn reads stays true until it
+// commits. fn's error (or a panic) rolls back; otherwise Tx commits.
+//
+// This is how a caller runs a read-check-write sequence safely:
+//
+//	err := st.Tx(ctx, func(q *db.Queries) error {
+//		u, err := q.GetUser(ctx, id)
+//		if err != nil {
+//			return err
+//		}
+//		...
+//	})
+func (s *Store) Tx(ctx context.Context, fn func(q *db.Queries) error) (err error) {
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+				err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+			}
+		}
+	}()
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(s.Queries.WithTx(tx)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Now returns the store's clock reading as a database timestamp.
+func (s *Store) Now() time.Time { return s.now().UTC() }
