@@ -1,0 +1,58 @@
+# orgdb — every command a developer needs. `make help` lists them.
+# Tools are pinned in tools/go.mod and built from source on first use.
+
+GO      ?= go
+TOOL    := $(GO) tool -modfile=tools/go.mod
+DB      ?= data/orgdb.db
+# Everything `make generate` writes; the drift check watches exactly these.
+GENERATED := gen/
+
+.DEFAULT_GOAL := help
+.PHONY: help generate db-migrate test fuzz check drift lint
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+generate: ## regenerate gen/ from schema/ and queries/ (run after every schema or query edit)
+	@rm -rf gen/db
+	$(TOOL) sqlc generate
+
+db-migrate: ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table
+	$(GO) run ./cmd/orgdb migrate --db $(DB)
+
+test: ## run the whole test suite under the race detector, plus a short fuzz of each parser
+	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+FUZZTIME ?= 30s
+fuzz: ## fuzz the timestamp and email-list parsers for FUZZTIME each (default 30s)
+	$(GO) test -run='^$$' -fuzz='^FuzzParseTime$$' -fuzztime=$(FUZZTIME) .
+	$(GO) test -run='^$$' -fuzz='^FuzzParseEmailList$$' -fuzztime=$(FUZZTIME) .
+
+check: drift lint ## the CI check: generated code matches its sources, and vet, gofmt, staticcheck, go mod tidy are clean
+
+drift: ## fail if `make generate` would change anything under gen/, or gen/ differs from git
+	@before=$$(git status --porcelain --untracked-files=all -- $(GENERATED)); \
+	$(MAKE) --no-print-directory -s generate >/dev/null || exit 1; \
+	after=$$(git status --porcelain --untracked-files=all -- $(GENERATED)); \
+	if [ -n "$$before" ]; then \
+	  echo "drift: generated files differ from git before regenerating (a hand edit, a deleted or an orphan file):"; \
+	  echo "$$before" | sed 's/^/  /'; \
+	fi; \
+	if [ -n "$$after" ]; then \
+	  echo "drift: regenerating changed generated files (schema/, queries/ or sqlc.yaml changed without 'make generate'):"; \
+	  echo "$$after" | sed 's/^/  /'; \
+	  git --no-pager diff --stat -- $(GENERATED) | sed 's/^/  /'; \
+	fi; \
+	if [ -n "$$before$$after" ]; then \
+	  echo "fix: never edit gen/ by hand; run 'make generate' and commit the result (git add $(GENERATED))."; \
+	  exit 1; \
+	fi; \
+	echo "drift: gen/ matches schema/, queries/ and sqlc.yaml"
+
+lint: ## go vet, gofmt, staticcheck and go mod tidy on both modules
+	$(GO) vet ./...
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt: run 'gofmt -w .' on:"; echo "$$out"; exit 1; fi
+	$(TOOL) staticcheck ./...
+	$(GO) mod tidy -diff
+	cd tools && $(GO) mod tidy -diff
