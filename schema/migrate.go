@@ -97,15 +97,19 @@ type record struct {
 }
 
 // applied returns the records of schema_migrations, creating the table if
-// needed.
-func applied(ctx context.Context, q interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}) (map[int]record, error) {
-	if _, err := q.ExecContext(ctx, createTable); err != nil {
+// needed. The creation runs in a transaction, which is IMMEDIATE with
+// orgdb's DSN: as a bare statement, runners racing on a new file can get
+// SQLITE_BUSY without waiting (a lock upgrade SQLite refuses to wait for).
+func applied(ctx context.Context, db *sql.DB) (map[int]record, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations`)
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if _, err := tx.ExecContext(ctx, createTable); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations`)
 	if err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
@@ -120,6 +124,9 @@ func applied(ctx context.Context, q interface {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	return recs, nil
 }
