@@ -52,6 +52,22 @@ func Providers() []Provider { return slices.Clone(providers) }
 
 var providers = []Provider{ProviderAnthropic, ProviderOpenAI, ProviderGoogle}
 
+// InviteStatus is an invite's state, derived in SQL from accepted_at and
+// expires_at (the view invites_with_status).
+type InviteStatus string
+
+// The invite statuses.
+const (
+	InvitePending  InviteStatus = "pending"
+	InviteAccepted InviteStatus = "accepted"
+	InviteExpired  InviteStatus = "expired"
+)
+
+// InviteStatuses returns every valid value, in a fresh slice.
+func InviteStatuses() []InviteStatus { return slices.Clone(inviteStatuses) }
+
+var inviteStatuses = []InviteStatus{InvitePending, InviteAccepted, InviteExpired}
+
 // ParseUserRole returns the role named by s, or a validation error naming s
 // and the allowed roles. It does not trim or fold case: stored values are
 // exact.
@@ -64,6 +80,28 @@ func ParseIntegrationScope(s string) (IntegrationScope, error) {
 
 // ParseProvider returns the provider named by s or a validation error.
 func ParseProvider(s string) (Provider, error) { return parseEnum("provider", s, providers) }
+
+// ParseInviteStatus returns the status named by s or a validation error.
+func ParseInviteStatus(s string) (InviteStatus, error) {
+	return parseEnum("invite status", s, inviteStatuses)
+}
+
+// Valid reports whether s is one of [InviteStatuses].
+func (s InviteStatus) Valid() bool { return slices.Contains(inviteStatuses, s) }
+
+// Scan reads a status; an unknown value is an error.
+func (s *InviteStatus) Scan(src any) error { return scanEnum(s, src, ParseInviteStatus) }
+
+// Value writes the status; an invalid status is refused.
+func (s InviteStatus) Value() (driver.Value, error) { return valueEnum(s, ParseInviteStatus) }
+
+// MarshalText encodes a valid status; JSON uses it.
+func (s InviteStatus) MarshalText() ([]byte, error) { return marshalEnum(s, ParseInviteStatus) }
+
+// UnmarshalText decodes a status and rejects unknown values.
+func (s *InviteStatus) UnmarshalText(b []byte) error {
+	return unmarshalEnum(s, b, ParseInviteStatus)
+}
 
 // Valid reports whether r is one of [UserRoles].
 func (r UserRole) Valid() bool { return slices.Contains(userRoles, r) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 )
 
@@ -42,14 +43,17 @@ func (c Code) HTTPStatus() int {
 }
 
 // Error is the one error type of orgdb that callers are expected to
-// inspect. It carries a stable [Code], a message safe to show to the user,
-// optional details, and optionally the underlying cause (never serialized).
+// inspect. It carries a stable [Code], optionally a finer stable Reason
+// (e.g. "last_admin", "invite_expired"), a message safe to show to the
+// user, optional details, and optionally the underlying cause (never
+// serialized).
 //
 // Match a kind with errors.Is against the sentinels (errors.Is(err,
 // orgdb.ErrForbidden)) or extract it with errors.As(err, &e) where e is an
 // *orgdb.Error; [HTTPStatus] does the latter for an HTTP layer.
 type Error struct {
 	Code    Code
+	Reason  string
 	Message string
 	Details map[string]any
 	cause   error
@@ -71,20 +75,28 @@ func (e *Error) Error() string { return e.Message }
 // Unwrap returns the underlying cause, if any.
 func (e *Error) Unwrap() error { return e.cause }
 
-// Is reports whether target is an *Error with the same code, so that
-// errors.Is(err, orgdb.ErrNotFound) matches every not-found error.
+// Is reports whether target is an *Error with the same code and, if the
+// target has a Reason, the same reason: errors.Is(err, orgdb.ErrNotFound)
+// matches every not-found error, and a sentinel with a Reason matches only
+// errors of that reason.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	return ok && t.Code == e.Code && (t.Reason == "" || t.Reason == e.Reason)
 }
 
 // HTTPStatus is the HTTP status of the error's code.
 func (e *Error) HTTPStatus() int { return e.Code.HTTPStatus() }
 
 // MarshalJSON writes the body the service sends: {"error","code","details"}.
-// The cause is never included.
+// The Reason, if any, is details.reason. The cause is never included.
 func (e *Error) MarshalJSON() ([]byte, error) {
-	return json.Marshal(errorJSON{Error: e.Message, Code: e.Code, Details: e.Details})
+	d := e.Details
+	if e.Reason != "" {
+		d = make(map[string]any, len(e.Details)+1)
+		maps.Copy(d, e.Details)
+		d["reason"] = e.Reason
+	}
+	return json.Marshal(errorJSON{Error: e.Message, Code: e.Code, Details: d})
 }
 
 // UnmarshalJSON reads the body written by MarshalJSON.
@@ -94,6 +106,13 @@ func (e *Error) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*e = Error{Code: j.Code, Message: j.Error, Details: j.Details}
+	if r, ok := j.Details["reason"].(string); ok {
+		e.Reason = r
+		delete(e.Details, "reason")
+		if len(e.Details) == 0 {
+			e.Details = nil
+		}
+	}
 	return nil
 }
 
@@ -108,10 +127,15 @@ type errorJSON struct {
 func (e *Error) WithDetails(key string, value any) *Error {
 	c := *e
 	c.Details = make(map[string]any, len(e.Details)+1)
-	for k, v := range e.Details {
-		c.Details[k] = v
-	}
+	maps.Copy(c.Details, e.Details)
 	c.Details[key] = value
+	return &c
+}
+
+// WithReason returns a copy of e with the given reason.
+func (e *Error) WithReason(reason string) *Error {
+	c := *e
+	c.Reason = reason
 	return &c
 }
 

@@ -48,6 +48,14 @@ func TestErrorKinds(t *testing.T) {
 	if orgdb.HTTPStatus(errors.New("plain")) != 500 || orgdb.HTTPStatus(nil) != 200 {
 		t.Error("HTTPStatus of non-orgdb errors")
 	}
+	// A sentinel with a reason matches only that reason; one without
+	// matches the whole code.
+	accepted := &orgdb.Error{Code: orgdb.CodeConflict, Reason: "invite_accepted"}
+	expired := &orgdb.Error{Code: orgdb.CodeConflict, Reason: "invite_expired"}
+	err := fmt.Errorf("x: %w", orgdb.Conflict("invite expired").WithReason("invite_expired"))
+	if !errors.Is(err, expired) || errors.Is(err, accepted) || !errors.Is(err, orgdb.ErrConflict) {
+		t.Error("reason matching")
+	}
 	enc := orgdb.Encryption(cause, "cannot open key")
 	if !errors.Is(enc, cause) {
 		t.Error("cause not unwrapped")
@@ -73,6 +81,17 @@ func TestErrorJSON(t *testing.T) {
 	if string(b) != `{"error":"Admin access required","code":"FORBIDDEN"}` {
 		t.Errorf("JSON without details = %s", b)
 	}
+	// A reason travels in details.reason and back.
+	r := orgdb.Conflict("invite already accepted").WithReason("invite_accepted")
+	b, _ = json.Marshal(r)
+	if string(b) != `{"error":"invite already accepted","code":"CONFLICT","details":{"reason":"invite_accepted"}}` {
+		t.Errorf("JSON with reason = %s", b)
+	}
+	back = orgdb.Error{}
+	if err := json.Unmarshal(b, &back); err != nil || back.Reason != "invite_accepted" || back.Details != nil {
+		t.Errorf("round trip with reason = %+v, %v", back, err)
+	}
+
 	// WithDetails copies: the original is unchanged.
 	base := orgdb.NotFound("x")
 	_ = base.WithDetails("k", 1)
