@@ -56,7 +56,7 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 
 	// Time keeps nanoseconds; *Time keeps nil and non-nil.
 	exp := orgdb.NewTime(time.Date(2026, 12, 5, 9, 30, 1, 123456789, time.UTC))
-	if _, err := st.InsertInvite(ctx, db.InsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp}); err != nil {
+	if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp}); err != nil {
 		t.Fatal(err)
 	}
 	invs, err := st.ListInvites(ctx)
@@ -187,7 +187,7 @@ func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
 		"expired-in-another-zone": time.Date(2026, 11, 28, 16, 0, 0, 0, time.FixedZone("CET", 3600)).Add(-2 * time.Hour),
 		"valid-tonight":           time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC),
 	} {
-		if _, err := st.InsertInvite(ctx, db.InsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
+		if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
 			InvitedBy: "u1", ExpiresAt: orgdb.NewTime(exp)}); err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +308,7 @@ func jsonKeys(t *testing.T, v any) (map[string]any, []string) {
 func TestModelJSON(t *testing.T) {
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
-	if _, err := st.InsertInvite(ctx, db.InsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
+	if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
 		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))}); err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,8 @@ func TestModelJSON(t *testing.T) {
 	settings, _ := st.GetOrgSettings(ctx)
 	keys, _ := st.ListOrgAPIKeys(ctx)
 	its, _ := st.ListIntegrationsForUser(ctx, "u1")
-	if len(invs) != 1 || len(keys) != 1 || len(its) != 1 {
+	inviteModel, _ := st.GetInvite(ctx, "i1")
+	if len(invs) != 1 || len(keys) != 1 || len(its) != 1 || inviteModel.ID != "i1" {
 		t.Fatal("fixtures missing")
 	}
 	tests := []struct {
@@ -329,7 +330,8 @@ func TestModelJSON(t *testing.T) {
 		keys string
 	}{
 		{user, "avatarUrl createdAt email githubId githubUsername id name role updatedAt"},
-		{invs[0], "acceptedAt createdAt email expiresAt id invitedBy role"},
+		{invs[0], "acceptedAt createdAt email expiresAt id invitedBy role status"},
+		{inviteModel, "acceptedAt createdAt email expiresAt id invitedBy role"},
 		{settings, "allowedEmailDomain allowedEmails createdAt domainGatingEnabled emailAllowlistEnabled id name updatedAt"},
 		{keys[0], "createdAt id provider setBy updatedAt"},
 		{its[0], "config createdAt errorMessage id lastSyncedAt scope service status updatedAt userId"},
@@ -353,7 +355,7 @@ func TestModelJSON(t *testing.T) {
 		t.Errorf("domainGatingEnabled = %#v, want false", m["domainGatingEnabled"])
 	}
 	m, _ = jsonKeys(t, invs[0])
-	if m["acceptedAt"] != nil || m["role"] != "member" {
+	if m["acceptedAt"] != nil || m["role"] != "member" || m["status"] != "pending" {
 		t.Errorf("invite JSON = %v", m)
 	}
 	if s, ok := m["expiresAt"].(string); !ok || !strings.HasSuffix(s, "Z") || !strings.Contains(s, "T") {

@@ -1,13 +1,52 @@
 -- name: GetUser :one
 SELECT * FROM users WHERE id = ?;
 
+-- name: GetUserByEmail :one
+-- Case-insensitive, served by idx_users_email_lower.
+SELECT * FROM users WHERE lower(email) = lower(trim(sqlc.arg(email)));
+
 -- name: ListUsers :many
-SELECT * FROM users ORDER BY created_at, id;
+-- Oldest first. created_at has one-second resolution (datetime('now')), so
+-- rowid, which grows with each insert, orders users created within a second.
+SELECT * FROM users ORDER BY created_at, rowid;
 
 -- name: CountUsers :one
 SELECT COUNT(*) FROM users;
+
+-- name: CountAdmins :one
+SELECT COUNT(*) FROM users WHERE role = 'admin';
 
 -- name: InsertUser :one
 INSERT INTO users (id, email, name, avatar_url, github_id, github_username, role)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 RETURNING *;
+
+-- name: UpdateUserRole :execrows
+-- Sets the role unless that would demote the last admin. The guard and the
+-- write are one statement, so two admins demoting each other at once
+-- cannot leave none. Zero rows: no such user, or the last admin.
+UPDATE users SET role = sqlc.arg(role), updated_at = sqlc.arg(now)
+WHERE users.id = sqlc.arg(id)
+  AND (users.role = sqlc.arg(role) OR users.role <> 'admin'
+       OR (SELECT COUNT(*) FROM users AS a WHERE a.role = 'admin') > 1);
+
+-- name: DeleteUser :execrows
+-- Deletes the user unless they are the last admin, in one statement.
+DELETE FROM users
+WHERE users.id = sqlc.arg(id)
+  AND (users.role <> 'admin' OR (SELECT COUNT(*) FROM users AS a WHERE a.role = 'admin') > 1);
+
+-- name: BootstrapAdmin :execrows
+-- Promotes the user with this email to admin only if there is no admin,
+-- in one statement.
+UPDATE users SET role = 'admin', updated_at = sqlc.arg(now)
+WHERE lower(users.email) = lower(trim(sqlc.arg(email)))
+  AND NOT EXISTS (SELECT 1 FROM users AS a WHERE a.role = 'admin');
+
+-- name: CountUserReferences :one
+-- What would keep the user from being deleted cleanly: invites they sent,
+-- org API keys they set, org integrations they own.
+SELECT
+  (SELECT COUNT(*) FROM invites WHERE invited_by = sqlc.arg(id)) AS invites,
+  (SELECT COUNT(*) FROM org_api_keys WHERE set_by = sqlc.arg(id)) AS org_api_keys,
+  (SELECT COUNT(*) FROM integrations WHERE user_id = sqlc.arg(id) AND scope = 'org') AS org_integrations;

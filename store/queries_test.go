@@ -16,82 +16,162 @@ import (
 // here fails the test.
 func TestEveryQueryRuns(t *testing.T) {
 	st := dbtest.New(t)
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	now := orgdb.NewTime(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
+	later := orgdb.NewTime(now.Add(time.Hour))
 	q := st.Queries
-
-	admin, err := q.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Role: orgdb.RoleAdmin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Raw SQL for the rows no query writes yet.
-	if _, err := st.DB().Exec(`
-INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'sealed', 'u1');
-INSERT INTO integrations (id, user_id, service, scope) VALUES ('i1', 'u1', 'github', 'user'), ('i2', 'u1', 'slack', 'org');`); err != nil {
-		t.Fatal(err)
+	must := func(t *testing.T, ok bool, format string, args ...any) {
+		t.Helper()
+		if !ok {
+			t.Errorf(format, args...)
+		}
 	}
 
+	// In order: a case may read what an earlier one wrote.
 	cases := []struct {
 		name string
 		run  func(t *testing.T)
-	}{ // in order: a case may read what an earlier one wrote
+	}{
 		{"InsertUser", func(t *testing.T) {
-			if admin.ID != "u1" || admin.Role != orgdb.RoleAdmin || admin.CreatedAt.IsZero() {
-				t.Errorf("InsertUser returned %+v", admin)
-			}
+			u, err := q.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "Ada@acme.test", Role: orgdb.RoleAdmin})
+			must(t, err == nil && u.ID == "u1" && u.Role == orgdb.RoleAdmin && !u.CreatedAt.IsZero(), "InsertUser = %+v, %v", u, err)
+			_, err = q.InsertUser(ctx, db.InsertUserParams{ID: "u2", Email: "bob@acme.test", Role: orgdb.RoleMember})
+			must(t, err == nil, "second InsertUser: %v", err)
 		}},
 		{"GetUser", func(t *testing.T) {
 			u, err := q.GetUser(ctx, "u1")
-			if err != nil || u.Email != "ada@acme.test" {
-				t.Errorf("GetUser = %+v, %v", u, err)
-			}
+			must(t, err == nil && u.Email == "Ada@acme.test", "GetUser = %+v, %v", u, err)
+		}},
+		{"GetUserByEmail", func(t *testing.T) {
+			u, err := q.GetUserByEmail(ctx, " ada@ACME.test")
+			must(t, err == nil && u.ID == "u1", "GetUserByEmail = %+v, %v", u, err)
 		}},
 		{"ListUsers", func(t *testing.T) {
 			us, err := q.ListUsers(ctx)
-			if err != nil || len(us) != 1 || us[0].ID != "u1" {
-				t.Errorf("ListUsers = %+v, %v", us, err)
-			}
+			must(t, err == nil && len(us) == 2, "ListUsers = %+v, %v", us, err)
 		}},
 		{"CountUsers", func(t *testing.T) {
-			if n, err := q.CountUsers(ctx); err != nil || n != 1 {
-				t.Errorf("CountUsers = %d, %v", n, err)
-			}
+			n, err := q.CountUsers(ctx)
+			must(t, err == nil && n == 2, "CountUsers = %d, %v", n, err)
+		}},
+		{"CountAdmins", func(t *testing.T) {
+			n, err := q.CountAdmins(ctx)
+			must(t, err == nil && n == 1, "CountAdmins = %d, %v", n, err)
+		}},
+		{"UpdateUserRole", func(t *testing.T) {
+			n, err := q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleMember, Now: now, ID: "u1"})
+			must(t, err == nil && n == 0, "demoting the last admin: %d rows, %v", n, err)
+			n, err = q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleAdmin, Now: now, ID: "u2"})
+			must(t, err == nil && n == 1, "promoting: %d rows, %v", n, err)
+		}},
+		{"BootstrapAdmin", func(t *testing.T) {
+			n, err := q.BootstrapAdmin(ctx, db.BootstrapAdminParams{Now: now, Email: "bob@acme.test"})
+			must(t, err == nil && n == 0, "BootstrapAdmin with admins present: %d rows, %v", n, err)
 		}},
 		{"GetOrgSettings", func(t *testing.T) {
 			s, err := q.GetOrgSettings(ctx)
-			if err != nil || s.Name != "My Organization" || s.DomainGatingEnabled || len(s.AllowedEmails) != 0 {
-				t.Errorf("GetOrgSettings = %+v, %v", s, err)
-			}
+			must(t, err == nil && s.Name == "My Organization" && !s.DomainGatingEnabled && len(s.AllowedEmails) == 0, "GetOrgSettings = %+v, %v", s, err)
 		}},
-		{"InsertInvite", func(t *testing.T) {
-			inv, err := q.InsertInvite(ctx, db.InsertInviteParams{ID: "inv1", Email: "bob@acme.test", Role: orgdb.RoleMember,
-				InvitedBy: "u1", ExpiresAt: orgdb.NewTime(now.Add(time.Hour))})
-			if err != nil || inv.AcceptedAt != nil || !inv.ExpiresAt.Equal(now.Add(time.Hour)) {
-				t.Errorf("InsertInvite = %+v, %v", inv, err)
-			}
+		{"UpdateOrgSettings", func(t *testing.T) {
+			d := "acme.test"
+			s, err := q.UpdateOrgSettings(ctx, db.UpdateOrgSettingsParams{Name: "Acme", AllowedEmailDomain: &d,
+				AllowedEmails: orgdb.EmailList{"x@acme.test"}, DomainGatingEnabled: true, UpdatedAt: now})
+			must(t, err == nil && s.Name == "Acme" && s.DomainGatingEnabled && s.UpdatedAt.Equal(now.Time), "UpdateOrgSettings = %+v, %v", s, err)
+		}},
+		{"UpsertInvite", func(t *testing.T) {
+			inv, err := q.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "carol@acme.test", Role: orgdb.RoleMember,
+				InvitedBy: "u1", ExpiresAt: later, CreatedAt: now})
+			must(t, err == nil && inv.ID == "i1" && inv.AcceptedAt == nil, "UpsertInvite = %+v, %v", inv, err)
+			inv, err = q.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i2", Email: "carol@acme.test", Role: orgdb.RoleAdmin,
+				InvitedBy: "u1", ExpiresAt: later, CreatedAt: now})
+			must(t, err == nil && inv.ID == "i2" && inv.Role == orgdb.RoleAdmin, "re-invite = %+v, %v", inv, err)
+		}},
+		{"GetInvite", func(t *testing.T) {
+			inv, err := q.GetInvite(ctx, "i2")
+			must(t, err == nil && inv.Email == "carol@acme.test", "GetInvite = %+v, %v", inv, err)
 		}},
 		{"GetInviteByEmail", func(t *testing.T) {
-			inv, err := q.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: " BOB@acme.test ", Now: orgdb.NewTime(now)})
-			if err != nil || inv.ID != "inv1" {
-				t.Errorf("GetInviteByEmail = %+v, %v", inv, err)
-			}
+			inv, err := q.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: " CAROL@acme.test ", Now: now})
+			must(t, err == nil && inv.ID == "i2", "GetInviteByEmail = %+v, %v", inv, err)
+		}},
+		{"CountInvites", func(t *testing.T) {
+			n, err := q.CountInvites(ctx)
+			must(t, err == nil && n == 1, "CountInvites = %d, %v", n, err)
 		}},
 		{"ListInvites", func(t *testing.T) {
-			invs, err := q.ListInvites(ctx)
-			if err != nil || len(invs) != 1 {
-				t.Errorf("ListInvites = %+v, %v", invs, err)
-			}
+			invs, err := q.ListInvites(ctx, now)
+			must(t, err == nil && len(invs) == 1 && invs[0].Status == orgdb.InvitePending, "ListInvites = %+v, %v", invs, err)
+			invs, err = q.ListInvites(ctx, later)
+			must(t, err == nil && len(invs) == 1 && invs[0].Status == orgdb.InviteExpired, "ListInvites later = %+v, %v", invs, err)
 		}},
-		{"ListOrgAPIKeys", func(t *testing.T) {
-			keys, err := q.ListOrgAPIKeys(ctx)
-			if err != nil || len(keys) != 1 || keys[0].Provider != orgdb.ProviderOpenAI {
-				t.Errorf("ListOrgAPIKeys = %+v, %v", keys, err)
-			}
+		{"AcceptInvite", func(t *testing.T) {
+			inv, err := q.AcceptInvite(ctx, db.AcceptInviteParams{AcceptedAt: &now, ID: "i2", Now: now})
+			must(t, err == nil && inv.AcceptedAt != nil, "AcceptInvite = %+v, %v", inv, err)
+		}},
+		{"DeleteExpiredInvites", func(t *testing.T) {
+			q.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i3", Email: "dan@acme.test", Role: orgdb.RoleMember, InvitedBy: "u2", ExpiresAt: now, CreatedAt: now})
+			n, err := q.DeleteExpiredInvites(ctx, later)
+			must(t, err == nil && n == 1, "DeleteExpiredInvites = %d, %v", n, err) // i3; accepted i2 stays
+		}},
+		{"InsertIntegration", func(t *testing.T) {
+			it, err := q.InsertIntegration(ctx, db.InsertIntegrationParams{ID: "g1", UserID: "u2", Service: "github", Config: "{}", Status: "active", Scope: orgdb.ScopeOrg})
+			must(t, err == nil && it.Scope == orgdb.ScopeOrg, "InsertIntegration = %+v, %v", it, err)
+			_, err = q.InsertIntegration(ctx, db.InsertIntegrationParams{ID: "g2", UserID: "u1", Service: "slack", Config: "{}", Status: "active", Scope: orgdb.ScopeUser})
+			must(t, err == nil, "InsertIntegration user: %v", err)
+		}},
+		{"GetIntegration", func(t *testing.T) {
+			it, err := q.GetIntegration(ctx, "g1")
+			must(t, err == nil && it.Service == "github", "GetIntegration = %+v, %v", it, err)
 		}},
 		{"ListIntegrationsForUser", func(t *testing.T) {
 			its, err := q.ListIntegrationsForUser(ctx, "u1")
-			if err != nil || len(its) != 2 {
-				t.Errorf("ListIntegrationsForUser = %+v, %v", its, err)
-			}
+			must(t, err == nil && len(its) == 2, "ListIntegrationsForUser(u1) = %+v, %v", its, err)
+			its, err = q.ListIntegrationsForUser(ctx, "u2")
+			must(t, err == nil && len(its) == 1 && its[0].ID == "g1", "ListIntegrationsForUser(u2) = %+v, %v", its, err)
+		}},
+		{"UpdateOrgIntegration", func(t *testing.T) {
+			msg := "token expired"
+			it, err := q.UpdateOrgIntegration(ctx, db.UpdateOrgIntegrationParams{Config: `{"a":1}`, Status: "error", ErrorMessage: &msg, UpdatedAt: now, ID: "g1"})
+			must(t, err == nil && it.Status == "error" && *it.ErrorMessage == msg, "UpdateOrgIntegration = %+v, %v", it, err)
+			_, err = q.UpdateOrgIntegration(ctx, db.UpdateOrgIntegrationParams{Config: "{}", Status: "x", UpdatedAt: now, ID: "g2"})
+			must(t, err != nil, "UpdateOrgIntegration updated a user integration")
+		}},
+		{"ListOrgAPIKeys", func(t *testing.T) {
+			st.DB().Exec(`INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'sealed', 'u2')`)
+			keys, err := q.ListOrgAPIKeys(ctx)
+			must(t, err == nil && len(keys) == 1 && keys[0].Provider == orgdb.ProviderOpenAI, "ListOrgAPIKeys = %+v, %v", keys, err)
+		}},
+		{"CountUserReferences", func(t *testing.T) {
+			r, err := q.CountUserReferences(ctx, "u2")
+			must(t, err == nil && r == db.CountUserReferencesRow{Invites: 0, OrgAPIKeys: 1, OrgIntegrations: 1}, "CountUserReferences = %+v, %v", r, err)
+		}},
+		{"ReassignInvites", func(t *testing.T) {
+			n, err := q.ReassignInvites(ctx, db.ReassignInvitesParams{ToUser: "u2", FromUser: "u1"})
+			must(t, err == nil && n == 1, "ReassignInvites = %d, %v", n, err)
+		}},
+		{"ReassignOrgAPIKeys", func(t *testing.T) {
+			n, err := q.ReassignOrgAPIKeys(ctx, db.ReassignOrgAPIKeysParams{ToUser: "u1", FromUser: "u2"})
+			must(t, err == nil && n == 1, "ReassignOrgAPIKeys = %d, %v", n, err)
+		}},
+		{"ReassignOrgIntegrations", func(t *testing.T) {
+			n, err := q.ReassignOrgIntegrations(ctx, db.ReassignOrgIntegrationsParams{ToUser: "u1", FromUser: "u2"})
+			must(t, err == nil && n == 1, "ReassignOrgIntegrations = %d, %v", n, err)
+		}},
+		{"DeleteOrgIntegration", func(t *testing.T) {
+			n, err := q.DeleteOrgIntegration(ctx, "g2")
+			must(t, err == nil && n == 0, "DeleteOrgIntegration deleted a user integration: %d, %v", n, err)
+			n, err = q.DeleteOrgIntegration(ctx, "g1")
+			must(t, err == nil && n == 1, "DeleteOrgIntegration = %d, %v", n, err)
+		}},
+		{"DeleteInvite", func(t *testing.T) {
+			n, err := q.DeleteInvite(ctx, "i2")
+			must(t, err == nil && n == 1, "DeleteInvite = %d, %v", n, err)
+		}},
+		{"DeleteUser", func(t *testing.T) {
+			st.DB().Exec(`DELETE FROM org_api_keys`)
+			n, err := q.DeleteUser(ctx, "u2")
+			must(t, err == nil && n == 1, "DeleteUser = %d, %v", n, err)
+			n, err = q.DeleteUser(ctx, "u1")
+			must(t, err == nil && n == 0, "DeleteUser of the last admin = %d, %v", n, err)
 		}},
 	}
 	var tested []string

@@ -7,7 +7,83 @@ package db
 
 import (
 	"context"
+
+	"github.com/agentops/orgdb"
 )
+
+const deleteOrgIntegration = `-- name: DeleteOrgIntegration :execrows
+DELETE FROM integrations WHERE id = ? AND scope = 'org'
+`
+
+func (q *Queries) DeleteOrgIntegration(ctx context.Context, id string) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteOrgIntegration, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const getIntegration = `-- name: GetIntegration :one
+SELECT id, user_id, service, config, status, error_message, last_synced_at, created_at, updated_at, scope FROM integrations WHERE id = ?
+`
+
+func (q *Queries) GetIntegration(ctx context.Context, id string) (Integration, error) {
+	row := q.db.QueryRowContext(ctx, getIntegration, id)
+	var i Integration
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Service,
+		&i.Config,
+		&i.Status,
+		&i.ErrorMessage,
+		&i.LastSyncedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Scope,
+	)
+	return i, err
+}
+
+const insertIntegration = `-- name: InsertIntegration :one
+INSERT INTO integrations (id, user_id, service, config, status, scope)
+VALUES (?, ?, ?, ?, ?, ?)
+RETURNING id, user_id, service, config, status, error_message, last_synced_at, created_at, updated_at, scope
+`
+
+type InsertIntegrationParams struct {
+	ID      string                 `json:"id"`
+	UserID  string                 `json:"userId"`
+	Service string                 `json:"service"`
+	Config  string                 `json:"config"`
+	Status  string                 `json:"status"`
+	Scope   orgdb.IntegrationScope `json:"scope"`
+}
+
+func (q *Queries) InsertIntegration(ctx context.Context, arg InsertIntegrationParams) (Integration, error) {
+	row := q.db.QueryRowContext(ctx, insertIntegration,
+		arg.ID,
+		arg.UserID,
+		arg.Service,
+		arg.Config,
+		arg.Status,
+		arg.Scope,
+	)
+	var i Integration
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Service,
+		&i.Config,
+		&i.Status,
+		&i.ErrorMessage,
+		&i.LastSyncedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Scope,
+	)
+	return i, err
+}
 
 const listIntegrationsForUser = `-- name: ListIntegrationsForUser :many
 SELECT id, user_id, service, config, status, error_message, last_synced_at, created_at, updated_at, scope FROM integrations
@@ -48,4 +124,63 @@ func (q *Queries) ListIntegrationsForUser(ctx context.Context, userID string) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const reassignOrgIntegrations = `-- name: ReassignOrgIntegrations :execrows
+UPDATE integrations SET user_id = ?1 WHERE user_id = ?2 AND scope = 'org'
+`
+
+type ReassignOrgIntegrationsParams struct {
+	ToUser   string `json:"toUser"`
+	FromUser string `json:"fromUser"`
+}
+
+func (q *Queries) ReassignOrgIntegrations(ctx context.Context, arg ReassignOrgIntegrationsParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, reassignOrgIntegrations, arg.ToUser, arg.FromUser)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const updateOrgIntegration = `-- name: UpdateOrgIntegration :one
+UPDATE integrations SET
+  config = ?1,
+  status = ?2,
+  error_message = ?3,
+  updated_at = ?4
+WHERE id = ?5 AND scope = 'org'
+RETURNING id, user_id, service, config, status, error_message, last_synced_at, created_at, updated_at, scope
+`
+
+type UpdateOrgIntegrationParams struct {
+	Config       string     `json:"config"`
+	Status       string     `json:"status"`
+	ErrorMessage *string    `json:"errorMessage"`
+	UpdatedAt    orgdb.Time `json:"updatedAt"`
+	ID           string     `json:"id"`
+}
+
+func (q *Queries) UpdateOrgIntegration(ctx context.Context, arg UpdateOrgIntegrationParams) (Integration, error) {
+	row := q.db.QueryRowContext(ctx, updateOrgIntegration,
+		arg.Config,
+		arg.Status,
+		arg.ErrorMessage,
+		arg.UpdatedAt,
+		arg.ID,
+	)
+	var i Integration
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Service,
+		&i.Config,
+		&i.Status,
+		&i.ErrorMessage,
+		&i.LastSyncedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Scope,
+	)
+	return i, err
 }

@@ -11,6 +11,91 @@ import (
 	"github.com/agentops/orgdb"
 )
 
+const acceptInvite = `-- name: AcceptInvite :one
+UPDATE invites SET accepted_at = ?1
+WHERE id = ?2 AND accepted_at IS NULL AND expires_at > ?3
+RETURNING id, email, role, invited_by, accepted_at, expires_at, created_at
+`
+
+type AcceptInviteParams struct {
+	AcceptedAt *orgdb.Time `json:"acceptedAt"`
+	ID         string      `json:"id"`
+	Now        orgdb.Time  `json:"now"`
+}
+
+// Marks a valid invite accepted. The guard and the write are one
+// statement, so an invite is accepted at most once however many try.
+// accepted_at is the time of acceptance, now the time expiry is checked
+// against; callers pass the same instant.
+func (q *Queries) AcceptInvite(ctx context.Context, arg AcceptInviteParams) (Invite, error) {
+	row := q.db.QueryRowContext(ctx, acceptInvite, arg.AcceptedAt, arg.ID, arg.Now)
+	var i Invite
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Role,
+		&i.InvitedBy,
+		&i.AcceptedAt,
+		&i.ExpiresAt,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const countInvites = `-- name: CountInvites :one
+SELECT COUNT(*) FROM invites
+`
+
+func (q *Queries) CountInvites(ctx context.Context) (int64, error) {
+	row := q.db.QueryRowContext(ctx, countInvites)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const deleteExpiredInvites = `-- name: DeleteExpiredInvites :execrows
+DELETE FROM invites WHERE accepted_at IS NULL AND expires_at <= ?1
+`
+
+func (q *Queries) DeleteExpiredInvites(ctx context.Context, now orgdb.Time) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteExpiredInvites, now)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const deleteInvite = `-- name: DeleteInvite :execrows
+DELETE FROM invites WHERE id = ?
+`
+
+func (q *Queries) DeleteInvite(ctx context.Context, id string) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteInvite, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const getInvite = `-- name: GetInvite :one
+SELECT id, email, role, invited_by, accepted_at, expires_at, created_at FROM invites WHERE id = ?
+`
+
+func (q *Queries) GetInvite(ctx context.Context, id string) (Invite, error) {
+	row := q.db.QueryRowContext(ctx, getInvite, id)
+	var i Invite
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Role,
+		&i.InvitedBy,
+		&i.AcceptedAt,
+		&i.ExpiresAt,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const getInviteByEmail = `-- name: GetInviteByEmail :one
 SELECT id, email, role, invited_by, accepted_at, expires_at, created_at FROM invites
 WHERE email = lower(trim(?1))
@@ -39,54 +124,39 @@ func (q *Queries) GetInviteByEmail(ctx context.Context, arg GetInviteByEmailPara
 	return i, err
 }
 
-const insertInvite = `-- name: InsertInvite :one
-INSERT INTO invites (id, email, role, invited_by, expires_at)
-VALUES (?, ?, ?, ?, ?)
-RETURNING id, email, role, invited_by, accepted_at, expires_at, created_at
-`
-
-type InsertInviteParams struct {
-	ID        string         `json:"id"`
-	Email     string         `json:"email"`
-	Role      orgdb.UserRole `json:"role"`
-	InvitedBy string         `json:"invitedBy"`
-	ExpiresAt orgdb.Time     `json:"expiresAt"`
-}
-
-func (q *Queries) InsertInvite(ctx context.Context, arg InsertInviteParams) (Invite, error) {
-	row := q.db.QueryRowContext(ctx, insertInvite,
-		arg.ID,
-		arg.Email,
-		arg.Role,
-		arg.InvitedBy,
-		arg.ExpiresAt,
-	)
-	var i Invite
-	err := row.Scan(
-		&i.ID,
-		&i.Email,
-		&i.Role,
-		&i.InvitedBy,
-		&i.AcceptedAt,
-		&i.ExpiresAt,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
 const listInvites = `-- name: ListInvites :many
-SELECT id, email, role, invited_by, accepted_at, expires_at, created_at FROM invites ORDER BY created_at DESC, id DESC
+SELECT id, email, role, invited_by, accepted_at, expires_at, created_at,
+       CAST(CASE
+              WHEN accepted_at IS NOT NULL THEN 'accepted'
+              WHEN expires_at <= ?1 THEN 'expired'
+              ELSE 'pending'
+            END AS invite_status_text) AS status
+FROM invites
+ORDER BY created_at DESC, id DESC
 `
 
-func (q *Queries) ListInvites(ctx context.Context) ([]Invite, error) {
-	rows, err := q.db.QueryContext(ctx, listInvites)
+type ListInvitesRow struct {
+	ID         string             `json:"id"`
+	Email      string             `json:"email"`
+	Role       orgdb.UserRole     `json:"role"`
+	InvitedBy  string             `json:"invitedBy"`
+	AcceptedAt *orgdb.Time        `json:"acceptedAt"`
+	ExpiresAt  orgdb.Time         `json:"expiresAt"`
+	CreatedAt  orgdb.Time         `json:"createdAt"`
+	Status     orgdb.InviteStatus `json:"status"`
+}
+
+// Newest first, each with its status at now. Expiry compares as text,
+// which is correct because 0007 guarantees the datetime('now') layout.
+func (q *Queries) ListInvites(ctx context.Context, now orgdb.Time) ([]ListInvitesRow, error) {
+	rows, err := q.db.QueryContext(ctx, listInvites, now)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Invite{}
+	items := []ListInvitesRow{}
 	for rows.Next() {
-		var i Invite
+		var i ListInvitesRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Email,
@@ -95,6 +165,7 @@ func (q *Queries) ListInvites(ctx context.Context) ([]Invite, error) {
 			&i.AcceptedAt,
 			&i.ExpiresAt,
 			&i.CreatedAt,
+			&i.Status,
 		); err != nil {
 			return nil, err
 		}
@@ -107,4 +178,67 @@ func (q *Queries) ListInvites(ctx context.Context) ([]Invite, error) {
 		return nil, err
 	}
 	return items, nil
+}
+
+const reassignInvites = `-- name: ReassignInvites :execrows
+UPDATE invites SET invited_by = ?1 WHERE invited_by = ?2
+`
+
+type ReassignInvitesParams struct {
+	ToUser   string `json:"toUser"`
+	FromUser string `json:"fromUser"`
+}
+
+func (q *Queries) ReassignInvites(ctx context.Context, arg ReassignInvitesParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, reassignInvites, arg.ToUser, arg.FromUser)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const upsertInvite = `-- name: UpsertInvite :one
+INSERT INTO invites (id, email, role, invited_by, expires_at, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (email) DO UPDATE SET
+  id = excluded.id,
+  role = excluded.role,
+  invited_by = excluded.invited_by,
+  expires_at = excluded.expires_at,
+  created_at = excluded.created_at,
+  accepted_at = NULL
+RETURNING id, email, role, invited_by, accepted_at, expires_at, created_at
+`
+
+type UpsertInviteParams struct {
+	ID        string         `json:"id"`
+	Email     string         `json:"email"`
+	Role      orgdb.UserRole `json:"role"`
+	InvitedBy string         `json:"invitedBy"`
+	ExpiresAt orgdb.Time     `json:"expiresAt"`
+	CreatedAt orgdb.Time     `json:"createdAt"`
+}
+
+// One invite per email: inviting again replaces the invite (a new id, role,
+// inviter and expiry), whatever its state.
+func (q *Queries) UpsertInvite(ctx context.Context, arg UpsertInviteParams) (Invite, error) {
+	row := q.db.QueryRowContext(ctx, upsertInvite,
+		arg.ID,
+		arg.Email,
+		arg.Role,
+		arg.InvitedBy,
+		arg.ExpiresAt,
+		arg.CreatedAt,
+	)
+	var i Invite
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Role,
+		&i.InvitedBy,
+		&i.AcceptedAt,
+		&i.ExpiresAt,
+		&i.CreatedAt,
+	)
+	return i, err
 }

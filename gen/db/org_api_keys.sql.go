@@ -42,3 +42,20 @@ func (q *Queries) ListOrgAPIKeys(ctx context.Context) ([]OrgAPIKey, error) {
 	}
 	return items, nil
 }
+
+const reassignOrgAPIKeys = `-- name: ReassignOrgAPIKeys :execrows
+UPDATE org_api_keys SET set_by = ?1 WHERE set_by = ?2
+`
+
+type ReassignOrgAPIKeysParams struct {
+	ToUser   string `json:"toUser"`
+	FromUser string `json:"fromUser"`
+}
+
+func (q *Queries) ReassignOrgAPIKeys(ctx context.Context, arg ReassignOrgAPIKeysParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, reassignOrgAPIKeys, arg.ToUser, arg.FromUser)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}

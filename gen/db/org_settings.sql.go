@@ -7,6 +7,8 @@ package db
 
 import (
 	"context"
+
+	"github.com/agentops/orgdb"
 )
 
 const getOrgSettings = `-- name: GetOrgSettings :one
@@ -15,6 +17,52 @@ SELECT id, name, allowed_email_domain, allowed_emails, domain_gating_enabled, em
 
 func (q *Queries) GetOrgSettings(ctx context.Context) (OrgSettings, error) {
 	row := q.db.QueryRowContext(ctx, getOrgSettings)
+	var i OrgSettings
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.AllowedEmailDomain,
+		&i.AllowedEmails,
+		&i.DomainGatingEnabled,
+		&i.EmailAllowlistEnabled,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const updateOrgSettings = `-- name: UpdateOrgSettings :one
+UPDATE org_settings SET
+  name = ?1,
+  allowed_email_domain = ?2,
+  allowed_emails = ?3,
+  domain_gating_enabled = ?4,
+  email_allowlist_enabled = ?5,
+  updated_at = ?6
+WHERE id = 'default'
+RETURNING id, name, allowed_email_domain, allowed_emails, domain_gating_enabled, email_allowlist_enabled, created_at, updated_at
+`
+
+type UpdateOrgSettingsParams struct {
+	Name                  string          `json:"name"`
+	AllowedEmailDomain    *string         `json:"allowedEmailDomain"`
+	AllowedEmails         orgdb.EmailList `json:"allowedEmails"`
+	DomainGatingEnabled   bool            `json:"domainGatingEnabled"`
+	EmailAllowlistEnabled bool            `json:"emailAllowlistEnabled"`
+	UpdatedAt             orgdb.Time      `json:"updatedAt"`
+}
+
+// Replaces every field; partial updates read, merge and write in one
+// transaction (store.UpdateOrgSettings).
+func (q *Queries) UpdateOrgSettings(ctx context.Context, arg UpdateOrgSettingsParams) (OrgSettings, error) {
+	row := q.db.QueryRowContext(ctx, updateOrgSettings,
+		arg.Name,
+		arg.AllowedEmailDomain,
+		arg.AllowedEmails,
+		arg.DomainGatingEnabled,
+		arg.EmailAllowlistEnabled,
+		arg.UpdatedAt,
+	)
 	var i OrgSettings
 	err := row.Scan(
 		&i.ID,

@@ -11,6 +11,60 @@ import (
 	"github.com/agentops/orgdb"
 )
 
+const bootstrapAdmin = `-- name: BootstrapAdmin :execrows
+UPDATE users SET role = 'admin', updated_at = ?1
+WHERE lower(users.email) = lower(trim(?2))
+  AND NOT EXISTS (SELECT 1 FROM users AS a WHERE a.role = 'admin')
+`
+
+type BootstrapAdminParams struct {
+	Now   orgdb.Time `json:"now"`
+	Email string     `json:"email"`
+}
+
+// Promotes the user with this email to admin only if there is no admin,
+// in one statement.
+func (q *Queries) BootstrapAdmin(ctx context.Context, arg BootstrapAdminParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, bootstrapAdmin, arg.Now, arg.Email)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const countAdmins = `-- name: CountAdmins :one
+SELECT COUNT(*) FROM users WHERE role = 'admin'
+`
+
+func (q *Queries) CountAdmins(ctx context.Context) (int64, error) {
+	row := q.db.QueryRowContext(ctx, countAdmins)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countUserReferences = `-- name: CountUserReferences :one
+SELECT
+  (SELECT COUNT(*) FROM invites WHERE invited_by = ?1) AS invites,
+  (SELECT COUNT(*) FROM org_api_keys WHERE set_by = ?1) AS org_api_keys,
+  (SELECT COUNT(*) FROM integrations WHERE user_id = ?1 AND scope = 'org') AS org_integrations
+`
+
+type CountUserReferencesRow struct {
+	Invites         int64 `json:"invites"`
+	OrgAPIKeys      int64 `json:"orgApiKeys"`
+	OrgIntegrations int64 `json:"orgIntegrations"`
+}
+
+// What would keep the user from being deleted cleanly: invites they sent,
+// org API keys they set, org integrations they own.
+func (q *Queries) CountUserReferences(ctx context.Context, id string) (CountUserReferencesRow, error) {
+	row := q.db.QueryRowContext(ctx, countUserReferences, id)
+	var i CountUserReferencesRow
+	err := row.Scan(&i.Invites, &i.OrgAPIKeys, &i.OrgIntegrations)
+	return i, err
+}
+
 const countUsers = `-- name: CountUsers :one
 SELECT COUNT(*) FROM users
 `
@@ -22,12 +76,49 @@ func (q *Queries) CountUsers(ctx context.Context) (int64, error) {
 	return count, err
 }
 
+const deleteUser = `-- name: DeleteUser :execrows
+DELETE FROM users
+WHERE users.id = ?1
+  AND (users.role <> 'admin' OR (SELECT COUNT(*) FROM users AS a WHERE a.role = 'admin') > 1)
+`
+
+// Deletes the user unless they are the last admin, in one statement.
+func (q *Queries) DeleteUser(ctx context.Context, id string) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteUser, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
 const getUser = `-- name: GetUser :one
 SELECT id, email, name, avatar_url, github_id, github_username, created_at, updated_at, role FROM users WHERE id = ?
 `
 
 func (q *Queries) GetUser(ctx context.Context, id string) (User, error) {
 	row := q.db.QueryRowContext(ctx, getUser, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.AvatarURL,
+		&i.GithubID,
+		&i.GithubUsername,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Role,
+	)
+	return i, err
+}
+
+const getUserByEmail = `-- name: GetUserByEmail :one
+SELECT id, email, name, avatar_url, github_id, github_username, created_at, updated_at, role FROM users WHERE lower(email) = lower(trim(?1))
+`
+
+// Case-insensitive, served by idx_users_email_lower.
+func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
+	row := q.db.QueryRowContext(ctx, getUserByEmail, email)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -85,9 +176,11 @@ func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, e
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, email, name, avatar_url, github_id, github_username, created_at, updated_at, role FROM users ORDER BY created_at, id
+SELECT id, email, name, avatar_url, github_id, github_username, created_at, updated_at, role FROM users ORDER BY created_at, rowid
 `
 
+// Oldest first. created_at has one-second resolution (datetime('now')), so
+// rowid, which grows with each insert, orders users created within a second.
 func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
 	rows, err := q.db.QueryContext(ctx, listUsers)
 	if err != nil {
@@ -119,4 +212,28 @@ func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
 		return nil, err
 	}
 	return items, nil
+}
+
+const updateUserRole = `-- name: UpdateUserRole :execrows
+UPDATE users SET role = ?1, updated_at = ?2
+WHERE users.id = ?3
+  AND (users.role = ?1 OR users.role <> 'admin'
+       OR (SELECT COUNT(*) FROM users AS a WHERE a.role = 'admin') > 1)
+`
+
+type UpdateUserRoleParams struct {
+	Role orgdb.UserRole `json:"role"`
+	Now  orgdb.Time     `json:"now"`
+	ID   string         `json:"id"`
+}
+
+// Sets the role unless that would demote the last admin. The guard and the
+// write are one statement, so two admins demoting each other at once
+// cannot leave none. Zero rows: no such user, or the last admin.
+func (q *Queries) UpdateUserRole(ctx context.Context, arg UpdateUserRoleParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, updateUserRole, arg.Role, arg.Now, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }

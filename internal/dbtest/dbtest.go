@@ -105,3 +105,14 @@ func dump(tb testing.TB, db *sql.DB, table string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// File returns the path of the database file d has open.
+func File(tb testing.TB, d *sql.DB) string {
+	tb.Helper()
+	var seq int
+	var name, file string
+	if err := d.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
+		tb.Fatalf("dbtest: database_list: %v", err)
+	}
+	return file
+}
