@@ -15,24 +15,42 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/schema"
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 // Store is an open orgdb database. It is safe for concurrent use.
+//
+// Its own methods (CreateUser, UpdateUserRole, CreateInvite, …) are the
+// operations that need validation, a policy decision or more than one
+// statement; where one has the name of a generated query it wraps that
+// query, which stays reachable as st.Queries.Name.
 type Store struct {
 	*db.Queries
-	sqlDB *sql.DB
-	now   func() time.Time
+	sqlDB     *sql.DB
+	now       func() time.Time
+	inviteTTL time.Duration
 }
+
+// DefaultInviteTTL is how long an invite stays valid unless configured
+// otherwise.
+const DefaultInviteTTL = 7 * 24 * time.Hour
 
 // Option configures [Open].
 type Option func(*Store)
 
-// WithClock replaces time.Now, for tests of expiry.
+// WithClock replaces time.Now as the store's notion of the current time:
+// the timestamps it writes and the instant expiry is checked against.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
+}
+
+// WithInviteTTL sets how long new invites stay valid (default
+// [DefaultInviteTTL]).
+func WithInviteTTL(d time.Duration) Option {
+	return func(s *Store) { s.inviteTTL = d }
 }
 
 // DSN returns the go-sqlite3 data source name orgdb uses for the database
@@ -73,9 +91,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open orgdb %s: %w", path, err)
 	}
-	s := &Store{Queries: db.New(sqlDB), sqlDB: sqlDB, now: time.Now}
+	s := &Store{Queries: db.New(sqlDB), sqlDB: sqlDB, now: time.Now, inviteTTL: DefaultInviteTTL}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.inviteTTL <= 0 {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open orgdb: invite TTL %v: must be positive", s.inviteTTL)
 	}
 	return s, nil
 }
@@ -128,4 +150,4 @@ func (s *Store) Tx(ctx context.Context, fn func(q *db.Queries) error) (err error
 }
 
 // Now returns the store's clock reading as a database timestamp.
-func (s *Store) Now() time.Time { return s.now().UTC() }
+func (s *Store) Now() orgdb.Time { return orgdb.NewTime(s.now()) }

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
+)
+
+// NewOrgIntegration is an integration shared by the whole organization.
+type NewOrgIntegration struct {
+	Service string
+	// Config is a JSON object; empty means {}.
+	Config string
+	// Status defaults to "pending".
+	Status string
+}
+
+// CreateOrgIntegration creates an org-scoped integration on behalf of
+// actor, who must be an admin and becomes its owner (integrations.user_id).
+// An integration for the same service that the actor already owns is a
+// CONFLICT.
+func (s *Store) CreateOrgIntegration(ctx context.Context, actorID string, in NewOrgIntegration) (db.Integration, error) {
+	if err := requireID("actor id", actorID); err != nil {
+		return db.Integration{}, err
+	}
+	service := strings.TrimSpace(in.Service)
+	if service == "" {
+		return db.Integration{}, orgdb.Validation("integration service is required").WithDetails("field", "service")
+	}
+	config, err := jsonObject(in.Config)
+	if err != nil {
+		return db.Integration{}, err
+	}
+	status := in.Status
+	if status == "" {
+		status = "pending"
+	}
+	var it db.Integration
+	err = s.Tx(ctx, func(q *db.Queries) error {
+		if err := requireAdminID(ctx, q, actorID); err != nil {
+			return err
+		}
+		it, err = q.InsertIntegration(ctx, db.InsertIntegrationParams{
+			ID: orgdb.NewID(), UserID: actorID, Service: service, Config: config, Status: status, Scope: orgdb.ScopeOrg,
+		})
+		return Translate(err, "integration")
+	})
+	return it, err
+}
+
+// OrgIntegrationUpdate replaces an org integration's config, status and
+// error message.
+type OrgIntegrationUpdate struct {
+	Config       string
+	Status       string
+	ErrorMessage *string
+}
+
+// UpdateOrgIntegration updates an org-scoped integration on behalf of
+// actor, who must be an admin. A user-scoped or missing integration is
+// NOT_FOUND.
+func (s *Store) UpdateOrgIntegration(ctx context.Context, actorID, id string, in OrgIntegrationUpdate) (db.Integration, error) {
+	if err := requireID("actor id", actorID); err != nil {
+		return db.Integration{}, err
+	}
+	if err := requireID("integration id", id); err != nil {
+		return db.Integration{}, err
+	}
+	config, err := jsonObject(in.Config)
+	if err != nil {
+		return db.Integration{}, err
+	}
+	if strings.TrimSpace(in.Status) == "" {
+		return db.Integration{}, orgdb.Validation("integration status is required").WithDetails("field", "status")
+	}
+	var it db.Integration
+	err = s.Tx(ctx, func(q *db.Queries) error {
+		if err := requireAdminID(ctx, q, actorID); err != nil {
+			return err
+		}
+		it, err = q.UpdateOrgIntegration(ctx, db.UpdateOrgIntegrationParams{
+			Config: config, Status: in.Status, ErrorMessage: in.ErrorMessage, UpdatedAt: s.Now(), ID: id,
+		})
+		return Translate(err, "org integration")
+	})
+	return it, err
+}
+
+// DeleteOrgIntegration deletes an org-scoped integration on behalf of
+// actor, who must be an admin. A user-scoped or missing integration is
+// NOT_FOUND.
+func (s *Store) DeleteOrgIntegration(ctx context.Context, actorID, id string) error {
+	if err := requireID("actor id", actorID); err != nil {
+		return err
+	}
+	if err := requireID("integration id", id); err != nil {
+		return err
+	}
+	return s.Tx(ctx, func(q *db.Queries) error {
+		if err := requireAdminID(ctx, q, actorID); err != nil {
+			return err
+		}
+		n, err := q.DeleteOrgIntegration(ctx, id)
+		if err != nil {
+			return Translate(err, "org integration")
+		}
+		if n == 0 {
+			return orgdb.NotFound("org integration not found")
+		}
+		return nil
+	})
+}
+
+// jsonObject validates an integration config: a JSON object, {} if empty.
+func jsonObject(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "{}", nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &m); err != nil || m == nil {
+		return "", orgdb.Validation("integration config must be a JSON object").WithDetails("field", "config")
+	}
+	return s, nil
+}

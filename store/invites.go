@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
+)
+
+// Reasons of the errors returned by the invite operations, in Error.Reason.
+const (
+	ReasonInviteAccepted = "invite_accepted"
+	ReasonInviteExpired  = "invite_expired"
+)
+
+// Sentinels for errors.Is: an invite that cannot be accepted says why.
+var (
+	ErrInviteAccepted = &orgdb.Error{Code: orgdb.CodeConflict, Reason: ReasonInviteAccepted}
+	ErrInviteExpired  = &orgdb.Error{Code: orgdb.CodeConflict, Reason: ReasonInviteExpired}
+)
+
+// NewInvite is an invitation to join the organization.
+type NewInvite struct {
+	Email string
+	// Role is the role the invitee gets; empty means member.
+	Role orgdb.UserRole
+	// InvitedBy is the id of the inviting user, who must be an admin.
+	InvitedBy string
+	// TTL is how long the invite stays valid; zero means the store's
+	// default (7 days unless configured with WithInviteTTL).
+	TTL time.Duration
+}
+
+// CreateInvite invites an email, in one IMMEDIATE transaction. The email is
+// trimmed, lower-cased and validated and the role validated (VALIDATION_ERROR
+// otherwise); the inviter must be an admin (FORBIDDEN). There is one invite
+// per email: inviting an email with a pending, expired or accepted invite
+// replaces it with a fresh one (new id, role and expiry). Inviting the email
+// of an existing user is a CONFLICT.
+func (s *Store) CreateInvite(ctx context.Context, in NewInvite) (db.Invite, error) {
+	email, err := orgdb.NormalizeEmail(in.Email)
+	if err != nil {
+		return db.Invite{}, err
+	}
+	if in.Role == "" {
+		in.Role = orgdb.RoleMember
+	}
+	if _, err := orgdb.ParseUserRole(string(in.Role)); err != nil {
+		return db.Invite{}, err
+	}
+	if err := requireID("inviter id", in.InvitedBy); err != nil {
+		return db.Invite{}, err
+	}
+	ttl := in.TTL
+	if ttl == 0 {
+		ttl = s.inviteTTL
+	}
+	if ttl < 0 {
+		return db.Invite{}, orgdb.Validation("invite TTL %v must be positive", ttl)
+	}
+	var inv db.Invite
+	err = s.Tx(ctx, func(q *db.Queries) error {
+		if err := requireAdminID(ctx, q, in.InvitedBy); err != nil {
+			return err
+		}
+		if _, err := q.GetUserByEmail(ctx, email); err == nil {
+			return orgdb.Conflict("%s is already a member of the organization", email).WithReason(ReasonUserExists)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return Translate(err, "user")
+		}
+		now := s.Now()
+		inv, err = q.UpsertInvite(ctx, db.UpsertInviteParams{
+			ID: orgdb.NewID(), Email: email, Role: in.Role, InvitedBy: in.InvitedBy,
+			ExpiresAt: orgdb.NewTime(now.Add(ttl)), CreatedAt: now,
+		})
+		return Translate(err, "invite")
+	})
+	return inv, err
+}
+
+// ValidInvite returns the invite for email if it is neither accepted nor
+// expired (NOT_FOUND otherwise); the email is compared case-insensitively.
+func (s *Store) ValidInvite(ctx context.Context, email string) (db.Invite, error) {
+	inv, err := s.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: email, Now: s.Now()})
+	return inv, Translate(err, "valid invite")
+}
+
+// AcceptInvite marks the invite accepted. Of any number of simultaneous
+// calls exactly one succeeds: the guard is part of the UPDATE. An invite
+// already accepted or expired is a CONFLICT that says which
+// (errors.Is(err, ErrInviteAccepted) / ErrInviteExpired); a missing one is
+// NOT_FOUND.
+func (s *Store) AcceptInvite(ctx context.Context, id string) (db.Invite, error) {
+	if err := requireID("invite id", id); err != nil {
+		return db.Invite{}, err
+	}
+	now := s.Now()
+	inv, err := s.Queries.AcceptInvite(ctx, db.AcceptInviteParams{AcceptedAt: &now, ID: id, Now: now})
+	if err == nil {
+		return inv, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return db.Invite{}, Translate(err, "invite")
+	}
+	// Not accepted: say why, from the row as it is now.
+	cur, err := s.GetInvite(ctx, id)
+	switch {
+	case err != nil:
+		return db.Invite{}, Translate(err, "invite")
+	case cur.AcceptedAt != nil:
+		return db.Invite{}, orgdb.Conflict("invite already accepted").WithReason(ReasonInviteAccepted)
+	default:
+		return db.Invite{}, orgdb.Conflict("invite expired").WithReason(ReasonInviteExpired)
+	}
+}
+
+// ListInvites lists every invite, newest first, with its status at the
+// store's current time.
+func (s *Store) ListInvites(ctx context.Context) ([]db.ListInvitesRow, error) {
+	invs, err := s.Queries.ListInvites(ctx, s.Now())
+	return invs, Translate(err, "invites")
+}
+
+// DeleteInvite deletes an invite; a missing one is NOT_FOUND.
+func (s *Store) DeleteInvite(ctx context.Context, id string) error {
+	if err := requireID("invite id", id); err != nil {
+		return err
+	}
+	n, err := s.Queries.DeleteInvite(ctx, id)
+	if err != nil {
+		return Translate(err, "invite")
+	}
+	if n == 0 {
+		return orgdb.NotFound("invite not found")
+	}
+	return nil
+}
+
+// DeleteExpiredInvites deletes every invite that expired without being
+// accepted and returns how many.
+func (s *Store) DeleteExpiredInvites(ctx context.Context) (int64, error) {
+	n, err := s.Queries.DeleteExpiredInvites(ctx, s.Now())
+	return n, Translate(err, "invites")
+}

@@ -1,0 +1,140 @@
+package store_test
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/internal/dbtest"
+	"github.com/agentops/orgdb/store"
+)
+
+// clock is a settable clock for a store.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func TestCreateInvite(t *testing.T) {
+	c := &clock{time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	st := dbtest.New(t, store.WithClock(c.now))
+	admin := signup(t, st, "ada@acme.test")
+	member := signup(t, st, "bob@acme.test")
+
+	inv, err := st.CreateInvite(ctx, store.NewInvite{Email: "  Carol@ACME.test ", InvitedBy: admin.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Email != "carol@acme.test" || inv.Role != orgdb.RoleMember || inv.InvitedBy != admin.ID || inv.AcceptedAt != nil ||
+		!inv.ExpiresAt.Equal(c.t.Add(7*24*time.Hour)) || !inv.CreatedAt.Equal(c.t) {
+		t.Errorf("invite = %+v", inv)
+	}
+	if !regexp.MustCompile(`^[A-Z2-7]{26}$`).MatchString(inv.ID) {
+		t.Errorf("invite id %q is not 26 URL-safe characters", inv.ID)
+	}
+
+	// Re-inviting refreshes: one row, new id, role and expiry.
+	c.t = c.t.Add(10 * 24 * time.Hour) // the first invite has expired
+	again, err := st.CreateInvite(ctx, store.NewInvite{Email: "carol@acme.test", Role: orgdb.RoleAdmin, InvitedBy: admin.ID, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID == inv.ID || again.Role != orgdb.RoleAdmin || !again.ExpiresAt.Equal(c.t.Add(time.Hour)) {
+		t.Errorf("refreshed invite = %+v", again)
+	}
+	if n, _ := st.CountInvites(ctx); n != 1 {
+		t.Errorf("%d invites after re-inviting, want 1", n)
+	}
+
+	before := dbtest.Snapshot(t, st.DB())
+	_, err = st.CreateInvite(ctx, store.NewInvite{Email: "BOB@acme.test", InvitedBy: admin.ID})
+	wantErr(t, err, orgdb.CodeConflict, store.ReasonUserExists)
+	_, err = st.CreateInvite(ctx, store.NewInvite{Email: "dan@acme.test", InvitedBy: member.ID})
+	wantErr(t, err, orgdb.CodeForbidden, "admin_required")
+	_, err = st.CreateInvite(ctx, store.NewInvite{Email: "dan@acme.test", InvitedBy: "ghost"})
+	wantErr(t, err, orgdb.CodeUnauthorized, "")
+	_, err = st.CreateInvite(ctx, store.NewInvite{Email: "dan@acme.test", InvitedBy: admin.ID, TTL: -time.Hour})
+	wantErr(t, err, orgdb.CodeValidation, "")
+	if dbtest.Snapshot(t, st.DB()) != before {
+		t.Error("refused invites changed the database")
+	}
+
+	// The store's default TTL is configurable.
+	st2 := dbtest.New(t, store.WithClock(c.now), store.WithInviteTTL(48*time.Hour))
+	a2 := signup(t, st2, "ada@acme.test")
+	if inv, err := st2.CreateInvite(ctx, store.NewInvite{Email: "x@acme.test", InvitedBy: a2.ID}); err != nil || !inv.ExpiresAt.Equal(c.t.Add(48*time.Hour)) {
+		t.Errorf("invite with a 48h default TTL = %+v, %v", inv, err)
+	}
+}
+
+func TestInviteLifecycle(t *testing.T) {
+	c := &clock{time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	st := dbtest.New(t, store.WithClock(c.now))
+	admin := signup(t, st, "ada@acme.test")
+	mk := func(email string, ttl time.Duration) string {
+		inv, err := st.CreateInvite(ctx, store.NewInvite{Email: email, InvitedBy: admin.ID, TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.t = c.t.Add(time.Second) // distinct created_at
+		return inv.ID
+	}
+	short := mk("short@acme.test", time.Hour)
+	accepted := mk("accepted@acme.test", 0)
+	pending := mk("pending@acme.test", 0)
+
+	if _, err := st.AcceptInvite(ctx, accepted); err != nil {
+		t.Fatal(err)
+	}
+	_, err := st.AcceptInvite(ctx, accepted)
+	wantErr(t, err, orgdb.CodeConflict, store.ReasonInviteAccepted)
+	if !errors.Is(err, store.ErrInviteAccepted) || errors.Is(err, store.ErrInviteExpired) {
+		t.Errorf("accepted-twice error = %v", err)
+	}
+
+	c.t = c.t.Add(2 * time.Hour) // short has expired
+	_, err = st.AcceptInvite(ctx, short)
+	if !errors.Is(err, store.ErrInviteExpired) {
+		t.Errorf("accepting an expired invite: %v", err)
+	}
+	_, err = st.AcceptInvite(ctx, "nope")
+	wantErr(t, err, orgdb.CodeNotFound, "")
+
+	// Only a valid invite is found by email, in any case.
+	if inv, err := st.ValidInvite(ctx, "PENDING@acme.test"); err != nil || inv.ID != pending {
+		t.Errorf("ValidInvite(pending) = %+v, %v", inv, err)
+	}
+	for _, e := range []string{"short@acme.test", "accepted@acme.test", "nobody@acme.test"} {
+		if _, err := st.ValidInvite(ctx, e); !errors.Is(err, orgdb.ErrNotFound) {
+			t.Errorf("ValidInvite(%s): %v", e, err)
+		}
+	}
+
+	// Newest first, with the status derived in SQL.
+	list, err := st.ListInvites(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, inv := range list {
+		got = append(got, inv.Email+"="+string(inv.Status))
+	}
+	want := "pending@acme.test=pending accepted@acme.test=accepted short@acme.test=expired"
+	if s := strings.Join(got, " "); s != want {
+		t.Errorf("ListInvites = %s\nwant          %s", s, want)
+	}
+
+	if n, err := st.DeleteExpiredInvites(ctx); err != nil || n != 1 {
+		t.Errorf("DeleteExpiredInvites = %d, %v", n, err)
+	}
+	if err := st.DeleteInvite(ctx, pending); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, st.DeleteInvite(ctx, pending), orgdb.CodeNotFound, "")
+	wantErr(t, st.DeleteInvite(ctx, ""), orgdb.CodeValidation, "")
+	if n, _ := st.CountInvites(ctx); n != 1 {
+		t.Errorf("%d invites left, want the accepted one", n)
+	}
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/access"
+	"github.com/agentops/orgdb/gen/db"
+)
+
+// OrgSettingsPatch is a partial update of the organization's settings:
+// a nil field is left exactly as it is.
+type OrgSettingsPatch struct {
+	Name *string
+	// AllowedEmailDomain: a pointer to "" clears the domain.
+	AllowedEmailDomain *string
+	// AllowedEmails replaces the allowlist; an empty list clears it.
+	AllowedEmails         *orgdb.EmailList
+	DomainGatingEnabled   *bool
+	EmailAllowlistEnabled *bool
+}
+
+// UpdateOrgSettings applies a partial update and returns the new settings.
+// It reads, merges, validates and writes in one IMMEDIATE transaction, so
+// concurrent patches of different fields do not undo each other. The
+// result must be valid as a whole: a non-empty name; gating on requires a
+// valid domain; every allowlist entry must be a valid email, and the
+// allowlist on requires at least one. A refused patch changes nothing.
+func (s *Store) UpdateOrgSettings(ctx context.Context, p OrgSettingsPatch) (db.OrgSettings, error) {
+	var out db.OrgSettings
+	err := s.Tx(ctx, func(q *db.Queries) error {
+		cur, err := q.GetOrgSettings(ctx)
+		if err != nil {
+			return Translate(err, "org settings")
+		}
+		next := db.UpdateOrgSettingsParams{
+			Name:                  cur.Name,
+			AllowedEmailDomain:    cur.AllowedEmailDomain,
+			AllowedEmails:         cur.AllowedEmails,
+			DomainGatingEnabled:   cur.DomainGatingEnabled,
+			EmailAllowlistEnabled: cur.EmailAllowlistEnabled,
+			UpdatedAt:             s.Now(),
+		}
+		if p.Name != nil {
+			next.Name = strings.TrimSpace(*p.Name)
+			if next.Name == "" || len(next.Name) > 200 {
+				return orgdb.Validation("organization name must be 1–200 characters").WithDetails("field", "name")
+			}
+		}
+		if p.AllowedEmailDomain != nil {
+			next.AllowedEmailDomain = nil
+			if strings.TrimSpace(*p.AllowedEmailDomain) != "" {
+				d, err := orgdb.NormalizeDomain(*p.AllowedEmailDomain)
+				if err != nil {
+					return err
+				}
+				next.AllowedEmailDomain = &d
+			}
+		}
+		if p.AllowedEmails != nil {
+			next.AllowedEmails = orgdb.NewEmailList(*p.AllowedEmails...)
+			if err := next.AllowedEmails.Validate(); err != nil {
+				return err
+			}
+		}
+		if p.DomainGatingEnabled != nil {
+			next.DomainGatingEnabled = *p.DomainGatingEnabled
+		}
+		if p.EmailAllowlistEnabled != nil {
+			next.EmailAllowlistEnabled = *p.EmailAllowlistEnabled
+		}
+		if next.DomainGatingEnabled {
+			if next.AllowedEmailDomain == nil {
+				return orgdb.Validation("domain gating requires an allowed email domain").WithDetails("field", "allowedEmailDomain")
+			}
+			if _, err := orgdb.NormalizeDomain(*next.AllowedEmailDomain); err != nil {
+				return err
+			}
+		}
+		if next.EmailAllowlistEnabled {
+			if len(next.AllowedEmails) == 0 {
+				return orgdb.Validation("the email allowlist is enabled but empty").WithDetails("field", "allowedEmails")
+			}
+			if err := next.AllowedEmails.Validate(); err != nil {
+				return err
+			}
+		}
+		out, err = q.UpdateOrgSettings(ctx, next)
+		return Translate(err, "org settings")
+	})
+	return out, err
+}
+
+// CheckSignup applies [access.CheckSignup] to email with what the database
+// holds: the settings, whether email has a valid invite and whether any
+// invite exists. envAllowed is the ALLOWED_EMAILS fallback (see
+// orgdb.ParseEmailList). It returns nil or the refusal (FORBIDDEN, with the
+// reason).
+func (s *Store) CheckSignup(ctx context.Context, email string, envAllowed orgdb.EmailList) error {
+	norm, err := orgdb.NormalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	settings, err := s.GetOrgSettings(ctx)
+	if err != nil {
+		return Translate(err, "org settings")
+	}
+	_, err = s.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: norm, Now: s.Now()})
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Translate(err, "invite")
+	}
+	hasInvite := err == nil
+	n, err := s.CountInvites(ctx)
+	if err != nil {
+		return Translate(err, "invites")
+	}
+	return access.CheckSignup(access.Signup{
+		Email: norm, Settings: settings, HasValidInvite: hasInvite, InvitesExist: n > 0, AllowedEmails: envAllowed,
+	})
+}

@@ -1,0 +1,246 @@
+package store_test
+
+import (
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/internal/dbtest"
+	"github.com/agentops/orgdb/store"
+)
+
+// signup creates a user through CreateUser or fails the test.
+func signup(t *testing.T, st *store.Store, email string) db.User {
+	t.Helper()
+	u, err := st.CreateUser(ctx, store.NewUser{Email: email})
+	if err != nil {
+		t.Fatalf("CreateUser(%s): %v", email, err)
+	}
+	return u
+}
+
+// wantErr fails unless err is an *orgdb.Error of code (and reason, if
+// given).
+func wantErr(t *testing.T, err error, code orgdb.Code, reason string) {
+	t.Helper()
+	var e *orgdb.Error
+	if !errors.As(err, &e) || e.Code != code || (reason != "" && e.Reason != reason) {
+		t.Fatalf("err = %v (%#v), want %s %s", err, err, code, reason)
+	}
+}
+
+func TestCreateUser(t *testing.T) {
+	st := dbtest.New(t)
+	name := "Ada"
+	first, err := st.CreateUser(ctx, store.NewUser{Email: "  Ada@Acme.test ", Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Role != orgdb.RoleAdmin || first.Email != "ada@acme.test" || *first.Name != "Ada" || len(first.ID) != 26 {
+		t.Errorf("first user = %+v", first)
+	}
+	second := signup(t, st, "bob@acme.test")
+	if second.Role != orgdb.RoleMember || second.ID == first.ID {
+		t.Errorf("second user = %+v", second)
+	}
+
+	before := dbtest.Snapshot(t, st.DB())
+	_, err = st.CreateUser(ctx, store.NewUser{Email: "BOB@acme.test"})
+	wantErr(t, err, orgdb.CodeConflict, store.ReasonUserExists)
+	if dbtest.Snapshot(t, st.DB()) != before {
+		t.Error("refused sign-up changed the database")
+	}
+	// A user stored before orgdb normalized emails still blocks a duplicate.
+	if _, err := st.DB().Exec(`INSERT INTO users (id, email) VALUES ('legacy', 'Carol@Acme.test')`); err != nil {
+		t.Fatal(err)
+	}
+	before = dbtest.Snapshot(t, st.DB())
+	_, err = st.CreateUser(ctx, store.NewUser{Email: "carol@acme.test"})
+	wantErr(t, err, orgdb.CodeConflict, store.ReasonUserExists)
+	if dbtest.Snapshot(t, st.DB()) != before {
+		t.Error("refused sign-up changed the database")
+	}
+}
+
+func TestCreateUserWithInvite(t *testing.T) {
+	st := dbtest.New(t)
+	admin := signup(t, st, "ada@acme.test")
+	inv, err := st.CreateInvite(ctx, store.NewInvite{Email: "Dan@acme.test", Role: orgdb.RoleAdmin, InvitedBy: admin.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dan := signup(t, st, "dan@ACME.test")
+	if dan.Role != orgdb.RoleAdmin {
+		t.Errorf("invited user got role %s, want the invite's admin", dan.Role)
+	}
+	got, err := st.GetInvite(ctx, inv.ID)
+	if err != nil || got.AcceptedAt == nil {
+		t.Errorf("invite not accepted by the sign-up: %+v, %v", got, err)
+	}
+
+	// An expired invite gives nothing: member, and the invite stays as it is.
+	past := dbtest.New(t, store.WithClock(func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }))
+	pastAdmin := signup(t, past, "ada@acme.test")
+	old, err := past.CreateInvite(ctx, store.NewInvite{Email: "eve@acme.test", Role: orgdb.RoleAdmin, InvitedBy: pastAdmin.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st2, err := store.Open(ctx, dbtest.File(t, past.DB()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	eve := signup(t, st2, "eve@acme.test")
+	if eve.Role != orgdb.RoleMember {
+		t.Errorf("expired invite gave role %s", eve.Role)
+	}
+	if got, _ := st2.GetInvite(ctx, old.ID); got.AcceptedAt != nil {
+		t.Error("expired invite marked accepted")
+	}
+}
+
+func TestUpdateUserRole(t *testing.T) {
+	st := dbtest.New(t)
+	ada := signup(t, st, "ada@acme.test")
+	bob := signup(t, st, "bob@acme.test")
+
+	before := dbtest.Snapshot(t, st.DB())
+	_, err := st.UpdateUserRole(ctx, ada.ID, orgdb.RoleMember)
+	wantErr(t, err, orgdb.CodeConflict, store.ReasonLastAdmin)
+	if !errors.Is(err, store.ErrLastAdmin) || orgdb.HTTPStatus(err) != 409 {
+		t.Errorf("last-admin error = %v", err)
+	}
+	if dbtest.Snapshot(t, st.DB()) != before {
+		t.Error("refused demotion changed the database")
+	}
+	// Setting the role an admin already has is not a demotion.
+	if u, err := st.UpdateUserRole(ctx, ada.ID, orgdb.RoleAdmin); err != nil || u.Role != orgdb.RoleAdmin {
+		t.Errorf("admin → admin: %+v, %v", u, err)
+	}
+
+	u, err := st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)
+	if err != nil || u.Role != orgdb.RoleAdmin {
+		t.Fatalf("promote: %+v, %v", u, err)
+	}
+	if u, err = st.UpdateUserRole(ctx, ada.ID, orgdb.RoleMember); err != nil || u.Role != orgdb.RoleMember {
+		t.Fatalf("demote with another admin: %+v, %v", u, err)
+	}
+	_, err = st.UpdateUserRole(ctx, bob.ID, orgdb.RoleMember)
+	wantErr(t, err, orgdb.CodeConflict, store.ReasonLastAdmin)
+
+	_, err = st.UpdateUserRole(ctx, "nobody", orgdb.RoleAdmin)
+	wantErr(t, err, orgdb.CodeNotFound, "")
+}
+
+func TestDeleteUser(t *testing.T) {
+	st := dbtest.New(t)
+	ada := signup(t, st, "ada@acme.test")
+	bob := signup(t, st, "bob@acme.test")
+	carol := signup(t, st, "carol@acme.test")
+	if _, err := st.UpdateUserRole(ctx, carol.ID, orgdb.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+
+	before := dbtest.Snapshot(t, st.DB())
+	wantErr(t, st.DeleteUser(ctx, ada.ID, ada.ID, store.DeleteUserOptions{}), orgdb.CodeForbidden, store.ReasonDeleteSelf)
+	wantErr(t, st.DeleteUser(ctx, bob.ID, carol.ID, store.DeleteUserOptions{}), orgdb.CodeForbidden, "admin_required")
+	wantErr(t, st.DeleteUser(ctx, "ghost", bob.ID, store.DeleteUserOptions{}), orgdb.CodeUnauthorized, "")
+	wantErr(t, st.DeleteUser(ctx, ada.ID, "nobody", store.DeleteUserOptions{}), orgdb.CodeNotFound, "")
+	if dbtest.Snapshot(t, st.DB()) != before {
+		t.Error("refused deletes changed the database")
+	}
+
+	// Carol sent an invite, set an org API key and owns an org integration.
+	if _, err := st.CreateInvite(ctx, store.NewInvite{Email: "dan@acme.test", InvitedBy: carol.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().Exec(`INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'sealed', ?)`, carol.ID); err != nil {
+		t.Fatal(err)
+	}
+	org, err := st.CreateOrgIntegration(ctx, carol.ID, store.NewOrgIntegration{Service: "github"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.InsertIntegration(ctx, db.InsertIntegrationParams{ID: "own", UserID: carol.ID, Service: "slack", Config: "{}", Status: "active", Scope: orgdb.ScopeUser}); err != nil {
+		t.Fatal(err)
+	}
+	before = dbtest.Snapshot(t, st.DB())
+	err = st.DeleteUser(ctx, ada.ID, carol.ID, store.DeleteUserOptions{})
+	wantErr(t, err, orgdb.CodeConflict, store.ReasonUserReferenced)
+	var e *orgdb.Error
+	errors.As(err, &e)
+	if e.Details["invites"] != int64(1) || e.Details["orgApiKeys"] != int64(1) || e.Details["orgIntegrations"] != int64(1) ||
+		e.Message != "user is still referenced by 1 invite, 1 org API key, 1 org integration; reassign them to delete the user" {
+		t.Errorf("referenced error = %q %v", e.Message, e.Details)
+	}
+	if dbtest.Snapshot(t, st.DB()) != before {
+		t.Error("refused delete changed the database")
+	}
+
+	if err := st.DeleteUser(ctx, ada.ID, carol.ID, store.DeleteUserOptions{ReassignToActor: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetUser(ctx, carol.ID); !errors.Is(err, sql.ErrNoRows) {
+		t.Errorf("carol still there: %v", err)
+	}
+	refs, _ := st.CountUserReferences(ctx, ada.ID)
+	if refs != (db.CountUserReferencesRow{Invites: 1, OrgAPIKeys: 1, OrgIntegrations: 1}) {
+		t.Errorf("references not moved to the actor: %+v", refs)
+	}
+	if it, err := st.GetIntegration(ctx, org.ID); err != nil || it.UserID != ada.ID {
+		t.Errorf("org integration = %+v, %v", it, err)
+	}
+	if _, err := st.GetIntegration(ctx, "own"); !errors.Is(err, sql.ErrNoRows) {
+		t.Errorf("carol's own integration survived: %v", err)
+	}
+	checkForeignKeys(t, st)
+
+	// A member without references is deleted outright.
+	if err := st.DeleteUser(ctx, ada.ID, bob.ID, store.DeleteUserOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkForeignKeys fails the test if any row references a missing row.
+func checkForeignKeys(t *testing.T, st *store.Store) {
+	t.Helper()
+	rows, err := st.DB().Query(`PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		t.Error("foreign_key_check reports violations")
+	}
+}
+
+func TestBootstrapAdmin(t *testing.T) {
+	st := dbtest.New(t)
+	// Members only, as in a database from before roles existed.
+	for _, e := range []string{"ada@acme.test", "bob@acme.test"} {
+		if _, err := st.InsertUser(ctx, db.InsertUserParams{ID: e, Email: e, Role: orgdb.RoleMember}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok, err := st.BootstrapAdmin(ctx, " BOB@acme.test")
+	if err != nil || !ok {
+		t.Fatalf("BootstrapAdmin = %v, %v", ok, err)
+	}
+	if u, _ := st.GetUser(ctx, "bob@acme.test"); u.Role != orgdb.RoleAdmin {
+		t.Errorf("bob = %s", u.Role)
+	}
+	before := dbtest.Snapshot(t, st.DB())
+	if ok, err := st.BootstrapAdmin(ctx, "ada@acme.test"); err != nil || ok {
+		t.Errorf("BootstrapAdmin with an admin present = %v, %v", ok, err)
+	}
+	_, err = st.BootstrapAdmin(ctx, "nobody@acme.test")
+	wantErr(t, err, orgdb.CodeNotFound, "")
+	_, err = st.BootstrapAdmin(ctx, "not an email")
+	wantErr(t, err, orgdb.CodeValidation, "")
+	if dbtest.Snapshot(t, st.DB()) != before {
+		t.Error("a refused bootstrap changed the database")
+	}
+}
