@@ -8,7 +8,7 @@ DB      ?= data/orgdb.db
 GENERATED := gen/
 
 .DEFAULT_GOAL := help
-.PHONY: help generate db-migrate test fuzz check drift lint
+.PHONY: help generate db-migrate build test fuzz check drift lint
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,6 +19,9 @@ generate: ## regenerate gen/ from schema/ and queries/ (run after every schema o
 
 db-migrate: ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table
 	$(GO) run ./cmd/orgdb migrate --db $(DB)
+
+build: ## build the CLI into bin/orgdb
+	$(GO) build -o bin/orgdb ./cmd/orgdb
 
 test: ## run the whole test suite under the race detector, plus a short fuzz of each parser
 	$(GO) test -race -count=1 ./...

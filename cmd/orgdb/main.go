@@ -1,8 +1,14 @@
 // Command orgdb manages the organization database of the agent-ops
-// service: it applies the embedded migrations and shows their status.
+// service: migrations, users and roles, invites.
 //
-//	orgdb migrate [--db PATH]   apply pending migrations, then print the status table
-//	orgdb status  [--db PATH]   print every migration and whether it is applied
+//	orgdb migrate [--db PATH]                      apply pending migrations, print the status table
+//	orgdb status  [--db PATH]                      print every migration and whether it is applied
+//	orgdb users add EMAIL [--name NAME]            sign a user up (the first user becomes admin)
+//	orgdb users list                               list users
+//	orgdb users set-role EMAIL admin|member        change a role (never the last admin's)
+//	orgdb invites create EMAIL [--role R] [--by ADMIN_EMAIL]
+//	orgdb invites list                             list invites, newest first, with status
+//	orgdb admin bootstrap EMAIL                    promote EMAIL to admin if there is no admin
 //
 // The database is --db, else $ORGDB_DB, else ./data/orgdb.db; its directory
 // is created when missing. The exit code is 0 on success, 1 on failure (with
@@ -15,10 +21,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/agentops/orgdb/store"
 )
 
 // DefaultDB is the database used when neither --db nor ORGDB_DB is set.
@@ -28,8 +36,9 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
-// command is one subcommand: its usage line and what it runs.
+// command is one subcommand: its name, usage line and what it runs.
 type command struct {
+	name  string
 	usage string
 	run   func(ctx context.Context, e *env, args []string) error
 }
@@ -42,10 +51,20 @@ type env struct {
 	dbPath string
 }
 
-var commands = map[string]command{
-	"migrate": {"migrate [--db PATH]       apply pending migrations and print the status table", cmdMigrate},
-	"status":  {"status [--db PATH]        print every migration and whether it is applied", cmdStatus},
+var commands = []command{
+	{"migrate", "migrate                                apply pending migrations and print the status table", cmdMigrate},
+	{"status", "status                                 print every migration and whether it is applied", cmdStatus},
+	{"users add", "users add EMAIL [--name NAME]          sign a user up; the first user becomes admin", cmdUsersAdd},
+	{"users list", "users list                             list users, oldest first", cmdUsersList},
+	{"users set-role", "users set-role EMAIL admin|member      change a user's role (never the last admin's)", cmdUsersSetRole},
+	{"invites create", "invites create EMAIL [--role R] [--by ADMIN_EMAIL]\n" +
+		"                                         invite an email (role member unless --role; by the first admin unless --by)", cmdInvitesCreate},
+	{"invites list", "invites list                           list invites, newest first, with their status", cmdInvitesList},
+	{"admin bootstrap", "admin bootstrap EMAIL                  promote EMAIL to admin if the organization has no admin", cmdAdminBootstrap},
 }
+
+// groups are the commands that take a subcommand.
+var groups = map[string]bool{"users": true, "invites": true, "admin": true}
 
 // errUsage marks an error in the command line: exit code 2.
 var errUsage = errors.New("usage")
@@ -53,10 +72,11 @@ var errUsage = errors.New("usage")
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: orgdb COMMAND [flags]")
 	fmt.Fprintln(w, "\ncommands:")
-	for _, name := range slices.Sorted(maps.Keys(commands)) {
-		fmt.Fprintf(w, "  %s\n", commands[name].usage)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %s\n", c.usage)
 	}
-	fmt.Fprintf(w, "\nThe database is --db, else $ORGDB_DB, else ./%s.\n", DefaultDB)
+	fmt.Fprintf(w, "\nEvery command takes --db PATH; the database is --db, else $ORGDB_DB, else ./%s.\n", DefaultDB)
+	fmt.Fprintln(w, "Commands other than status create the database and apply pending migrations first.")
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -67,13 +87,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return 0
 	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "orgdb: unknown command %q (run orgdb --help)\n", args[0])
+	name, rest := args[0], args[1:]
+	if groups[name] && len(rest) > 0 {
+		name, rest = name+" "+rest[0], rest[1:]
+	}
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
+	if i < 0 {
+		fmt.Fprintf(stderr, "orgdb: unknown command %q (run orgdb --help)\n", strings.Join(args[:min(2, len(args))], " "))
 		return 2
 	}
+	args = []string{name}
 	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
-	err := cmd.run(ctx, e, args[1:])
+	err := commands[i].run(ctx, e, rest)
 	switch {
 	case err == nil:
 		return 0
@@ -88,6 +113,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
+// open creates the database's directory, opens the database and applies
+// pending migrations.
+func (e *env) open(ctx context.Context) (*store.Store, error) {
+	if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	return store.Open(ctx, e.dbPath)
+}
+
 // flags returns a flag set for a command with the --db flag bound to e.
 func (e *env) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("orgdb "+name, flag.ContinueOnError)
@@ -100,18 +134,27 @@ func (e *env) flags(name string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and wants exactly nargs positional arguments.
+// parse parses args, flags before or after the positional arguments, and
+// wants exactly nargs positional arguments.
 func parse(fs *flag.FlagSet, args []string, nargs int) ([]string, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() != nargs {
-		return nil, fmt.Errorf("%w: want %d argument(s), got %d (run with --help)", errUsage, nargs, fs.NArg())
+	if len(pos) != nargs {
+		return nil, fmt.Errorf("%w: want %d argument(s), got %d (run with --help)", errUsage, nargs, len(pos))
 	}
-	return fs.Args(), nil
+	return pos, nil
 }
 
 func oneLine(err error) string {

@@ -3,14 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/agentops/orgdb/store"
 )
 
-// orgdb runs the CLI in-process with the given environment.
-func orgdb(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+// cli runs the CLI in-process with the given environment.
+func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
@@ -19,7 +22,7 @@ func orgdb(t *testing.T, env map[string]string, args ...string) (code int, stdou
 
 func TestMigrateAndStatus(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nested", "dir", "orgdb.db")
-	code, out, errs := orgdb(t, nil, "status", "--db", path)
+	code, out, errs := cli(t, nil, "status", "--db", path)
 	if code != 0 || !strings.Contains(out, "0001_initial.sql") || !strings.Contains(out, "pending") || errs != "" {
 		t.Fatalf("status before migrate: %d %q %q", code, out, errs)
 	}
@@ -27,7 +30,7 @@ func TestMigrateAndStatus(t *testing.T) {
 		t.Error("status created the database file")
 	}
 
-	code, out, errs = orgdb(t, nil, "migrate", "--db", path)
+	code, out, errs = cli(t, nil, "migrate", "--db", path)
 	if code != 0 || errs != "" {
 		t.Fatalf("migrate: %d %q", code, errs)
 	}
@@ -36,11 +39,11 @@ func TestMigrateAndStatus(t *testing.T) {
 			t.Errorf("migrate output lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, _ = orgdb(t, nil, "status", "--db", path)
+	code, out, _ = cli(t, nil, "status", "--db", path)
 	if code != 0 || strings.Contains(out, "pending") || strings.Count(out, "applied") < 3 {
 		t.Errorf("status after migrate:\n%s", out)
 	}
-	code, out, _ = orgdb(t, nil, "migrate", "--db", path)
+	code, out, _ = cli(t, nil, "migrate", "--db", path)
 	if code != 0 || !strings.Contains(out, "is up to date") {
 		t.Errorf("second migrate: %d\n%s", code, out)
 	}
@@ -48,7 +51,7 @@ func TestMigrateAndStatus(t *testing.T) {
 
 func TestDatabaseFromEnvironment(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "env.db")
-	if code, _, errs := orgdb(t, map[string]string{"ORGDB_DB": path}, "migrate"); code != 0 {
+	if code, _, errs := cli(t, map[string]string{"ORGDB_DB": path}, "migrate"); code != 0 {
 		t.Fatalf("migrate: %s", errs)
 	}
 	if _, err := os.Stat(path); err != nil {
@@ -56,7 +59,7 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 	}
 	// --db wins over ORGDB_DB.
 	other := filepath.Join(t.TempDir(), "flag.db")
-	orgdb(t, map[string]string{"ORGDB_DB": path}, "migrate", "--db", other)
+	cli(t, map[string]string{"ORGDB_DB": path}, "migrate", "--db", other)
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("--db not used: %v", err)
 	}
@@ -64,7 +67,7 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 
 func TestDefaultDatabase(t *testing.T) {
 	t.Chdir(t.TempDir())
-	if code, _, errs := orgdb(t, nil, "migrate"); code != 0 {
+	if code, _, errs := cli(t, nil, "migrate"); code != 0 {
 		t.Fatalf("migrate: %s", errs)
 	}
 	if _, err := os.Stat(DefaultDB); err != nil {
@@ -73,33 +76,121 @@ func TestDefaultDatabase(t *testing.T) {
 }
 
 func TestUsageAndFailures(t *testing.T) {
-	if code, out, _ := orgdb(t, nil, "--help"); code != 0 || !strings.Contains(out, "migrate") || !strings.Contains(out, "status") {
+	if code, out, _ := cli(t, nil, "--help"); code != 0 || !strings.Contains(out, "migrate") || !strings.Contains(out, "status") {
 		t.Errorf("--help: %d %q", code, out)
 	}
-	if code, _, _ := orgdb(t, nil); code != 2 {
+	if code, _, _ := cli(t, nil); code != 2 {
 		t.Errorf("no command: exit %d", code)
 	}
-	if code, _, errs := orgdb(t, nil, "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
+	if code, _, errs := cli(t, nil, "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
 		t.Errorf("unknown command: %d %q", code, errs)
 	}
-	if code, _, errs := orgdb(t, nil, "migrate", "--bogus"); code != 2 || errs == "" {
+	if code, _, errs := cli(t, nil, "migrate", "--bogus"); code != 2 || errs == "" {
 		t.Errorf("unknown flag: %d %q", code, errs)
 	}
-	if code, _, errs := orgdb(t, nil, "status", "extra"); code != 2 || errs == "" {
+	if code, _, errs := cli(t, nil, "status", "extra"); code != 2 || errs == "" {
 		t.Errorf("extra argument: %d %q", code, errs)
 	}
 	// A database that cannot be created: exit 1 and one line saying why.
 	blocker := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(blocker, nil, 0o644)
-	code, _, errs := orgdb(t, nil, "migrate", "--db", filepath.Join(blocker, "orgdb.db"))
+	code, _, errs := cli(t, nil, "migrate", "--db", filepath.Join(blocker, "orgdb.db"))
 	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "orgdb migrate: ") {
 		t.Errorf("uncreatable database: %d %q", code, errs)
 	}
 	// A file that is not a database.
 	junk := filepath.Join(t.TempDir(), "junk.db")
 	os.WriteFile(junk, bytes.Repeat([]byte("not a database "), 100), 0o644)
-	code, _, errs = orgdb(t, nil, "migrate", "--db", junk)
+	code, _, errs = cli(t, nil, "migrate", "--db", junk)
 	if code != 1 || strings.Count(errs, "\n") != 1 {
 		t.Errorf("junk database: %d %q", code, errs)
+	}
+}
+
+func TestOrgCommands(t *testing.T) {
+	env := map[string]string{"ORGDB_DB": filepath.Join(t.TempDir(), "org.db")}
+	ok := func(args ...string) string {
+		t.Helper()
+		code, out, errs := cli(t, env, args...)
+		if code != 0 {
+			t.Fatalf("orgdb %s: exit %d: %s", strings.Join(args, " "), code, errs)
+		}
+		return out
+	}
+	refused := func(want string, args ...string) {
+		t.Helper()
+		code, _, errs := cli(t, env, args...)
+		if code != 1 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, want) {
+			t.Errorf("orgdb %s: exit %d, stderr %q; want exit 1 and one line containing %q", strings.Join(args, " "), code, errs, want)
+		}
+	}
+
+	if out := ok("users", "add", "Me@Acme.test", "--name", "Me"); !strings.Contains(out, "added me@acme.test as admin") {
+		t.Errorf("first user: %q", out)
+	}
+	if out := ok("users", "add", "--name", "Bob", "bob@acme.test"); !strings.Contains(out, "as member") {
+		t.Errorf("second user: %q", out)
+	}
+	out := ok("users", "list")
+	if i, j := strings.Index(out, "me@acme.test"), strings.Index(out, "bob@acme.test"); i < 0 || j < i || !strings.Contains(out, "Bob") {
+		t.Errorf("users list (oldest first):\n%s", out)
+	}
+	refused("cannot demote the last admin", "users", "set-role", "me@acme.test", "member")
+	refused(`invalid role "owner"`, "users", "set-role", "bob@acme.test", "owner")
+	refused("not found", "users", "set-role", "nobody@acme.test", "admin")
+	refused("already exists", "users", "add", "BOB@acme.test")
+	refused("invalid email", "users", "add", "not-an-email")
+
+	if out := ok("invites", "create", "carol@acme.test", "--role", "admin"); !strings.Contains(out, "invited carol@acme.test as admin") {
+		t.Errorf("invites create: %q", out)
+	}
+	refused("Admin access required", "invites", "create", "dan@acme.test", "--by", "bob@acme.test")
+	refused("already a member", "invites", "create", "bob@acme.test")
+	if out := ok("invites", "list"); !strings.Contains(out, "carol@acme.test") || !strings.Contains(out, "pending") {
+		t.Errorf("invites list:\n%s", out)
+	}
+	// Signing up with the invite gives its role.
+	if out := ok("users", "add", "carol@acme.test"); !strings.Contains(out, "as admin") {
+		t.Errorf("invited sign-up: %q", out)
+	}
+	if out := ok("invites", "list"); !strings.Contains(out, "accepted") {
+		t.Errorf("invites list after sign-up:\n%s", out)
+	}
+	if out := ok("users", "set-role", "me@acme.test", "member"); !strings.Contains(out, "me@acme.test is now member") {
+		t.Errorf("set-role with another admin: %q", out)
+	}
+
+	if out := ok("admin", "bootstrap", "bob@acme.test"); !strings.Contains(out, "already has an admin") {
+		t.Errorf("bootstrap with an admin: %q", out)
+	}
+	refused("not found", "admin", "bootstrap", "nobody@acme.test")
+	if code, _, _ := cli(t, env, "users"); code != 2 {
+		t.Errorf("users without a subcommand: exit %d", code)
+	}
+}
+
+func TestAdminBootstrapPromotes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "org.db")
+	env := map[string]string{"ORGDB_DB": path}
+	if code, _, errs := cli(t, env, "migrate"); code != 0 {
+		t.Fatal(errs)
+	}
+	// A member-only database, as left by the service before roles.
+	db, err := sql.Open("sqlite3", store.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO users (id, email) VALUES ('u1', 'ada@acme.test')`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := cli(t, env, "admin", "bootstrap", "ADA@acme.test")
+	if code != 0 || !strings.Contains(out, "is now admin") {
+		t.Fatalf("bootstrap: %d %q %q", code, out, errs)
+	}
+	var role string
+	db.QueryRow(`SELECT role FROM users WHERE id = 'u1'`).Scan(&role)
+	if role != "admin" {
+		t.Errorf("role = %s", role)
 	}
 }

@@ -19,10 +19,8 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(e.flags("migrate"), args, 0); err != nil {
 		return err
 	}
-	if dir := filepath.Dir(e.dbPath); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create database directory: %w", err)
-		}
+	if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
+		return fmt.Errorf("create database directory: %w", err)
 	}
 	sqlDB, err := sql.Open("sqlite3", store.DSN(e.dbPath))
 	if err != nil {
