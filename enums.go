@@ -52,6 +52,11 @@ func Providers() []Provider { return slices.Clone(providers) }
 
 var providers = []Provider{ProviderAnthropic, ProviderOpenAI, ProviderGoogle}
 
+// EnvVar is the environment variable the service reads this provider's
+// API key from when the organization has not set one: ANTHROPIC_API_KEY,
+// OPENAI_API_KEY or GOOGLE_API_KEY.
+func (p Provider) EnvVar() string { return strings.ToUpper(string(p)) + "_API_KEY" }
+
 // InviteStatus is an invite's state, derived in SQL from accepted_at and
 // expires_at (the view invites_with_status).
 type InviteStatus string
