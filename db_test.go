@@ -94,7 +94,7 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 	synced := orgdb.NewTime(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))
 	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', ?, 'sealed', 'u1')`, orgdb.ProviderAnthropic)
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service, scope, last_synced_at) VALUES ('g1', 'u1', 'github', ?, ?)`, orgdb.ScopeOrg, synced)
-	keys, err := st.ListOrgAPIKeys(ctx)
+	keys, err := st.Queries.ListOrgAPIKeys(ctx)
 	if err != nil || len(keys) != 1 || keys[0].Provider != orgdb.ProviderAnthropic {
 		t.Errorf("keys = %+v, %v", keys, err)
 	}
@@ -139,7 +139,7 @@ func TestInvalidStoredValuesAreErrors(t *testing.T) {
 			var s orgdb.IntegrationScope
 			return st.DB().QueryRow(`SELECT scope FROM integrations`).Scan(&s)
 		}},
-		{"unknown provider", `UPDATE org_api_keys SET provider = 'mistral'`, func() error { _, err := st.ListOrgAPIKeys(ctx); return err }},
+		{"unknown provider", `UPDATE org_api_keys SET provider = 'mistral'`, func() error { _, err := st.Queries.ListOrgAPIKeys(ctx); return err }},
 		{"unparseable timestamp", `UPDATE users SET created_at = 'yesterday'`, func() error { _, err := st.GetUser(ctx, "u1"); return err }},
 		{"flag out of range", `PRAGMA ignore_check_constraints = ON; UPDATE org_settings SET domain_gating_enabled = 2; PRAGMA ignore_check_constraints = OFF`,
 			func() error { _, err := st.GetOrgSettings(ctx); return err }},
@@ -319,10 +319,11 @@ func TestModelJSON(t *testing.T) {
 	user, _ := st.GetUser(ctx, "u1")
 	invs, _ := st.ListInvites(ctx)
 	settings, _ := st.GetOrgSettings(ctx)
+	key, _ := st.Queries.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
 	keys, _ := st.ListOrgAPIKeys(ctx)
 	its, _ := st.ListIntegrationsForUser(ctx, "u1")
 	inviteModel, _ := st.GetInvite(ctx, "i1")
-	if len(invs) != 1 || len(keys) != 1 || len(its) != 1 || inviteModel.ID != "i1" {
+	if len(invs) != 1 || len(keys) != 3 || len(its) != 1 || inviteModel.ID != "i1" || key.EncryptedKey != secret {
 		t.Fatal("fixtures missing")
 	}
 	tests := []struct {
@@ -333,7 +334,8 @@ func TestModelJSON(t *testing.T) {
 		{invs[0], "acceptedAt createdAt email expiresAt id invitedBy role status"},
 		{inviteModel, "acceptedAt createdAt email expiresAt id invitedBy role"},
 		{settings, "allowedEmailDomain allowedEmails createdAt domainGatingEnabled emailAllowlistEnabled id name updatedAt"},
-		{keys[0], "createdAt id provider setBy updatedAt"},
+		{key, "createdAt id provider setBy updatedAt"},
+		{keys[1], "createdAt isSet provider setBy updatedAt"},
 		{its[0], "config createdAt errorMessage id lastSyncedAt scope service status updatedAt userId"},
 	}
 	for _, tt := range tests {

@@ -135,10 +135,30 @@ func TestEveryQueryRuns(t *testing.T) {
 			_, err = q.UpdateOrgIntegration(ctx, db.UpdateOrgIntegrationParams{Config: "{}", Status: "x", UpdatedAt: now, ID: "g2"})
 			must(t, err != nil, "UpdateOrgIntegration updated a user integration")
 		}},
+		{"UpsertOrgAPIKey", func(t *testing.T) {
+			k, err := q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{ID: "k1", Provider: orgdb.ProviderOpenAI, EncryptedKey: "sealed-1", SetBy: "u1", Now: now})
+			must(t, err == nil && k.ID == "k1" && k.SetBy == "u1", "UpsertOrgAPIKey = %+v, %v", k, err)
+			k, err = q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{ID: "k2", Provider: orgdb.ProviderOpenAI, EncryptedKey: "sealed", SetBy: "u2", Now: later})
+			must(t, err == nil && k.ID == "k1" && k.SetBy == "u2" && k.EncryptedKey == "sealed" && k.CreatedAt.Equal(now.Time) && k.UpdatedAt.Equal(later.Time),
+				"second UpsertOrgAPIKey = %+v, %v", k, err)
+		}},
+		{"GetOrgAPIKey", func(t *testing.T) {
+			k, err := q.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
+			must(t, err == nil && k.EncryptedKey == "sealed", "GetOrgAPIKey = %+v, %v", k, err)
+		}},
 		{"ListOrgAPIKeys", func(t *testing.T) {
-			st.DB().Exec(`INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'sealed', 'u2')`)
 			keys, err := q.ListOrgAPIKeys(ctx)
-			must(t, err == nil && len(keys) == 1 && keys[0].Provider == orgdb.ProviderOpenAI, "ListOrgAPIKeys = %+v, %v", keys, err)
+			must(t, err == nil && len(keys) == 1 && keys[0].Provider == orgdb.ProviderOpenAI && keys[0].SetBy == "u2", "ListOrgAPIKeys = %+v, %v", keys, err)
+		}},
+		{"ListSealedOrgAPIKeys", func(t *testing.T) {
+			keys, err := q.ListSealedOrgAPIKeys(ctx)
+			must(t, err == nil && len(keys) == 1 && keys[0].EncryptedKey == "sealed", "ListSealedOrgAPIKeys = %+v, %v", keys, err)
+		}},
+		{"ResealOrgAPIKey", func(t *testing.T) {
+			n, err := q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: "x", ID: "k1", OldSealed: "not-current"})
+			must(t, err == nil && n == 0, "ResealOrgAPIKey with a stale value = %d, %v", n, err)
+			n, err = q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: "sealed", ID: "k1", OldSealed: "sealed"})
+			must(t, err == nil && n == 1, "ResealOrgAPIKey = %d, %v", n, err)
 		}},
 		{"CountUserReferences", func(t *testing.T) {
 			r, err := q.CountUserReferences(ctx, "u2")
@@ -166,8 +186,11 @@ func TestEveryQueryRuns(t *testing.T) {
 			n, err := q.DeleteInvite(ctx, "i2")
 			must(t, err == nil && n == 1, "DeleteInvite = %d, %v", n, err)
 		}},
+		{"DeleteOrgAPIKey", func(t *testing.T) {
+			n, err := q.DeleteOrgAPIKey(ctx, orgdb.ProviderOpenAI)
+			must(t, err == nil && n == 1, "DeleteOrgAPIKey = %d, %v", n, err)
+		}},
 		{"DeleteUser", func(t *testing.T) {
-			st.DB().Exec(`DELETE FROM org_api_keys`)
 			n, err := q.DeleteUser(ctx, "u2")
 			must(t, err == nil && n == 1, "DeleteUser = %d, %v", n, err)
 			n, err = q.DeleteUser(ctx, "u1")

@@ -18,6 +18,7 @@ import (
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/schema"
+	"github.com/agentops/orgdb/seal"
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
@@ -32,6 +33,8 @@ type Store struct {
 	sqlDB     *sql.DB
 	now       func() time.Time
 	inviteTTL time.Duration
+	key       seal.Key
+	keySet    bool
 }
 
 // DefaultInviteTTL is how long an invite stays valid unless configured
@@ -45,6 +48,14 @@ type Option func(*Store)
 // the timestamps it writes and the instant expiry is checked against.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
+}
+
+// WithSealingKey sets the key that seals org API keys (usually
+// seal.KeyFromEnv(os.Getenv), which fails clearly on a missing or malformed
+// ORGDB_ENCRYPTION_KEY). Without it the store works, but setting or reading
+// an org API key is an ENCRYPTION_ERROR; with a zero Key, Open fails.
+func WithSealingKey(k seal.Key) Option {
+	return func(s *Store) { s.key, s.keySet = k, true }
 }
 
 // WithInviteTTL sets how long new invites stay valid (default
@@ -98,6 +109,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if s.inviteTTL <= 0 {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open orgdb: invite TTL %v: must be positive", s.inviteTTL)
+	}
+	if s.keySet && s.key.IsZero() {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open orgdb: WithSealingKey given the zero key; load it with seal.KeyFromEnv")
 	}
 	return s, nil
 }

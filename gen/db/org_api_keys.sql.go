@@ -7,29 +7,101 @@ package db
 
 import (
 	"context"
+
+	"github.com/agentops/orgdb"
 )
 
-const listOrgAPIKeys = `-- name: ListOrgAPIKeys :many
-SELECT id, provider, encrypted_key, set_by, created_at, updated_at FROM org_api_keys ORDER BY provider
+const deleteOrgAPIKey = `-- name: DeleteOrgAPIKey :execrows
+DELETE FROM org_api_keys WHERE provider = ?
 `
 
-func (q *Queries) ListOrgAPIKeys(ctx context.Context) ([]OrgAPIKey, error) {
+func (q *Queries) DeleteOrgAPIKey(ctx context.Context, provider orgdb.Provider) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteOrgAPIKey, provider)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const getOrgAPIKey = `-- name: GetOrgAPIKey :one
+SELECT id, provider, encrypted_key, set_by, created_at, updated_at FROM org_api_keys WHERE provider = ?
+`
+
+func (q *Queries) GetOrgAPIKey(ctx context.Context, provider orgdb.Provider) (OrgAPIKey, error) {
+	row := q.db.QueryRowContext(ctx, getOrgAPIKey, provider)
+	var i OrgAPIKey
+	err := row.Scan(
+		&i.ID,
+		&i.Provider,
+		&i.EncryptedKey,
+		&i.SetBy,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const listOrgAPIKeys = `-- name: ListOrgAPIKeys :many
+SELECT provider, set_by, created_at, updated_at FROM org_api_keys ORDER BY provider
+`
+
+type ListOrgAPIKeysRow struct {
+	Provider  orgdb.Provider `json:"provider"`
+	SetBy     string         `json:"setBy"`
+	CreatedAt orgdb.Time     `json:"createdAt"`
+	UpdatedAt orgdb.Time     `json:"updatedAt"`
+}
+
+// Never reads the sealed value.
+func (q *Queries) ListOrgAPIKeys(ctx context.Context) ([]ListOrgAPIKeysRow, error) {
 	rows, err := q.db.QueryContext(ctx, listOrgAPIKeys)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []OrgAPIKey{}
+	items := []ListOrgAPIKeysRow{}
 	for rows.Next() {
-		var i OrgAPIKey
+		var i ListOrgAPIKeysRow
 		if err := rows.Scan(
-			&i.ID,
 			&i.Provider,
-			&i.EncryptedKey,
 			&i.SetBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSealedOrgAPIKeys = `-- name: ListSealedOrgAPIKeys :many
+SELECT id, provider, encrypted_key FROM org_api_keys ORDER BY provider
+`
+
+type ListSealedOrgAPIKeysRow struct {
+	ID           string         `json:"id"`
+	Provider     orgdb.Provider `json:"provider"`
+	EncryptedKey string         `json:"-"`
+}
+
+// For re-sealing under a new key.
+func (q *Queries) ListSealedOrgAPIKeys(ctx context.Context) ([]ListSealedOrgAPIKeysRow, error) {
+	rows, err := q.db.QueryContext(ctx, listSealedOrgAPIKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSealedOrgAPIKeysRow{}
+	for rows.Next() {
+		var i ListSealedOrgAPIKeysRow
+		if err := rows.Scan(&i.ID, &i.Provider, &i.EncryptedKey); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -58,4 +130,64 @@ func (q *Queries) ReassignOrgAPIKeys(ctx context.Context, arg ReassignOrgAPIKeys
 		return 0, err
 	}
 	return result.RowsAffected()
+}
+
+const resealOrgAPIKey = `-- name: ResealOrgAPIKey :execrows
+UPDATE org_api_keys SET encrypted_key = ?1
+WHERE id = ?2 AND encrypted_key = ?3
+`
+
+type ResealOrgAPIKeyParams struct {
+	NewSealed string `json:"-"`
+	ID        string `json:"id"`
+	OldSealed string `json:"-"`
+}
+
+// Replaces the sealed value only if it is still the one that was read.
+func (q *Queries) ResealOrgAPIKey(ctx context.Context, arg ResealOrgAPIKeyParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, resealOrgAPIKey, arg.NewSealed, arg.ID, arg.OldSealed)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const upsertOrgAPIKey = `-- name: UpsertOrgAPIKey :one
+INSERT INTO org_api_keys (id, provider, encrypted_key, set_by, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+ON CONFLICT (provider) DO UPDATE SET
+  encrypted_key = excluded.encrypted_key,
+  set_by = excluded.set_by,
+  updated_at = excluded.updated_at
+RETURNING id, provider, encrypted_key, set_by, created_at, updated_at
+`
+
+type UpsertOrgAPIKeyParams struct {
+	ID           string         `json:"id"`
+	Provider     orgdb.Provider `json:"provider"`
+	EncryptedKey string         `json:"-"`
+	SetBy        string         `json:"setBy"`
+	Now          orgdb.Time     `json:"now"`
+}
+
+// One row per provider: setting it again replaces the sealed value and
+// refreshes set_by and updated_at.
+func (q *Queries) UpsertOrgAPIKey(ctx context.Context, arg UpsertOrgAPIKeyParams) (OrgAPIKey, error) {
+	row := q.db.QueryRowContext(ctx, upsertOrgAPIKey,
+		arg.ID,
+		arg.Provider,
+		arg.EncryptedKey,
+		arg.SetBy,
+		arg.Now,
+	)
+	var i OrgAPIKey
+	err := row.Scan(
+		&i.ID,
+		&i.Provider,
+		&i.EncryptedKey,
+		&i.SetBy,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
 }

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/seal"
+)
+
+// maxAPIKeyLen bounds a provider API key; real ones are well under 1 KiB.
+const maxAPIKeyLen = 4096
+
+// OrgAPIKeyView is what the settings page shows of a provider's key: never
+// the key, sealed or not.
+type OrgAPIKeyView struct {
+	Provider  orgdb.Provider `json:"provider"`
+	IsSet     bool           `json:"isSet"`
+	SetBy     *string        `json:"setBy"`
+	CreatedAt *orgdb.Time    `json:"createdAt"`
+	UpdatedAt *orgdb.Time    `json:"updatedAt"`
+}
+
+func (s *Store) sealingKey() (seal.Key, error) {
+	if s.key.IsZero() {
+		return seal.Key{}, orgdb.Encryption(nil, "no sealing key configured: set %s and open the store WithSealingKey", seal.EnvVar).
+			WithReason(seal.ReasonBadKey)
+	}
+	return s.key, nil
+}
+
+// SetOrgAPIKey seals and stores the organization's key for a provider, on
+// behalf of setBy, who must be an admin. There is one row per provider:
+// setting it again replaces the key and refreshes set_by and updated_at.
+// The key is trimmed and must not be empty.
+func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key seal.Secret, setBy string) (OrgAPIKeyView, error) {
+	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
+		return OrgAPIKeyView{}, err
+	}
+	plain := strings.TrimSpace(key.Reveal())
+	if plain == "" || len(plain) > maxAPIKeyLen {
+		return OrgAPIKeyView{}, orgdb.Validation("%s API key must be 1–%d characters", provider, maxAPIKeyLen).WithDetails("field", "key")
+	}
+	if err := requireID("setBy", setBy); err != nil {
+		return OrgAPIKeyView{}, err
+	}
+	k, err := s.sealingKey()
+	if err != nil {
+		return OrgAPIKeyView{}, err
+	}
+	sealed, err := k.Seal(provider, seal.NewSecret(plain))
+	if err != nil {
+		return OrgAPIKeyView{}, err
+	}
+	var row db.OrgAPIKey
+	err = s.Tx(ctx, func(q *db.Queries) error {
+		if err := requireAdminID(ctx, q, setBy); err != nil {
+			return err
+		}
+		row, err = q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{
+			ID: orgdb.NewID(), Provider: provider, EncryptedKey: sealed, SetBy: setBy, Now: s.Now(),
+		})
+		return Translate(err, "org API key")
+	})
+	if err != nil {
+		return OrgAPIKeyView{}, err
+	}
+	return OrgAPIKeyView{Provider: row.Provider, IsSet: true, SetBy: &row.SetBy, CreatedAt: &row.CreatedAt, UpdatedAt: &row.UpdatedAt}, nil
+}
+
+// ListOrgAPIKeys returns one view per provider, in orgdb.Providers order,
+// unset providers included (IsSet false), so a settings page can show all
+// of them. It never reads the sealed values.
+func (s *Store) ListOrgAPIKeys(ctx context.Context) ([]OrgAPIKeyView, error) {
+	rows, err := s.Queries.ListOrgAPIKeys(ctx)
+	if err != nil {
+		return nil, Translate(err, "org API keys")
+	}
+	var views []OrgAPIKeyView
+	for _, p := range orgdb.Providers() {
+		v := OrgAPIKeyView{Provider: p}
+		for _, r := range rows {
+			if r.Provider == p {
+				v = OrgAPIKeyView{Provider: p, IsSet: true, SetBy: &r.SetBy, CreatedAt: &r.CreatedAt, UpdatedAt: &r.UpdatedAt}
+			}
+		}
+		views = append(views, v)
+	}
+	return views, nil
+}
+
+// GetOrgAPIKey opens and returns the organization's key for a provider, for
+// starting a session and nothing else. No key set is NOT_FOUND; a key that
+// does not open is an ENCRYPTION_ERROR.
+func (s *Store) GetOrgAPIKey(ctx context.Context, provider orgdb.Provider) (seal.Secret, error) {
+	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
+		return seal.Secret{}, err
+	}
+	row, err := s.Queries.GetOrgAPIKey(ctx, provider)
+	if err != nil {
+		return seal.Secret{}, Translate(err, string(provider)+" API key")
+	}
+	k, err := s.sealingKey()
+	if err != nil {
+		return seal.Secret{}, err
+	}
+	return k.Open(provider, row.EncryptedKey)
+}
+
+// DeleteOrgAPIKey removes the organization's key for a provider; none set
+// is NOT_FOUND.
+func (s *Store) DeleteOrgAPIKey(ctx context.Context, provider orgdb.Provider) error {
+	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
+		return err
+	}
+	n, err := s.Queries.DeleteOrgAPIKey(ctx, provider)
+	if err != nil {
+		return Translate(err, "org API key")
+	}
+	if n == 0 {
+		return orgdb.NotFound("no %s API key is set", provider)
+	}
+	return nil
+}
+
+// KeySource says where a resolved LLM key came from.
+type KeySource string
+
+// The sources, in the order ResolveLLMKeys tries them.
+const (
+	SourceOrg  KeySource = "org"  // org_api_keys
+	SourceEnv  KeySource = "env"  // the provider's environment variable
+	SourceNone KeySource = "none" // neither
+)
+
+// LLMKey is the key a session uses for one provider.
+type LLMKey struct {
+	Provider orgdb.Provider `json:"provider"`
+	Key      seal.Secret    `json:"-"`
+	Source   KeySource      `json:"source"`
+}
+
+// ResolveLLMKeys returns, for every provider, the organization's key if
+// one is set, else the provider's environment variable (ANTHROPIC_API_KEY,
+// OPENAI_API_KEY, GOOGLE_API_KEY, read through getenv), else nothing. An org
+// key that does not open is an error, never a silent fallback to the
+// environment.
+func (s *Store) ResolveLLMKeys(ctx context.Context, getenv func(string) string) ([]LLMKey, error) {
+	rows, err := s.ListSealedOrgAPIKeys(ctx)
+	if err != nil {
+		return nil, Translate(err, "org API keys")
+	}
+	var out []LLMKey
+	for _, p := range orgdb.Providers() {
+		r := LLMKey{Provider: p, Source: SourceNone}
+		for _, row := range rows {
+			if row.Provider != p {
+				continue
+			}
+			k, err := s.sealingKey()
+			if err != nil {
+				return nil, err
+			}
+			if r.Key, err = k.Open(p, row.EncryptedKey); err != nil {
+				return nil, err
+			}
+			r.Source = SourceOrg
+		}
+		if r.Source == SourceNone {
+			if v := strings.TrimSpace(getenv(p.EnvVar())); v != "" {
+				r.Key, r.Source = seal.NewSecret(v), SourceEnv
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// RotateSealingKey re-seals every org API key from old to next in one
+// IMMEDIATE transaction and returns how many it re-sealed. If any key fails
+// to open with old, nothing changes and the error names its provider. Keys
+// already sealed with next (a rotation run again) are checked and left as
+// they are. The store keeps using the key it was opened with: reopen it
+// with next.
+func (s *Store) RotateSealingKey(ctx context.Context, old, next seal.Key) (int, error) {
+	if old.IsZero() || next.IsZero() {
+		return 0, orgdb.Validation("rotating needs both the old and the new sealing key")
+	}
+	if old.ID() == next.ID() {
+		return 0, orgdb.Validation("the old and the new sealing key are the same key (%s)", old.ID())
+	}
+	n := 0
+	err := s.Tx(ctx, func(q *db.Queries) error {
+		rows, err := q.ListSealedOrgAPIKeys(ctx)
+		if err != nil {
+			return Translate(err, "org API keys")
+		}
+		for _, row := range rows {
+			from := old
+			if id, _ := seal.SealedKeyID(row.EncryptedKey); id == next.ID() {
+				from = next
+			}
+			plain, err := from.Open(row.Provider, row.EncryptedKey)
+			if err != nil {
+				var e *orgdb.Error
+				if errors.As(err, &e) {
+					return orgdb.Wrap(e.Code, err, "rotate sealing key: nothing changed: %s", e.Message).WithReason(e.Reason).
+						WithDetails("provider", string(row.Provider))
+				}
+				return err
+			}
+			if from == next {
+				continue
+			}
+			sealed, err := next.Seal(row.Provider, plain)
+			if err != nil {
+				return err
+			}
+			m, err := q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: sealed, ID: row.ID, OldSealed: row.EncryptedKey})
+			if err != nil {
+				return Translate(err, "org API key")
+			}
+			if m != 1 {
+				return errors.New("rotate sealing key: a key changed during rotation")
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
