@@ -9,6 +9,11 @@
 //	orgdb invites create EMAIL [--role R] [--by ADMIN_EMAIL]
 //	orgdb invites list                             list invites, newest first, with status
 //	orgdb admin bootstrap EMAIL                    promote EMAIL to admin if there is no admin
+//	orgdb keys set PROVIDER --by ADMIN_EMAIL       seal and store an LLM API key read from stdin
+//	orgdb keys list | delete PROVIDER | rotate | gen-sealing-key
+//
+// Org API keys are sealed with $ORGDB_ENCRYPTION_KEY (base64 of 32 bytes);
+// keys rotate re-seals them under $ORGDB_NEW_ENCRYPTION_KEY.
 //
 // The database is --db, else $ORGDB_DB, else ./data/orgdb.db; its directory
 // is created when missing. The exit code is 0 on success, 1 on failure (with
@@ -33,7 +38,7 @@ import (
 const DefaultDB = "data/orgdb.db"
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // command is one subcommand: its name, usage line and what it runs.
@@ -46,6 +51,7 @@ type command struct {
 // env is what a command sees of the process.
 type env struct {
 	getenv func(string) string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	dbPath string
@@ -61,10 +67,15 @@ var commands = []command{
 		"                                         invite an email (role member unless --role; by the first admin unless --by)", cmdInvitesCreate},
 	{"invites list", "invites list                           list invites, newest first, with their status", cmdInvitesList},
 	{"admin bootstrap", "admin bootstrap EMAIL                  promote EMAIL to admin if the organization has no admin", cmdAdminBootstrap},
+	{"keys set", "keys set PROVIDER --by ADMIN_EMAIL     seal and store the org's key for PROVIDER, read from stdin", cmdKeysSet},
+	{"keys list", "keys list                              show which providers have an org key (never the key)", cmdKeysList},
+	{"keys delete", "keys delete PROVIDER                   remove the org's key for PROVIDER", cmdKeysDelete},
+	{"keys rotate", "keys rotate                            re-seal every key from $ORGDB_ENCRYPTION_KEY to $ORGDB_NEW_ENCRYPTION_KEY", cmdKeysRotate},
+	{"keys gen-sealing-key", "keys gen-sealing-key                   print a new random sealing key for ORGDB_ENCRYPTION_KEY", cmdKeysGen},
 }
 
 // groups are the commands that take a subcommand.
-var groups = map[string]bool{"users": true, "invites": true, "admin": true}
+var groups = map[string]bool{"users": true, "invites": true, "admin": true, "keys": true}
 
 // errUsage marks an error in the command line: exit code 2.
 var errUsage = errors.New("usage")
@@ -79,7 +90,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Commands other than status create the database and apply pending migrations first.")
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -97,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	args = []string{name}
-	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
+	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	err := commands[i].run(ctx, e, rest)
 	switch {
 	case err == nil:
@@ -115,11 +126,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // open creates the database's directory, opens the database and applies
 // pending migrations.
-func (e *env) open(ctx context.Context) (*store.Store, error) {
+func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, error) {
 	if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
-	return store.Open(ctx, e.dbPath)
+	return store.Open(ctx, e.dbPath, opts...)
 }
 
 // flags returns a flag set for a command with the --db flag bound to e.

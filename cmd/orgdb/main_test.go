@@ -9,14 +9,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentops/orgdb/seal"
 	"github.com/agentops/orgdb/store"
 )
 
 // cli runs the CLI in-process with the given environment.
 func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return cliIn(t, env, "", args...)
+}
+
+// cliIn runs the CLI in-process with stdin.
+func cliIn(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	code = run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -193,4 +200,97 @@ func TestAdminBootstrapPromotes(t *testing.T) {
 	if role != "admin" {
 		t.Errorf("role = %s", role)
 	}
+}
+
+func TestKeysCommands(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "org.db")
+	code, gen, _ := cli(t, nil, "keys", "gen-sealing-key")
+	if code != 0 || len(strings.TrimSpace(gen)) != 44 {
+		t.Fatalf("gen-sealing-key: %d %q", code, gen)
+	}
+	env := map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": strings.TrimSpace(gen)}
+	if code, _, errs := cli(t, env, "users", "add", "me@acme.test"); code != 0 {
+		t.Fatal(errs)
+	}
+	cli(t, env, "users", "add", "bob@acme.test")
+
+	code, out, errs := cliIn(t, env, "sk-test", "keys", "set", "anthropic", "--by", "me@acme.test")
+	if code != 0 || !strings.Contains(out, "anthropic key set") || strings.Contains(out+errs, "sk-test") {
+		t.Fatalf("keys set: %d %q %q", code, out, errs)
+	}
+	code, out, _ = cli(t, env, "keys", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 4 || !strings.Contains(lines[1], "anthropic  yes  me@acme.test") ||
+		!strings.Contains(lines[2], "openai     no") || !strings.Contains(lines[3], "google     no") || strings.Contains(out, "sk-test") {
+		t.Errorf("keys list:\n%s", out)
+	}
+	db, err := sql.Open("sqlite3", store.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var sealed string
+	db.QueryRow(`SELECT encrypted_key FROM org_api_keys`).Scan(&sealed)
+	if sealed == "" || strings.Contains(sealed, "sk-test") {
+		t.Errorf("stored = %q", sealed)
+	}
+	for _, f := range []string{path, path + "-wal"} {
+		if b, _ := os.ReadFile(f); bytes.Contains(b, []byte("sk-test")) {
+			t.Errorf("%s holds the plaintext", f)
+		}
+	}
+
+	refusedKeys := func(want string, env map[string]string, stdin string, args ...string) {
+		t.Helper()
+		code, _, errs := cliIn(t, env, stdin, args...)
+		if code == 0 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, want) || strings.Contains(errs, "sk-") {
+			t.Errorf("orgdb %s: exit %d, %q; want a one-line refusal containing %q", strings.Join(args, " "), code, errs, want)
+		}
+	}
+	refusedKeys("Admin access required", env, "sk-other", "keys", "set", "openai", "--by", "bob@acme.test")
+	refusedKeys("--by", env, "sk-other", "keys", "set", "openai")
+	refusedKeys("must be 1", env, "\n", "keys", "set", "openai", "--by", "me@acme.test")
+	refusedKeys(`invalid provider "mistral"`, env, "sk-other", "keys", "set", "mistral", "--by", "me@acme.test")
+	refusedKeys("want 1 argument", env, "", "keys", "set", "openai", "sk-in-argument", "--by", "me@acme.test")
+	noKey := map[string]string{"ORGDB_DB": path}
+	refusedKeys("ORGDB_ENCRYPTION_KEY is not set", noKey, "sk-other", "keys", "set", "openai", "--by", "me@acme.test")
+	short := map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": "c2hvcnQ="}
+	refusedKeys("decodes to 5 bytes", short, "sk-other", "keys", "set", "openai", "--by", "me@acme.test")
+
+	// Rotation: from ORGDB_ENCRYPTION_KEY to ORGDB_NEW_ENCRYPTION_KEY.
+	_, next, _ := cli(t, nil, "keys", "gen-sealing-key")
+	rot := map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": env["ORGDB_ENCRYPTION_KEY"], "ORGDB_NEW_ENCRYPTION_KEY": strings.TrimSpace(next)}
+	if code, out, errs := cli(t, rot, "keys", "rotate"); code != 0 || !strings.Contains(out, "re-sealed 1 key") {
+		t.Fatalf("keys rotate: %d %q %q", code, out, errs)
+	}
+	if code, out, _ := cli(t, rot, "keys", "rotate"); code != 0 || !strings.Contains(out, "re-sealed 0 key") {
+		t.Errorf("second keys rotate: %d %q", code, out)
+	}
+	refusedKeys("ORGDB_NEW_ENCRYPTION_KEY is not set", env, "", "keys", "rotate")
+	// The old key no longer opens the stored keys.
+	refusedKeys("sealed with key", map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": strings.TrimSpace(gen), "ORGDB_NEW_ENCRYPTION_KEY": seal.GenerateKey()}, "", "keys", "rotate")
+	after := map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": strings.TrimSpace(next)}
+	st, err := store.Open(context.Background(), path, store.WithSealingKey(mustKey(t, after["ORGDB_ENCRYPTION_KEY"])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.GetOrgAPIKey(context.Background(), "anthropic")
+	st.Close()
+	if err != nil || got.Reveal() != "sk-test" {
+		t.Errorf("after rotation: %v", err)
+	}
+
+	if code, out, _ := cli(t, env, "keys", "delete", "anthropic"); code != 0 || !strings.Contains(out, "ANTHROPIC_API_KEY") {
+		t.Errorf("keys delete: %d %q", code, out)
+	}
+	refusedKeys("no anthropic API key is set", env, "", "keys", "delete", "anthropic")
+}
+
+func mustKey(t *testing.T, s string) seal.Key {
+	t.Helper()
+	k, err := seal.ParseKey(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

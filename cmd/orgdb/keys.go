@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/seal"
+	"github.com/agentops/orgdb/store"
+)
+
+// newKeyEnvVar holds the key that keys rotate re-seals under.
+const newKeyEnvVar = "ORGDB_NEW_ENCRYPTION_KEY"
+
+func cmdKeysSet(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("keys set")
+	by := fs.String("by", "", "email of the admin setting the key (required)")
+	pos, err := parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if *by == "" {
+		return fmt.Errorf("%w: --by ADMIN_EMAIL is required", errUsage)
+	}
+	provider, err := orgdb.ParseProvider(pos[0])
+	if err != nil {
+		return err
+	}
+	key, err := seal.KeyFromEnv(e.getenv)
+	if err != nil {
+		return err
+	}
+	// The key comes from stdin only: an argument would end up in shell
+	// history and in every process listing.
+	b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+	if err != nil {
+		return fmt.Errorf("read the key from stdin: %w", err)
+	}
+	st, err := e.open(ctx, store.WithSealingKey(key))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	admin, err := st.GetUserByEmail(ctx, *by)
+	if err != nil {
+		return store.Translate(err, "user "+*by)
+	}
+	v, err := st.SetOrgAPIKey(ctx, provider, seal.NewSecret(string(b)), admin.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, admin.Email, key.ID())
+	return nil
+}
+
+func cmdKeysList(ctx context.Context, e *env, args []string) error {
+	if _, err := parse(e.flags("keys list"), args, 0); err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	views, err := st.ListOrgAPIKeys(ctx)
+	if err != nil {
+		return err
+	}
+	emails := map[string]string{}
+	if users, err := st.ListUsers(ctx); err == nil {
+		for _, u := range users {
+			emails[u.ID] = u.Email
+		}
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROVIDER\tSET\tSET BY\tUPDATED (UTC)\tFALLBACK")
+	for _, v := range views {
+		set, by, updated := "no", "-", "-"
+		if v.IsSet {
+			set, by, updated = "yes", emails[*v.SetBy], when(*v.UpdatedAt)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Provider, set, by, updated, v.Provider.EnvVar())
+	}
+	return tw.Flush()
+}
+
+func cmdKeysDelete(ctx context.Context, e *env, args []string) error {
+	pos, err := parse(e.flags("keys delete"), args, 1)
+	if err != nil {
+		return err
+	}
+	provider, err := orgdb.ParseProvider(pos[0])
+	if err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.DeleteOrgAPIKey(ctx, provider); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s key deleted; sessions fall back to %s\n", provider, provider.EnvVar())
+	return nil
+}
+
+func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
+	if _, err := parse(e.flags("keys rotate"), args, 0); err != nil {
+		return err
+	}
+	old, err := seal.KeyFromEnv(e.getenv)
+	if err != nil {
+		return err
+	}
+	next, err := seal.KeyFromEnvVar(e.getenv, newKeyEnvVar)
+	if err != nil {
+		return err
+	}
+	st, err := e.open(ctx, store.WithSealingKey(old))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.RotateSealingKey(ctx, old, next)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "re-sealed %d key(s) from key %s to key %s; now set %s to the new key\n", n, old.ID(), next.ID(), seal.EnvVar)
+	return nil
+}
+
+func cmdKeysGen(_ context.Context, e *env, args []string) error {
+	if _, err := parse(e.flags("keys gen-sealing-key"), args, 0); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, seal.GenerateKey())
+	return nil
+}
