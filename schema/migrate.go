@@ -6,7 +6,13 @@
 // schema_migrations (version, name, sha256 of the file, applied_at). Each
 // pending file is applied together with its record in one IMMEDIATE
 // transaction, so a file that fails half-way leaves the database at the
-// previous version. The files are plain SQL with no annotations.
+// previous version. On every run it also checks that each applied file is
+// unchanged: a shipped migration is never edited. The files are plain SQL
+// with no annotations.
+//
+// The folder also holds generated artifacts, which are not migrations:
+// schema.sql (the schema after all migrations), README.md (its diagram) and
+// migrations.sum (the checksums of the migration files).
 package schema
 
 import (
@@ -27,6 +33,10 @@ import (
 //go:embed *.sql
 var embedded embed.FS
 
+// SnapshotFile is the generated schema snapshot in this folder; it is not
+// a migration and the runner skips it.
+const SnapshotFile = "schema.sql"
+
 // FS returns the migrations embedded in the binary.
 func FS() fs.FS { return embedded }
 
@@ -44,14 +54,24 @@ type Status struct {
 	Migration
 	Applied   bool
 	AppliedAt time.Time // zero when pending
+	// RecordedSHA256 and RecordedName are what schema_migrations holds for
+	// an applied migration.
+	RecordedSHA256 string
+	RecordedName   string
+}
+
+// Edited reports whether an applied migration's file differs from the file
+// that was applied (its checksum or its name changed).
+func (s Status) Edited() bool {
+	return s.Applied && s.File != "" && (s.RecordedSHA256 != s.SHA256 || s.RecordedName != s.Name)
 }
 
 var fileName = regexp.MustCompile(`^(\d{4,})_([a-z0-9][a-z0-9_]*)\.sql$`)
 
-// Load reads every *.sql file at the root of fsys and returns the
-// migrations in version order. A file whose name is not NNNN_name.sql
-// (four or more digits, lower-case name) or two files with the same version
-// are refused with an error naming the files.
+// Load reads every *.sql file at the root of fsys except [SnapshotFile]
+// and returns the migrations in version order. A file whose name is not
+// NNNN_name.sql (four or more digits, lower-case name) or two files with
+// the same version are refused with an error naming the files.
 func Load(fsys fs.FS) ([]Migration, error) {
 	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
@@ -59,6 +79,9 @@ func Load(fsys fs.FS) ([]Migration, error) {
 	}
 	var ms []Migration
 	for _, name := range names {
+		if name == SnapshotFile {
+			continue
+		}
 		m := fileName.FindStringSubmatch(name)
 		if m == nil {
 			return nil, fmt.Errorf("migration %s: file name must be NNNN_name.sql (digits, underscore, lower-case name)", name)
@@ -93,6 +116,7 @@ const createTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 type record struct {
 	version   int
 	name      string
+	sha256    string
 	appliedAt string
 }
 
@@ -109,7 +133,7 @@ func applied(ctx context.Context, db *sql.DB) (map[int]record, error) {
 	if _, err := tx.ExecContext(ctx, createTable); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations`)
+	rows, err := tx.QueryContext(ctx, `SELECT version, name, sha256, applied_at FROM schema_migrations`)
 	if err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
@@ -117,7 +141,7 @@ func applied(ctx context.Context, db *sql.DB) (map[int]record, error) {
 	recs := map[int]record{}
 	for rows.Next() {
 		var r record
-		if err := rows.Scan(&r.version, &r.name, &r.appliedAt); err != nil {
+		if err := rows.Scan(&r.version, &r.name, &r.sha256, &r.appliedAt); err != nil {
 			return nil, fmt.Errorf("read schema_migrations: %w", err)
 		}
 		recs[r.version] = r
@@ -131,16 +155,27 @@ func applied(ctx context.Context, db *sql.DB) (map[int]record, error) {
 	return recs, nil
 }
 
-// check refuses a pending migration whose version is lower than the highest
-// applied one: it was added behind migrations that already ran, so applying
-// it now would give this database a different history than a fresh one.
+// check refuses to run when the files do not fit the database's history:
+// an applied migration whose file was edited or renamed since, or a pending
+// migration numbered below the highest applied one (added behind migrations
+// that already ran, so this database would get a different history than a
+// fresh one).
 func check(ms []Migration, recs map[int]record) error {
 	highest := 0
 	for v := range recs {
 		highest = max(highest, v)
 	}
 	for _, m := range ms {
-		if _, ok := recs[m.Version]; !ok && m.Version < highest {
+		r, ok := recs[m.Version]
+		switch {
+		case ok && r.sha256 != m.SHA256:
+			return fmt.Errorf("migration %s was edited after it was applied: applied sha256 %s, file sha256 %s; "+
+				"restore the file and put the change in a new migration (or, if the edit is deliberate and changes nothing, run orgdb migrate --repair-checksums)",
+				m.File, r.sha256, m.SHA256)
+		case ok && r.name != m.Name:
+			return fmt.Errorf("migration %s was renamed after it was applied (applied as %04d_%s.sql); "+
+				"restore the name (or run orgdb migrate --repair-checksums)", m.File, r.version, r.name)
+		case !ok && m.Version < highest:
 			return fmt.Errorf("migration %s: version %d is pending but lower than the highest applied version %d; give it a number above %04d",
 				m.File, m.Version, highest, highest)
 		}
@@ -149,7 +184,9 @@ func check(ms []Migration, recs map[int]record) error {
 }
 
 // Migrate applies every pending migration of fsys to db in version order
-// and returns the ones it applied. db should come from a DSN with
+// and returns the ones it applied. It first refuses, naming the file, an
+// applied migration that was edited or renamed and a pending one numbered
+// below the highest applied. db should come from a DSN with
 // _txlock=immediate so that concurrent runners serialize; each file is
 // applied with its record in one transaction, and a version applied by a
 // concurrent runner meanwhile is skipped.
@@ -199,7 +236,7 @@ func apply(ctx context.Context, db *sql.DB, m Migration) (bool, error) {
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, fmt.Errorf("migration %s failed, nothing of it was applied: %w", m.File, err)
 	}
-	now := time.Now().UTC().Format("2006-01-02 15:04:05")
+	now := time.Now().UTC().Format(time.DateTime)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)`,
 		m.Version, m.Name, m.SHA256, now); err != nil {
 		return false, fmt.Errorf("migration %s: record: %w", m.File, err)
@@ -210,10 +247,10 @@ func apply(ctx context.Context, db *sql.DB, m Migration) (bool, error) {
 	return true, nil
 }
 
-// StatusOf lists every migration of fsys with whether it is applied to db,
-// plus any applied version whose file is missing from fsys (with an empty
-// File), in version order. It does not change the schema beyond creating
-// the empty schema_migrations table.
+// StatusOf lists every migration of fsys with whether it is applied to db
+// and what was recorded when it was, plus any applied version whose file is
+// missing from fsys (with an empty File), in version order. It does not
+// change the schema beyond creating the empty schema_migrations table.
 func StatusOf(ctx context.Context, db *sql.DB, fsys fs.FS) ([]Status, error) {
 	ms, err := Load(fsys)
 	if err != nil {
@@ -227,19 +264,61 @@ func StatusOf(ctx context.Context, db *sql.DB, fsys fs.FS) ([]Status, error) {
 	for _, m := range ms {
 		s := Status{Migration: m}
 		if r, ok := recs[m.Version]; ok {
-			s.Applied = true
-			s.AppliedAt, err = time.Parse("2006-01-02 15:04:05", r.appliedAt)
-			if err != nil {
-				return nil, fmt.Errorf("migration %s: applied_at %q: %w", m.File, r.appliedAt, err)
+			if s, err = withRecord(s, r); err != nil {
+				return nil, fmt.Errorf("migration %s: %w", m.File, err)
 			}
 			delete(recs, m.Version)
 		}
 		out = append(out, s)
 	}
 	for _, r := range recs {
-		at, _ := time.Parse("2006-01-02 15:04:05", r.appliedAt)
-		out = append(out, Status{Migration: Migration{Version: r.version, Name: r.name}, Applied: true, AppliedAt: at})
+		s, err := withRecord(Status{Migration: Migration{Version: r.version, Name: r.name}}, r)
+		if err != nil {
+			return nil, fmt.Errorf("migration %04d: %w", r.version, err)
+		}
+		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b Status) int { return a.Version - b.Version })
 	return out, nil
+}
+
+func withRecord(s Status, r record) (Status, error) {
+	at, err := time.Parse(time.DateTime, r.appliedAt)
+	if err != nil {
+		return s, fmt.Errorf("applied_at %q: %w", r.appliedAt, err)
+	}
+	s.Applied, s.AppliedAt, s.RecordedSHA256, s.RecordedName = true, at, r.sha256, r.name
+	return s, nil
+}
+
+// RepairChecksums records the current checksum and name of every applied
+// migration whose file was edited or renamed since it was applied, and
+// returns those migrations. It is for the rare deliberate edit that
+// changes nothing in effect (a comment, whitespace): it does not re-run the
+// file. All records are updated in one transaction.
+func RepairChecksums(ctx context.Context, db *sql.DB, fsys fs.FS) ([]Status, error) {
+	st, err := StatusOf(ctx, db, fsys)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("repair checksums: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	var repaired []Status
+	for _, s := range st {
+		if !s.Edited() {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE schema_migrations SET sha256 = ?, name = ? WHERE version = ? AND sha256 = ? AND name = ?`,
+			s.SHA256, s.Name, s.Version, s.RecordedSHA256, s.RecordedName); err != nil {
+			return nil, fmt.Errorf("repair checksum of %s: %w", s.File, err)
+		}
+		repaired = append(repaired, s)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("repair checksums: %w", err)
+	}
+	return repaired, nil
 }

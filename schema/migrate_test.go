@@ -315,3 +315,71 @@ func TestEmbeddedFilesAreMigrations(t *testing.T) {
 		t.Errorf("embedded migrations = %v", names)
 	}
 }
+
+func TestEditedMigrationRefused(t *testing.T) {
+	db := dbtest.Raw(t, dbtest.Path(t))
+	fsys := fstest.MapFS{
+		"0001_a.sql": {Data: []byte("CREATE TABLE a (x);")},
+		"0002_b.sql": {Data: []byte("CREATE TABLE b (x);")},
+	}
+	if _, err := schema.Migrate(ctx, db, fsys); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := schema.StatusOf(ctx, db, fsys)
+	applied := st[0].SHA256
+
+	// Someone edits a shipped migration and adds a new one.
+	fsys["0001_a.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE a (x, y);")}
+	fsys["0003_c.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE c (x);")}
+	before := dbtest.Snapshot(t, db)
+	_, err := schema.Migrate(ctx, db, fsys)
+	if err == nil {
+		t.Fatal("edited migration accepted")
+	}
+	st, _ = schema.StatusOf(ctx, db, fsys)
+	for _, want := range []string{"0001_a.sql", "edited after it was applied", applied, st[0].SHA256, "--repair-checksums"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if dbtest.Snapshot(t, db) != before {
+		t.Error("a refused run applied 0003")
+	}
+	if !st[0].Edited() || st[1].Edited() || st[0].RecordedSHA256 != applied {
+		t.Errorf("status = %+v", st)
+	}
+
+	// The deliberate case: repair, then migrate.
+	fixed, err := schema.RepairChecksums(ctx, db, fsys)
+	if err != nil || len(fixed) != 1 || fixed[0].File != "0001_a.sql" {
+		t.Fatalf("RepairChecksums = %+v, %v", fixed, err)
+	}
+	if done, err := schema.Migrate(ctx, db, fsys); err != nil || len(done) != 1 || done[0].File != "0003_c.sql" {
+		t.Fatalf("after repair: %v, %v", done, err)
+	}
+	if st, _ := schema.StatusOf(ctx, db, fsys); st[0].Edited() {
+		t.Error("still edited after repair")
+	}
+}
+
+func TestRenamedAppliedMigrationRefused(t *testing.T) {
+	db := dbtest.Raw(t, dbtest.Path(t))
+	data := []byte("CREATE TABLE a (x);")
+	if _, err := schema.Migrate(ctx, db, fstest.MapFS{"0001_a.sql": {Data: data}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := schema.Migrate(ctx, db, fstest.MapFS{"0001_renamed.sql": {Data: data}})
+	if err == nil || !strings.Contains(err.Error(), "0001_renamed.sql") || !strings.Contains(err.Error(), "0001_a.sql") {
+		t.Errorf("renamed migration: %v", err)
+	}
+}
+
+func TestSnapshotIsNotAMigration(t *testing.T) {
+	ms, err := schema.Load(fstest.MapFS{
+		"0001_a.sql": {Data: []byte("CREATE TABLE a (x);")},
+		"schema.sql": {Data: []byte("CREATE TABLE a (x);")},
+	})
+	if err != nil || len(ms) != 1 {
+		t.Errorf("Load = %v, %v", ms, err)
+	}
+}

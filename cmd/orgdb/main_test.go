@@ -294,3 +294,33 @@ func mustKey(t *testing.T, s string) seal.Key {
 	}
 	return k
 }
+
+func TestEditedMigrationInStatusAndRepair(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "org.db")
+	env := map[string]string{"ORGDB_DB": path}
+	cli(t, env, "migrate")
+	db, err := sql.Open("sqlite3", store.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// As if 0006 had been edited after this database applied it.
+	if _, err := db.Exec(`UPDATE schema_migrations SET sha256 = 'abcdef0123456789' WHERE version = 6`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := cli(t, env, "status")
+	if code != 0 || !strings.Contains(out, "EDITED since applied (was abcdef012345)") {
+		t.Errorf("status:\n%s", out)
+	}
+	code, _, errs := cli(t, env, "migrate")
+	if code != 1 || !strings.Contains(errs, "0006_organization.sql was edited after it was applied") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("migrate: %d %q", code, errs)
+	}
+	code, out, errs = cli(t, env, "migrate", "--repair-checksums")
+	if code != 0 || !strings.Contains(out, "repaired checksum of 0006_organization.sql") {
+		t.Errorf("repair: %d %q %q", code, out, errs)
+	}
+	if code, out, _ := cli(t, env, "status"); code != 0 || strings.Contains(out, "EDITED") {
+		t.Errorf("status after repair:\n%s", out)
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -16,7 +16,10 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
-	if _, err := parse(e.flags("migrate"), args, 0); err != nil {
+	fs := e.flags("migrate")
+	repair := fs.Bool("repair-checksums", false, "first record the current checksum of applied migrations that were edited since\n"+
+		"(for a deliberate edit that changes nothing in effect; it does not re-run them)")
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
@@ -27,6 +30,15 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer sqlDB.Close()
+	if *repair {
+		fixed, err := schema.RepairChecksums(ctx, sqlDB, schema.FS())
+		if err != nil {
+			return err
+		}
+		for _, s := range fixed {
+			fmt.Fprintf(e.stdout, "repaired checksum of %s: %s → %s\n", s.File, short(s.RecordedSHA256), short(s.SHA256))
+		}
+	}
 	done, err := schema.Migrate(ctx, sqlDB, schema.FS())
 	for _, m := range done {
 		fmt.Fprintf(e.stdout, "applied %s\n", m.File)
@@ -49,7 +61,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var st []schema.Status
-	if _, err := os.Stat(e.dbPath); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(e.dbPath); errors.Is(err, iofs.ErrNotExist) {
 		// Do not create the file just to say that nothing is applied.
 		ms, err := schema.Load(schema.FS())
 		if err != nil {
@@ -76,17 +88,25 @@ func printStatus(w io.Writer, path string, st []schema.Status) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERSION\tFILE\tSTATUS\tAPPLIED AT (UTC)\tSHA256")
 	for _, s := range st {
-		state, at, file, sum := "pending", "-", s.File, s.SHA256
+		state, at, file := "pending", "-", s.File
 		if s.Applied {
 			state, at = "applied", s.AppliedAt.Format("2006-01-02 15:04:05")
 		}
-		if file == "" {
+		switch {
+		case file == "":
 			state, file = "applied, file missing", s.Name
+		case s.Edited():
+			state = fmt.Sprintf("EDITED since applied (was %s)", short(s.RecordedSHA256))
 		}
-		if len(sum) > 12 {
-			sum = sum[:12]
-		}
-		fmt.Fprintf(tw, "%04d\t%s\t%s\t%s\t%s\n", s.Version, file, state, at, sum)
+		fmt.Fprintf(tw, "%04d\t%s\t%s\t%s\t%s\n", s.Version, file, state, at, short(s.SHA256))
 	}
 	return tw.Flush()
+}
+
+// short abbreviates a checksum for display.
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
 }
