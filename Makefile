@@ -5,17 +5,20 @@ GO      ?= go
 TOOL    := $(GO) tool -modfile=tools/go.mod
 DB      ?= data/orgdb.db
 # Everything `make generate` writes; the drift check watches exactly these.
-GENERATED := gen/
+GENERATED := gen/ schema/schema.sql schema/README.md schema/migrations.sum
+TSC       := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help generate db-migrate build test fuzz check drift lint
+.PHONY: help generate db-migrate build test fuzz check sumcheck drift lint typecheck
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-generate: ## regenerate gen/ from schema/ and queries/ (run after every schema or query edit)
-	@rm -rf gen/db
+generate: ## regenerate everything from schema/ and queries/: gen/db, gen/ts, schema.sql, schema/README.md, migrations.sum
+	@rm -rf gen/db gen/ts
 	$(TOOL) sqlc generate
+	$(GO) run ./internal/cmd/schemadoc
+	$(GO) run ./internal/cmd/tsgen
 
 db-migrate: ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table
 	$(GO) run ./cmd/orgdb migrate --db $(DB)
@@ -32,9 +35,12 @@ fuzz: ## fuzz the timestamp and email-list parsers for FUZZTIME each (default 30
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTime$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEmailList$$' -fuzztime=$(FUZZTIME) .
 
-check: drift lint ## the CI check: generated code matches its sources, and vet, gofmt, staticcheck, go mod tidy are clean
+check: sumcheck drift lint typecheck ## the CI check: migrations unedited, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles
 
-drift: ## fail if `make generate` would change anything under gen/, or gen/ differs from git
+sumcheck: ## fail if a migration was edited, deleted or added since schema/migrations.sum was written
+	$(GO) run ./internal/cmd/schemadoc -check
+
+drift: ## fail if `make generate` would change a generated file, or one differs from git
 	@before=$$(git status --porcelain --untracked-files=all -- $(GENERATED)); \
 	$(MAKE) --no-print-directory -s generate >/dev/null || exit 1; \
 	after=$$(git status --porcelain --untracked-files=all -- $(GENERATED)); \
@@ -43,15 +49,19 @@ drift: ## fail if `make generate` would change anything under gen/, or gen/ diff
 	  echo "$$before" | sed 's/^/  /'; \
 	fi; \
 	if [ -n "$$after" ]; then \
-	  echo "drift: regenerating changed generated files (schema/, queries/ or sqlc.yaml changed without 'make generate'):"; \
+	  echo "drift: regenerating changed generated files (a migration, query, Go type or sqlc.yaml changed without 'make generate'):"; \
 	  echo "$$after" | sed 's/^/  /'; \
 	  git --no-pager diff --stat -- $(GENERATED) | sed 's/^/  /'; \
 	fi; \
 	if [ -n "$$before$$after" ]; then \
-	  echo "fix: never edit gen/ by hand; run 'make generate' and commit the result (git add $(GENERATED))."; \
+	  echo "fix: never edit generated files by hand; run 'make generate' and commit the result (git add $(GENERATED))."; \
 	  exit 1; \
 	fi; \
-	echo "drift: gen/ matches schema/, queries/ and sqlc.yaml"
+	echo "drift: generated files match schema/, queries/, sqlc.yaml and the Go types"
+
+typecheck: ## type-check gen/ts/types.ts with the pinned TypeScript (tsc --noEmit --strict)
+	@test -x $(TSC) || npm ci --prefix tools/ts --no-audit --no-fund --silent
+	$(TSC) --noEmit --strict gen/ts/types.ts
 
 lint: ## go vet, gofmt, staticcheck and go mod tidy on both modules
 	$(GO) vet ./...

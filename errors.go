@@ -96,12 +96,12 @@ func (e *Error) MarshalJSON() ([]byte, error) {
 		maps.Copy(d, e.Details)
 		d["reason"] = e.Reason
 	}
-	return json.Marshal(errorJSON{Error: e.Message, Code: e.Code, Details: d})
+	return json.Marshal(ErrorBody{Error: e.Message, Code: e.Code, Details: d})
 }
 
 // UnmarshalJSON reads the body written by MarshalJSON.
 func (e *Error) UnmarshalJSON(b []byte) error {
-	var j errorJSON
+	var j ErrorBody
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
@@ -116,7 +116,8 @@ func (e *Error) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type errorJSON struct {
+// ErrorBody is the JSON of an [Error], the body of every error response.
+type ErrorBody struct {
 	Error   string         `json:"error"`
 	Code    Code           `json:"code"`
 	Details map[string]any `json:"details,omitempty"`
