@@ -3,7 +3,17 @@
 // than one generated query (policy decisions, multi-statement flows).
 //
 // The generated queries of gen/db are embedded in [Store], so
-// st.GetOrgSettings(ctx) is the typed sqlc query itself.
+// st.GetOrgSettings(ctx) is the typed sqlc query itself, prepared once.
+//
+// # Connections
+//
+// A Store holds two pools on one file. Writes go through a single writer
+// connection (SQLite allows one writer at a time; queueing in Go is cheaper
+// than SQLite's busy-waiting), and reads through a pool of read-only
+// connections, which WAL lets run beside the writer. Every generated query
+// is prepared once on the pool it belongs to: a SELECT on the readers,
+// anything else on the writer; callers never choose. [Store.Tx] runs on the
+// writer, in one IMMEDIATE transaction, with the statements prepared there.
 package store
 
 import (
@@ -12,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -29,12 +40,14 @@ import (
 // statement; where one has the name of a generated query it wraps that
 // query, which stays reachable as st.Queries.Name.
 type Store struct {
-	*db.Queries
-	sqlDB     *sql.DB
-	now       func() time.Time
-	inviteTTL time.Duration
-	key       seal.Key
-	keySet    bool
+	*db.Queries             // prepared on the router: SELECTs on the readers, writes on the writer
+	txq         *db.Queries // prepared on the writer, for Tx
+	writer      *sql.DB     // one connection
+	readers     *sql.DB     // read-only connections
+	now         func() time.Time
+	inviteTTL   time.Duration
+	key         seal.Key
+	keySet      bool
 }
 
 // DefaultInviteTTL is how long an invite stays valid unless configured
@@ -82,51 +95,92 @@ func DSN(path string) string {
 	return u.String()
 }
 
+// readDSN is DSN for the read pool: the same settings, and query_only so a
+// write that reached a reader by mistake fails loudly.
+func readDSN(path string) string { return DSN(path) + "&_query_only=1" }
+
 // Open opens (creating if needed) the database file at path, applies every
-// pending migration and returns the store. The directory must exist.
-// ":memory:" is refused: every pooled connection would get its own empty
-// database.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+// pending migration, prepares every query and returns the store. The
+// directory must exist. ":memory:" is refused: every pooled connection
+// would get its own empty database.
+func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open orgdb: path %q: want the path of a database file", path)
 	}
-	sqlDB, err := sql.Open("sqlite3", DSN(path))
-	if err != nil {
-		return nil, fmt.Errorf("open orgdb %s: %w", path, err)
-	}
-	if err := sqlDB.PingContext(ctx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("open orgdb %s: %w", path, err)
-	}
-	if _, err := schema.Migrate(ctx, sqlDB, schema.FS()); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("open orgdb %s: %w", path, err)
-	}
-	s := &Store{Queries: db.New(sqlDB), sqlDB: sqlDB, now: time.Now, inviteTTL: DefaultInviteTTL}
+	s := &Store{now: time.Now, inviteTTL: DefaultInviteTTL}
 	for _, o := range opts {
 		o(s)
 	}
 	if s.inviteTTL <= 0 {
-		sqlDB.Close()
 		return nil, fmt.Errorf("open orgdb: invite TTL %v: must be positive", s.inviteTTL)
 	}
 	if s.keySet && s.key.IsZero() {
-		sqlDB.Close()
 		return nil, fmt.Errorf("open orgdb: WithSealingKey given the zero key; load it with seal.KeyFromEnv")
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+			err = fmt.Errorf("open orgdb %s: %w", path, err)
+		}
+	}()
+	// Neither pool closes idle connections: a connection keeps the
+	// statements prepared on it.
+	if s.writer, err = sql.Open("sqlite3", DSN(path)); err != nil {
+		return nil, err
+	}
+	s.writer.SetMaxOpenConns(1)
+	s.writer.SetMaxIdleConns(1)
+	if err := s.writer.PingContext(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := schema.Migrate(ctx, s.writer, schema.FS()); err != nil {
+		return nil, err
+	}
+	if s.readers, err = sql.Open("sqlite3", readDSN(path)); err != nil {
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.readers.SetMaxOpenConns(n)
+	s.readers.SetMaxIdleConns(n)
+	if s.Queries, err = db.Prepare(ctx, router{readers: s.readers, writer: s.writer}); err != nil {
+		return nil, err
+	}
+	if s.txq, err = db.Prepare(ctx, s.writer); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.sqlDB.Close() }
+// Close closes the prepared statements and both pools.
+func (s *Store) Close() error {
+	var errs []error
+	for _, q := range []*db.Queries{s.Queries, s.txq} {
+		if q != nil {
+			errs = append(errs, q.Close())
+		}
+	}
+	for _, d := range []*sql.DB{s.readers, s.writer} {
+		if d != nil {
+			errs = append(errs, d.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
 
-// DB returns the underlying pool, for callers that need database/sql
-// directly (backups, ad-hoc reads).
-func (s *Store) DB() *sql.DB { return s.sqlDB }
+// DB returns the writer pool (one connection), for database/sql access
+// outside the generated queries: it can read and write. Do not hold one of
+// its connections or transactions while calling the store's methods that
+// write: they wait for that same connection.
+func (s *Store) DB() *sql.DB { return s.writer }
 
-// Tx runs fn in one IMMEDIATE transaction: it holds the database's write
-// lock from its first statement, so whatever fn reads stays true until it
-// commits. fn's error (or a panic) rolls back; otherwise Tx commits.
+// ReadDB returns the pool of read-only connections.
+func (s *Store) ReadDB() *sql.DB { return s.readers }
+
+// Tx runs fn in one IMMEDIATE transaction on the writer connection: it
+// holds the database's write lock from its start, so whatever fn reads stays
+// true until it commits. Use only q inside fn (the store's own methods would
+// wait for the connection fn holds). fn's error (or a panic) rolls back;
+// otherwise Tx commits.
 //
 // This is how a caller runs a read-check-write sequence safely:
 //
@@ -138,7 +192,7 @@ func (s *Store) DB() *sql.DB { return s.sqlDB }
 //		...
 //	})
 func (s *Store) Tx(ctx context.Context, fn func(q *db.Queries) error) (err error) {
-	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -155,7 +209,7 @@ func (s *Store) Tx(ctx context.Context, fn func(q *db.Queries) error) (err error
 			panic(p)
 		}
 	}()
-	if err := fn(s.Queries.WithTx(tx)); err != nil {
+	if err := fn(s.txq.WithTx(tx)); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

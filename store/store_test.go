@@ -2,9 +2,12 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
@@ -15,29 +18,44 @@ import (
 
 var ctx = context.Background()
 
-// Every pooled connection must carry the DSN settings, not just the first.
+// Every pooled connection must carry the DSN settings, not just the first:
+// the writer's one connection and each of the readers.
 func TestOpenSettingsOnEveryConnection(t *testing.T) {
 	st := dbtest.New(t)
-	const n = 4
-	for i := range n {
-		conn, err := st.DB().Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close() // hold it so the next Conn is a new connection
-		var fk, busy int
+	check := func(name string, conn *sql.Conn, queryOnly int) {
+		t.Helper()
+		var fk, busy, qo int
 		var mode string
 		if err := conn.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil {
 			t.Fatal(err)
 		}
 		conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
 		conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy)
-		if fk != 1 || mode != "wal" || busy != 5000 {
-			t.Errorf("connection %d: foreign_keys=%d journal_mode=%s busy_timeout=%d", i, fk, mode, busy)
+		conn.QueryRowContext(ctx, `PRAGMA query_only`).Scan(&qo)
+		if fk != 1 || mode != "wal" || busy != 5000 || qo != queryOnly {
+			t.Errorf("%s: foreign_keys=%d journal_mode=%s busy_timeout=%d query_only=%d", name, fk, mode, busy, qo)
 		}
 	}
-	if got := st.DB().Stats().OpenConnections; got < n {
-		t.Fatalf("only %d connections opened", got)
+	const n = 4
+	for i := range n {
+		conn, err := st.ReadDB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close() // hold it so the next Conn is a new connection
+		check(fmt.Sprintf("reader %d", i), conn, 1)
+	}
+	if got := st.ReadDB().Stats().OpenConnections; got < n {
+		t.Fatalf("only %d reader connections opened", got)
+	}
+	w, err := st.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("writer", w, 0)
+	w.Close()
+	if got := st.DB().Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("writer pool allows %d connections, want 1", got)
 	}
 }
 
@@ -113,5 +131,49 @@ func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
 	}
 	if n, _ := st.CountUsers(ctx); n != 1 {
 		t.Errorf("committed transaction: %d users", n)
+	}
+}
+
+// Reads go to the read pool, so a transaction holding the writer does not
+// stop them; writes wait for the writer.
+func TestReadsDoNotWaitForTheWriter(t *testing.T) {
+	st := dbtest.New(t)
+	ada, err := st.CreateUser(ctx, store.NewUser{Email: "ada@acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- st.Tx(ctx, func(q *db.Queries) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := st.GetOrgSettings(short); err != nil {
+		t.Errorf("GetOrgSettings while the writer is held: %v", err)
+	}
+	if _, err := st.GetUserByEmail(short, "ada@acme.test"); err != nil {
+		t.Errorf("GetUserByEmail while the writer is held: %v", err)
+	}
+	if _, err := st.ListInvites(short, store.ListInvitesOptions{}); err != nil {
+		t.Errorf("ListInvites while the writer is held: %v", err)
+	}
+	blocked, cancel2 := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel2()
+	if _, err := st.UpdateUserRole(blocked, ada.ID, orgdb.RoleAdmin); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a write did not wait for the writer: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The read pool refuses writes outright.
+	if _, err := st.ReadDB().Exec(`UPDATE org_settings SET name = 'x'`); err == nil {
+		t.Error("a reader connection wrote")
 	}
 }
