@@ -56,16 +56,16 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 
 	// Time keeps nanoseconds; *Time keeps nil and non-nil.
 	exp := orgdb.NewTime(time.Date(2026, 12, 5, 9, 30, 1, 123456789, time.UTC))
-	if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp}); err != nil {
+	if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp, CreatedAt: st.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	invs, err := st.ListInvites(ctx)
+	invs, err := st.ListInvites(ctx, store.ListInvitesOptions{})
 	if err != nil || len(invs) != 1 || !invs[0].ExpiresAt.Equal(exp.Time) || invs[0].AcceptedAt != nil || invs[0].Role != orgdb.RoleMember {
 		t.Fatalf("invites = %+v, %v", invs, err)
 	}
 	acc := orgdb.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	mustExec(t, st.DB(), `UPDATE invites SET accepted_at = ? WHERE id = 'i1'`, &acc)
-	invs, _ = st.ListInvites(ctx)
+	invs, _ = st.ListInvites(ctx, store.ListInvitesOptions{})
 	if invs[0].AcceptedAt == nil || !invs[0].AcceptedAt.Equal(acc.Time) {
 		t.Errorf("accepted_at = %v", invs[0].AcceptedAt)
 	}
@@ -188,7 +188,7 @@ func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
 		"valid-tonight":           time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC),
 	} {
 		if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
-			InvitedBy: "u1", ExpiresAt: orgdb.NewTime(exp)}); err != nil {
+			InvitedBy: "u1", ExpiresAt: orgdb.NewTime(exp), CreatedAt: orgdb.NewTime(now)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -309,7 +309,7 @@ func TestModelJSON(t *testing.T) {
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
 	if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
-		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))}); err != nil {
+		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour)), CreatedAt: st.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	const secret = "sealed-v1-SECRET-MATERIAL"
@@ -317,7 +317,7 @@ func TestModelJSON(t *testing.T) {
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
 
 	user, _ := st.GetUser(ctx, "u1")
-	invs, _ := st.ListInvites(ctx)
+	invs, _ := st.ListInvites(ctx, store.ListInvitesOptions{})
 	settings, _ := st.GetOrgSettings(ctx)
 	key, _ := st.Queries.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
 	keys, _ := st.ListOrgAPIKeys(ctx)
@@ -407,5 +407,25 @@ func TestTriggersRejectBadValues(t *testing.T) {
 	}
 	if after := dbtest.Snapshot(t, st.DB()); after != before {
 		t.Error("refused writes changed the database")
+	}
+}
+
+// An invite without created_at would never be listed, so the database
+// refuses one; an INSERT that omits the column gets the default.
+func TestInviteCreatedAtRequired(t *testing.T) {
+	st := dbtest.New(t)
+	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
+	_, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
+		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))})
+	if !errors.Is(store.Translate(err, "invite"), orgdb.ErrValidation) {
+		t.Errorf("invite without created_at: %v", err)
+	}
+	mustExec(t, st.DB(), `INSERT INTO invites (id, email, invited_by, expires_at) VALUES ('i2', 'c@acme.test', 'u1', '2030-01-01 00:00:00')`)
+	if _, err := st.DB().Exec(`UPDATE invites SET created_at = NULL`); err == nil {
+		t.Error("created_at set to NULL")
+	}
+	invs, err := st.ListInvites(ctx, store.ListInvitesOptions{})
+	if err != nil || len(invs) != 1 || invs[0].CreatedAt.IsZero() {
+		t.Errorf("ListInvites = %+v, %v", invs, err)
 	}
 }

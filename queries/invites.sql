@@ -9,8 +9,12 @@ WHERE email = lower(trim(sqlc.arg(email)))
   AND expires_at > sqlc.arg(now);
 
 -- name: ListInvites :many
--- Newest first, each with its status at now. Expiry compares as text,
--- which is correct because 0007 guarantees the datetime('now') layout.
+-- A page of invites, newest first, each with its status at now. The page
+-- starts after the cursor (the created_at and id of the last row of the
+-- previous page); for the first page pass a cursor after every row (the
+-- store passes 9999-12-31). Served by idx_invites_created, so a page costs
+-- the same however many invites there are. Expiry compares as text, which
+-- is correct because 0007 guarantees the datetime('now') layout.
 SELECT id, email, role, invited_by, accepted_at, expires_at, created_at,
        CAST(CASE
               WHEN accepted_at IS NOT NULL THEN 'accepted'
@@ -18,10 +22,14 @@ SELECT id, email, role, invited_by, accepted_at, expires_at, created_at,
               ELSE 'pending'
             END AS invite_status_text) AS status
 FROM invites
-ORDER BY created_at DESC, id DESC;
+WHERE created_at <= sqlc.arg(before_created_at)
+  AND NOT (created_at = sqlc.arg(before_created_at) AND id >= sqlc.arg(before_id))
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg(page_size);
 
--- name: CountInvites :one
-SELECT COUNT(*) FROM invites;
+-- name: HasInvites :one
+-- Whether any invite exists, without counting them.
+SELECT EXISTS (SELECT 1 FROM invites) AS has_invites;
 
 -- name: UpsertInvite :one
 -- One invite per email: inviting again replaces the invite (a new id, role,

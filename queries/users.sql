@@ -13,7 +13,12 @@ SELECT * FROM users ORDER BY created_at, rowid;
 -- name: CountUsers :one
 SELECT COUNT(*) FROM users;
 
+-- name: HasUsers :one
+-- Whether the organization has any user, without counting them.
+SELECT EXISTS (SELECT 1 FROM users) AS has_users;
+
 -- name: CountAdmins :one
+-- Served by idx_users_role: counts the admins only.
 SELECT COUNT(*) FROM users WHERE role = 'admin';
 
 -- name: InsertUser :one

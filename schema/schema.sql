@@ -58,9 +58,23 @@ CREATE TABLE users (
   role TEXT NOT NULL DEFAULT 'member'
 );
 
+CREATE INDEX idx_integrations_scope_user ON integrations(scope, user_id);
+
+CREATE INDEX idx_invites_created ON invites(created_at, id);
+
 CREATE INDEX idx_invites_email ON invites(email);
 
+CREATE INDEX idx_invites_invited_by ON invites(invited_by);
+
+CREATE INDEX idx_invites_pending_expiry ON invites(expires_at) WHERE accepted_at IS NULL;
+
+CREATE INDEX idx_org_api_keys_set_by ON org_api_keys(set_by);
+
+CREATE INDEX idx_users_created ON users(created_at);
+
 CREATE INDEX idx_users_email_lower ON users(lower(email));
+
+CREATE INDEX idx_users_role ON users(role);
 
 CREATE TRIGGER integrations_scope_insert BEFORE INSERT ON integrations
 WHEN NEW.scope NOT IN ('user', 'org')
@@ -72,6 +86,18 @@ CREATE TRIGGER integrations_scope_update BEFORE UPDATE OF scope ON integrations
 WHEN NEW.scope NOT IN ('user', 'org')
 BEGIN
   SELECT RAISE(ABORT, 'invalid integration scope: must be user or org');
+END;
+
+CREATE TRIGGER invites_created_at_insert BEFORE INSERT ON invites
+WHEN NEW.created_at IS NULL
+BEGIN
+  SELECT RAISE(ABORT, 'invite created_at is required');
+END;
+
+CREATE TRIGGER invites_created_at_update BEFORE UPDATE OF created_at ON invites
+WHEN NEW.created_at IS NULL
+BEGIN
+  SELECT RAISE(ABORT, 'invite created_at is required');
 END;
 
 CREATE TRIGGER invites_role_insert BEFORE INSERT ON invites

@@ -38,7 +38,7 @@ func TestTranslate(t *testing.T) {
 			return err
 		}, orgdb.CodeConflict, 409, "user already exists"},
 		{"foreign key on insert", func() error {
-			_, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "ghost", ExpiresAt: exp})
+			_, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "ghost", ExpiresAt: exp, CreatedAt: st.Now()})
 			return err
 		}, orgdb.CodeConflict, 409, "referenced row"},
 		{"trigger", func() error {

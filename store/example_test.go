@@ -88,7 +88,7 @@ func ExampleStore_CreateInvite() {
 	_, err = st.AcceptInvite(ctx, inv.ID)
 	fmt.Println(carol.Role, errors.Is(err, store.ErrInviteAccepted))
 
-	list, _ := st.ListInvites(ctx)
+	list, _ := st.ListInvites(ctx, store.ListInvitesOptions{})
 	fmt.Println(list[0].Email, list[0].Status)
 	// Output:
 	// carol@acme.com admin 168h0m0s

@@ -117,10 +117,43 @@ func (s *Store) AcceptInvite(ctx context.Context, id string) (db.Invite, error) 
 	}
 }
 
-// ListInvites lists every invite, newest first, with its status at the
-// store's current time.
-func (s *Store) ListInvites(ctx context.Context) ([]db.ListInvitesRow, error) {
-	invs, err := s.Queries.ListInvites(ctx, s.Now())
+// ListInvitesOptions selects a page of [Store.ListInvites].
+type ListInvitesOptions struct {
+	// Limit is the page size: 0 means DefaultInvitePage, at most
+	// MaxInvitePage.
+	Limit int
+	// BeforeCreatedAt and BeforeID are the cursor: the CreatedAt and ID of
+	// the last invite of the previous page. Zero for the first page.
+	BeforeCreatedAt orgdb.Time
+	BeforeID        string
+}
+
+// Page sizes of ListInvites.
+const (
+	DefaultInvitePage = 100
+	MaxInvitePage     = 1000
+)
+
+// endOfTime is a cursor after every invite: the first page.
+var endOfTime = orgdb.NewTime(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC))
+
+// ListInvites returns a page of invites, newest first, each with its status
+// at the store's current time. For the next page pass the last row's
+// CreatedAt and ID; a page shorter than the limit is the last. A page costs
+// the same however many invites exist.
+func (s *Store) ListInvites(ctx context.Context, opts ListInvitesOptions) ([]db.ListInvitesRow, error) {
+	limit := opts.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultInvitePage
+	case limit < 0 || limit > MaxInvitePage:
+		return nil, orgdb.Validation("page size %d: must be 1–%d", limit, MaxInvitePage)
+	}
+	p := db.ListInvitesParams{Now: s.Now(), BeforeCreatedAt: opts.BeforeCreatedAt, BeforeID: opts.BeforeID, PageSize: int64(limit)}
+	if p.BeforeCreatedAt.IsZero() {
+		p.BeforeCreatedAt, p.BeforeID = endOfTime, ""
+	}
+	invs, err := s.Queries.ListInvites(ctx, p)
 	return invs, Translate(err, "invites")
 }
 

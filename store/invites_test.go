@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +46,7 @@ func TestCreateInvite(t *testing.T) {
 	if again.ID == inv.ID || again.Role != orgdb.RoleAdmin || !again.ExpiresAt.Equal(c.t.Add(time.Hour)) {
 		t.Errorf("refreshed invite = %+v", again)
 	}
-	if n, _ := st.CountInvites(ctx); n != 1 {
+	if n := countRows(t, st, "invites"); n != 1 {
 		t.Errorf("%d invites after re-inviting, want 1", n)
 	}
 
@@ -113,7 +115,7 @@ func TestInviteLifecycle(t *testing.T) {
 	}
 
 	// Newest first, with the status derived in SQL.
-	list, err := st.ListInvites(ctx)
+	list, err := st.ListInvites(ctx, store.ListInvitesOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +136,69 @@ func TestInviteLifecycle(t *testing.T) {
 	}
 	wantErr(t, st.DeleteInvite(ctx, pending), orgdb.CodeNotFound, "")
 	wantErr(t, st.DeleteInvite(ctx, ""), orgdb.CodeValidation, "")
-	if n, _ := st.CountInvites(ctx); n != 1 {
+	if n := countRows(t, st, "invites"); n != 1 {
 		t.Errorf("%d invites left, want the accepted one", n)
+	}
+}
+
+// countRows counts a table's rows with raw SQL.
+func countRows(t *testing.T, st *store.Store, table string) int {
+	t.Helper()
+	var n int
+	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Pages cover every invite once, newest first, also when invites share a
+// created_at (ties are ordered by id).
+func TestListInvitesPages(t *testing.T) {
+	c := &clock{time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	st := dbtest.New(t, store.WithClock(c.now))
+	admin := signup(t, st, "ada@acme.test")
+	for i := range 7 {
+		if i == 4 {
+			c.t = c.t.Add(time.Second)
+		}
+		if _, err := st.CreateInvite(ctx, store.NewInvite{Email: fmt.Sprintf("u%d@acme.test", i), InvitedBy: admin.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	var pages []int
+	opts := store.ListInvitesOptions{Limit: 3}
+	for {
+		page, err := st.ListInvites(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, len(page))
+		for _, inv := range page {
+			seen = append(seen, inv.Email)
+		}
+		if len(page) < 3 {
+			break
+		}
+		last := page[len(page)-1]
+		opts = store.ListInvitesOptions{Limit: 3, BeforeCreatedAt: last.CreatedAt, BeforeID: last.ID}
+	}
+	if !slices.Equal(pages, []int{3, 3, 1, 0}[:len(pages)]) || len(seen) != 7 {
+		t.Fatalf("pages %v, seen %v", pages, seen)
+	}
+	slices.Sort(seen)
+	if !slices.Equal(slices.Compact(slices.Clone(seen)), seen) {
+		t.Errorf("an invite listed twice: %v", seen)
+	}
+	all, _ := st.ListInvites(ctx, store.ListInvitesOptions{})
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		if a.CreatedAt.Before(b.CreatedAt.Time) || a.CreatedAt.Equal(b.CreatedAt.Time) && a.ID < b.ID {
+			t.Errorf("not newest first: %v %s before %v %s", a.CreatedAt, a.ID, b.CreatedAt, b.ID)
+		}
+	}
+	for _, bad := range []int{-1, store.MaxInvitePage + 1} {
+		_, err := st.ListInvites(ctx, store.ListInvitesOptions{Limit: bad})
+		wantErr(t, err, orgdb.CodeValidation, "")
 	}
 }

@@ -113,11 +113,11 @@ func (s *Store) CheckSignup(ctx context.Context, email string, envAllowed orgdb.
 		return Translate(err, "invite")
 	}
 	hasInvite := err == nil
-	n, err := s.CountInvites(ctx)
+	anyInvite, err := s.HasInvites(ctx)
 	if err != nil {
 		return Translate(err, "invites")
 	}
 	return access.CheckSignup(access.Signup{
-		Email: norm, Settings: settings, HasValidInvite: hasInvite, InvitesExist: n > 0, AllowedEmails: envAllowed,
+		Email: norm, Settings: settings, HasValidInvite: hasInvite, InvitesExist: anyInvite, AllowedEmails: envAllowed,
 	})
 }

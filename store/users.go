@@ -53,11 +53,11 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser) (db.User, error) {
 			return Translate(err, "user")
 		}
 		role := orgdb.RoleMember
-		n, err := q.CountUsers(ctx)
+		anyUser, err := q.HasUsers(ctx)
 		if err != nil {
 			return Translate(err, "user")
 		}
-		if n == 0 {
+		if !anyUser {
 			role = orgdb.RoleAdmin
 		}
 		now := s.Now()

@@ -143,16 +143,23 @@ func cmdInvitesList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	invs, err := st.ListInvites(ctx)
-	if err != nil {
-		return err
-	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tROLE\tSTATUS\tEXPIRES (UTC)\tCREATED (UTC)\tID")
-	for _, inv := range invs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", inv.Email, inv.Role, inv.Status, when(inv.ExpiresAt), when(inv.CreatedAt), inv.ID)
+	var page store.ListInvitesOptions
+	for {
+		invs, err := st.ListInvites(ctx, page)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", inv.Email, inv.Role, inv.Status, when(inv.ExpiresAt), when(inv.CreatedAt), inv.ID)
+		}
+		if len(invs) < store.DefaultInvitePage {
+			return tw.Flush()
+		}
+		last := invs[len(invs)-1]
+		page = store.ListInvitesOptions{BeforeCreatedAt: last.CreatedAt, BeforeID: last.ID}
 	}
-	return tw.Flush()
 }
 
 func cmdAdminBootstrap(ctx context.Context, e *env, args []string) error {

@@ -7,6 +7,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 type DBTX interface {
@@ -20,12 +21,408 @@ func New(db DBTX) *Queries {
 	return &Queries{db: db}
 }
 
+func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
+	q := Queries{db: db}
+	var err error
+	if q.acceptInviteStmt, err = db.PrepareContext(ctx, acceptInvite); err != nil {
+		return nil, fmt.Errorf("error preparing query AcceptInvite: %w", err)
+	}
+	if q.bootstrapAdminStmt, err = db.PrepareContext(ctx, bootstrapAdmin); err != nil {
+		return nil, fmt.Errorf("error preparing query BootstrapAdmin: %w", err)
+	}
+	if q.countAdminsStmt, err = db.PrepareContext(ctx, countAdmins); err != nil {
+		return nil, fmt.Errorf("error preparing query CountAdmins: %w", err)
+	}
+	if q.countUserReferencesStmt, err = db.PrepareContext(ctx, countUserReferences); err != nil {
+		return nil, fmt.Errorf("error preparing query CountUserReferences: %w", err)
+	}
+	if q.countUsersStmt, err = db.PrepareContext(ctx, countUsers); err != nil {
+		return nil, fmt.Errorf("error preparing query CountUsers: %w", err)
+	}
+	if q.deleteExpiredInvitesStmt, err = db.PrepareContext(ctx, deleteExpiredInvites); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteExpiredInvites: %w", err)
+	}
+	if q.deleteInviteStmt, err = db.PrepareContext(ctx, deleteInvite); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteInvite: %w", err)
+	}
+	if q.deleteOrgAPIKeyStmt, err = db.PrepareContext(ctx, deleteOrgAPIKey); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteOrgAPIKey: %w", err)
+	}
+	if q.deleteOrgIntegrationStmt, err = db.PrepareContext(ctx, deleteOrgIntegration); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteOrgIntegration: %w", err)
+	}
+	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
+	}
+	if q.getIntegrationStmt, err = db.PrepareContext(ctx, getIntegration); err != nil {
+		return nil, fmt.Errorf("error preparing query GetIntegration: %w", err)
+	}
+	if q.getInviteStmt, err = db.PrepareContext(ctx, getInvite); err != nil {
+		return nil, fmt.Errorf("error preparing query GetInvite: %w", err)
+	}
+	if q.getInviteByEmailStmt, err = db.PrepareContext(ctx, getInviteByEmail); err != nil {
+		return nil, fmt.Errorf("error preparing query GetInviteByEmail: %w", err)
+	}
+	if q.getOrgAPIKeyStmt, err = db.PrepareContext(ctx, getOrgAPIKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetOrgAPIKey: %w", err)
+	}
+	if q.getOrgSettingsStmt, err = db.PrepareContext(ctx, getOrgSettings); err != nil {
+		return nil, fmt.Errorf("error preparing query GetOrgSettings: %w", err)
+	}
+	if q.getUserStmt, err = db.PrepareContext(ctx, getUser); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUser: %w", err)
+	}
+	if q.getUserByEmailStmt, err = db.PrepareContext(ctx, getUserByEmail); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserByEmail: %w", err)
+	}
+	if q.hasInvitesStmt, err = db.PrepareContext(ctx, hasInvites); err != nil {
+		return nil, fmt.Errorf("error preparing query HasInvites: %w", err)
+	}
+	if q.hasUsersStmt, err = db.PrepareContext(ctx, hasUsers); err != nil {
+		return nil, fmt.Errorf("error preparing query HasUsers: %w", err)
+	}
+	if q.insertIntegrationStmt, err = db.PrepareContext(ctx, insertIntegration); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertIntegration: %w", err)
+	}
+	if q.insertUserStmt, err = db.PrepareContext(ctx, insertUser); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertUser: %w", err)
+	}
+	if q.listIntegrationsForUserStmt, err = db.PrepareContext(ctx, listIntegrationsForUser); err != nil {
+		return nil, fmt.Errorf("error preparing query ListIntegrationsForUser: %w", err)
+	}
+	if q.listInvitesStmt, err = db.PrepareContext(ctx, listInvites); err != nil {
+		return nil, fmt.Errorf("error preparing query ListInvites: %w", err)
+	}
+	if q.listOrgAPIKeysStmt, err = db.PrepareContext(ctx, listOrgAPIKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListOrgAPIKeys: %w", err)
+	}
+	if q.listSealedOrgAPIKeysStmt, err = db.PrepareContext(ctx, listSealedOrgAPIKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSealedOrgAPIKeys: %w", err)
+	}
+	if q.listUsersStmt, err = db.PrepareContext(ctx, listUsers); err != nil {
+		return nil, fmt.Errorf("error preparing query ListUsers: %w", err)
+	}
+	if q.reassignInvitesStmt, err = db.PrepareContext(ctx, reassignInvites); err != nil {
+		return nil, fmt.Errorf("error preparing query ReassignInvites: %w", err)
+	}
+	if q.reassignOrgAPIKeysStmt, err = db.PrepareContext(ctx, reassignOrgAPIKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ReassignOrgAPIKeys: %w", err)
+	}
+	if q.reassignOrgIntegrationsStmt, err = db.PrepareContext(ctx, reassignOrgIntegrations); err != nil {
+		return nil, fmt.Errorf("error preparing query ReassignOrgIntegrations: %w", err)
+	}
+	if q.resealOrgAPIKeyStmt, err = db.PrepareContext(ctx, resealOrgAPIKey); err != nil {
+		return nil, fmt.Errorf("error preparing query ResealOrgAPIKey: %w", err)
+	}
+	if q.updateOrgIntegrationStmt, err = db.PrepareContext(ctx, updateOrgIntegration); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateOrgIntegration: %w", err)
+	}
+	if q.updateOrgSettingsStmt, err = db.PrepareContext(ctx, updateOrgSettings); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateOrgSettings: %w", err)
+	}
+	if q.updateUserRoleStmt, err = db.PrepareContext(ctx, updateUserRole); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateUserRole: %w", err)
+	}
+	if q.upsertInviteStmt, err = db.PrepareContext(ctx, upsertInvite); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertInvite: %w", err)
+	}
+	if q.upsertOrgAPIKeyStmt, err = db.PrepareContext(ctx, upsertOrgAPIKey); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertOrgAPIKey: %w", err)
+	}
+	return &q, nil
+}
+
+func (q *Queries) Close() error {
+	var err error
+	if q.acceptInviteStmt != nil {
+		if cerr := q.acceptInviteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing acceptInviteStmt: %w", cerr)
+		}
+	}
+	if q.bootstrapAdminStmt != nil {
+		if cerr := q.bootstrapAdminStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing bootstrapAdminStmt: %w", cerr)
+		}
+	}
+	if q.countAdminsStmt != nil {
+		if cerr := q.countAdminsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countAdminsStmt: %w", cerr)
+		}
+	}
+	if q.countUserReferencesStmt != nil {
+		if cerr := q.countUserReferencesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countUserReferencesStmt: %w", cerr)
+		}
+	}
+	if q.countUsersStmt != nil {
+		if cerr := q.countUsersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countUsersStmt: %w", cerr)
+		}
+	}
+	if q.deleteExpiredInvitesStmt != nil {
+		if cerr := q.deleteExpiredInvitesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteExpiredInvitesStmt: %w", cerr)
+		}
+	}
+	if q.deleteInviteStmt != nil {
+		if cerr := q.deleteInviteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteInviteStmt: %w", cerr)
+		}
+	}
+	if q.deleteOrgAPIKeyStmt != nil {
+		if cerr := q.deleteOrgAPIKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteOrgAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.deleteOrgIntegrationStmt != nil {
+		if cerr := q.deleteOrgIntegrationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteOrgIntegrationStmt: %w", cerr)
+		}
+	}
+	if q.deleteUserStmt != nil {
+		if cerr := q.deleteUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteUserStmt: %w", cerr)
+		}
+	}
+	if q.getIntegrationStmt != nil {
+		if cerr := q.getIntegrationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getIntegrationStmt: %w", cerr)
+		}
+	}
+	if q.getInviteStmt != nil {
+		if cerr := q.getInviteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getInviteStmt: %w", cerr)
+		}
+	}
+	if q.getInviteByEmailStmt != nil {
+		if cerr := q.getInviteByEmailStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getInviteByEmailStmt: %w", cerr)
+		}
+	}
+	if q.getOrgAPIKeyStmt != nil {
+		if cerr := q.getOrgAPIKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getOrgAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.getOrgSettingsStmt != nil {
+		if cerr := q.getOrgSettingsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getOrgSettingsStmt: %w", cerr)
+		}
+	}
+	if q.getUserStmt != nil {
+		if cerr := q.getUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserStmt: %w", cerr)
+		}
+	}
+	if q.getUserByEmailStmt != nil {
+		if cerr := q.getUserByEmailStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserByEmailStmt: %w", cerr)
+		}
+	}
+	if q.hasInvitesStmt != nil {
+		if cerr := q.hasInvitesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing hasInvitesStmt: %w", cerr)
+		}
+	}
+	if q.hasUsersStmt != nil {
+		if cerr := q.hasUsersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing hasUsersStmt: %w", cerr)
+		}
+	}
+	if q.insertIntegrationStmt != nil {
+		if cerr := q.insertIntegrationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertIntegrationStmt: %w", cerr)
+		}
+	}
+	if q.insertUserStmt != nil {
+		if cerr := q.insertUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertUserStmt: %w", cerr)
+		}
+	}
+	if q.listIntegrationsForUserStmt != nil {
+		if cerr := q.listIntegrationsForUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listIntegrationsForUserStmt: %w", cerr)
+		}
+	}
+	if q.listInvitesStmt != nil {
+		if cerr := q.listInvitesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listInvitesStmt: %w", cerr)
+		}
+	}
+	if q.listOrgAPIKeysStmt != nil {
+		if cerr := q.listOrgAPIKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listOrgAPIKeysStmt: %w", cerr)
+		}
+	}
+	if q.listSealedOrgAPIKeysStmt != nil {
+		if cerr := q.listSealedOrgAPIKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSealedOrgAPIKeysStmt: %w", cerr)
+		}
+	}
+	if q.listUsersStmt != nil {
+		if cerr := q.listUsersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listUsersStmt: %w", cerr)
+		}
+	}
+	if q.reassignInvitesStmt != nil {
+		if cerr := q.reassignInvitesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reassignInvitesStmt: %w", cerr)
+		}
+	}
+	if q.reassignOrgAPIKeysStmt != nil {
+		if cerr := q.reassignOrgAPIKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reassignOrgAPIKeysStmt: %w", cerr)
+		}
+	}
+	if q.reassignOrgIntegrationsStmt != nil {
+		if cerr := q.reassignOrgIntegrationsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reassignOrgIntegrationsStmt: %w", cerr)
+		}
+	}
+	if q.resealOrgAPIKeyStmt != nil {
+		if cerr := q.resealOrgAPIKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing resealOrgAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.updateOrgIntegrationStmt != nil {
+		if cerr := q.updateOrgIntegrationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateOrgIntegrationStmt: %w", cerr)
+		}
+	}
+	if q.updateOrgSettingsStmt != nil {
+		if cerr := q.updateOrgSettingsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateOrgSettingsStmt: %w", cerr)
+		}
+	}
+	if q.updateUserRoleStmt != nil {
+		if cerr := q.updateUserRoleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateUserRoleStmt: %w", cerr)
+		}
+	}
+	if q.upsertInviteStmt != nil {
+		if cerr := q.upsertInviteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertInviteStmt: %w", cerr)
+		}
+	}
+	if q.upsertOrgAPIKeyStmt != nil {
+		if cerr := q.upsertOrgAPIKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertOrgAPIKeyStmt: %w", cerr)
+		}
+	}
+	return err
+}
+
+func (q *Queries) exec(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (sql.Result, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	case stmt != nil:
+		return stmt.ExecContext(ctx, args...)
+	default:
+		return q.db.ExecContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) query(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (*sql.Rows, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryContext(ctx, args...)
+	default:
+		return q.db.QueryContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) *sql.Row {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryRowContext(ctx, args...)
+	default:
+		return q.db.QueryRowContext(ctx, query, args...)
+	}
+}
+
 type Queries struct {
-	db DBTX
+	db                          DBTX
+	tx                          *sql.Tx
+	acceptInviteStmt            *sql.Stmt
+	bootstrapAdminStmt          *sql.Stmt
+	countAdminsStmt             *sql.Stmt
+	countUserReferencesStmt     *sql.Stmt
+	countUsersStmt              *sql.Stmt
+	deleteExpiredInvitesStmt    *sql.Stmt
+	deleteInviteStmt            *sql.Stmt
+	deleteOrgAPIKeyStmt         *sql.Stmt
+	deleteOrgIntegrationStmt    *sql.Stmt
+	deleteUserStmt              *sql.Stmt
+	getIntegrationStmt          *sql.Stmt
+	getInviteStmt               *sql.Stmt
+	getInviteByEmailStmt        *sql.Stmt
+	getOrgAPIKeyStmt            *sql.Stmt
+	getOrgSettingsStmt          *sql.Stmt
+	getUserStmt                 *sql.Stmt
+	getUserByEmailStmt          *sql.Stmt
+	hasInvitesStmt              *sql.Stmt
+	hasUsersStmt                *sql.Stmt
+	insertIntegrationStmt       *sql.Stmt
+	insertUserStmt              *sql.Stmt
+	listIntegrationsForUserStmt *sql.Stmt
+	listInvitesStmt             *sql.Stmt
+	listOrgAPIKeysStmt          *sql.Stmt
+	listSealedOrgAPIKeysStmt    *sql.Stmt
+	listUsersStmt               *sql.Stmt
+	reassignInvitesStmt         *sql.Stmt
+	reassignOrgAPIKeysStmt      *sql.Stmt
+	reassignOrgIntegrationsStmt *sql.Stmt
+	resealOrgAPIKeyStmt         *sql.Stmt
+	updateOrgIntegrationStmt    *sql.Stmt
+	updateOrgSettingsStmt       *sql.Stmt
+	updateUserRoleStmt          *sql.Stmt
+	upsertInviteStmt            *sql.Stmt
+	upsertOrgAPIKeyStmt         *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db: tx,
+		db:                          tx,
+		tx:                          tx,
+		acceptInviteStmt:            q.acceptInviteStmt,
+		bootstrapAdminStmt:          q.bootstrapAdminStmt,
+		countAdminsStmt:             q.countAdminsStmt,
+		countUserReferencesStmt:     q.countUserReferencesStmt,
+		countUsersStmt:              q.countUsersStmt,
+		deleteExpiredInvitesStmt:    q.deleteExpiredInvitesStmt,
+		deleteInviteStmt:            q.deleteInviteStmt,
+		deleteOrgAPIKeyStmt:         q.deleteOrgAPIKeyStmt,
+		deleteOrgIntegrationStmt:    q.deleteOrgIntegrationStmt,
+		deleteUserStmt:              q.deleteUserStmt,
+		getIntegrationStmt:          q.getIntegrationStmt,
+		getInviteStmt:               q.getInviteStmt,
+		getInviteByEmailStmt:        q.getInviteByEmailStmt,
+		getOrgAPIKeyStmt:            q.getOrgAPIKeyStmt,
+		getOrgSettingsStmt:          q.getOrgSettingsStmt,
+		getUserStmt:                 q.getUserStmt,
+		getUserByEmailStmt:          q.getUserByEmailStmt,
+		hasInvitesStmt:              q.hasInvitesStmt,
+		hasUsersStmt:                q.hasUsersStmt,
+		insertIntegrationStmt:       q.insertIntegrationStmt,
+		insertUserStmt:              q.insertUserStmt,
+		listIntegrationsForUserStmt: q.listIntegrationsForUserStmt,
+		listInvitesStmt:             q.listInvitesStmt,
+		listOrgAPIKeysStmt:          q.listOrgAPIKeysStmt,
+		listSealedOrgAPIKeysStmt:    q.listSealedOrgAPIKeysStmt,
+		listUsersStmt:               q.listUsersStmt,
+		reassignInvitesStmt:         q.reassignInvitesStmt,
+		reassignOrgAPIKeysStmt:      q.reassignOrgAPIKeysStmt,
+		reassignOrgIntegrationsStmt: q.reassignOrgIntegrationsStmt,
+		resealOrgAPIKeyStmt:         q.resealOrgAPIKeyStmt,
+		updateOrgIntegrationStmt:    q.updateOrgIntegrationStmt,
+		updateOrgSettingsStmt:       q.updateOrgSettingsStmt,
+		updateUserRoleStmt:          q.updateUserRoleStmt,
+		upsertInviteStmt:            q.upsertInviteStmt,
+		upsertOrgAPIKeyStmt:         q.upsertOrgAPIKeyStmt,
 	}
 }

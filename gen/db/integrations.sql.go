@@ -16,7 +16,7 @@ DELETE FROM integrations WHERE id = ? AND scope = 'org'
 `
 
 func (q *Queries) DeleteOrgIntegration(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteOrgIntegration, id)
+	result, err := q.exec(ctx, q.deleteOrgIntegrationStmt, deleteOrgIntegration, id)
 	if err != nil {
 		return 0, err
 	}
@@ -28,7 +28,7 @@ SELECT id, user_id, service, config, status, error_message, last_synced_at, crea
 `
 
 func (q *Queries) GetIntegration(ctx context.Context, id string) (Integration, error) {
-	row := q.db.QueryRowContext(ctx, getIntegration, id)
+	row := q.queryRow(ctx, q.getIntegrationStmt, getIntegration, id)
 	var i Integration
 	err := row.Scan(
 		&i.ID,
@@ -61,7 +61,7 @@ type InsertIntegrationParams struct {
 }
 
 func (q *Queries) InsertIntegration(ctx context.Context, arg InsertIntegrationParams) (Integration, error) {
-	row := q.db.QueryRowContext(ctx, insertIntegration,
+	row := q.queryRow(ctx, q.insertIntegrationStmt, insertIntegration,
 		arg.ID,
 		arg.UserID,
 		arg.Service,
@@ -93,7 +93,7 @@ ORDER BY scope, service, id
 
 // The user's own integrations plus every org-scoped one.
 func (q *Queries) ListIntegrationsForUser(ctx context.Context, userID string) ([]Integration, error) {
-	rows, err := q.db.QueryContext(ctx, listIntegrationsForUser, userID)
+	rows, err := q.query(ctx, q.listIntegrationsForUserStmt, listIntegrationsForUser, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ type ReassignOrgIntegrationsParams struct {
 }
 
 func (q *Queries) ReassignOrgIntegrations(ctx context.Context, arg ReassignOrgIntegrationsParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, reassignOrgIntegrations, arg.ToUser, arg.FromUser)
+	result, err := q.exec(ctx, q.reassignOrgIntegrationsStmt, reassignOrgIntegrations, arg.ToUser, arg.FromUser)
 	if err != nil {
 		return 0, err
 	}
@@ -162,7 +162,7 @@ type UpdateOrgIntegrationParams struct {
 }
 
 func (q *Queries) UpdateOrgIntegration(ctx context.Context, arg UpdateOrgIntegrationParams) (Integration, error) {
-	row := q.db.QueryRowContext(ctx, updateOrgIntegration,
+	row := q.queryRow(ctx, q.updateOrgIntegrationStmt, updateOrgIntegration,
 		arg.Config,
 		arg.Status,
 		arg.ErrorMessage,

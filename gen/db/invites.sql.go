@@ -28,7 +28,7 @@ type AcceptInviteParams struct {
 // accepted_at is the time of acceptance, now the time expiry is checked
 // against; callers pass the same instant.
 func (q *Queries) AcceptInvite(ctx context.Context, arg AcceptInviteParams) (Invite, error) {
-	row := q.db.QueryRowContext(ctx, acceptInvite, arg.AcceptedAt, arg.ID, arg.Now)
+	row := q.queryRow(ctx, q.acceptInviteStmt, acceptInvite, arg.AcceptedAt, arg.ID, arg.Now)
 	var i Invite
 	err := row.Scan(
 		&i.ID,
@@ -42,23 +42,12 @@ func (q *Queries) AcceptInvite(ctx context.Context, arg AcceptInviteParams) (Inv
 	return i, err
 }
 
-const countInvites = `-- name: CountInvites :one
-SELECT COUNT(*) FROM invites
-`
-
-func (q *Queries) CountInvites(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countInvites)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const deleteExpiredInvites = `-- name: DeleteExpiredInvites :execrows
 DELETE FROM invites WHERE accepted_at IS NULL AND expires_at <= ?1
 `
 
 func (q *Queries) DeleteExpiredInvites(ctx context.Context, now orgdb.Time) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteExpiredInvites, now)
+	result, err := q.exec(ctx, q.deleteExpiredInvitesStmt, deleteExpiredInvites, now)
 	if err != nil {
 		return 0, err
 	}
@@ -70,7 +59,7 @@ DELETE FROM invites WHERE id = ?
 `
 
 func (q *Queries) DeleteInvite(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteInvite, id)
+	result, err := q.exec(ctx, q.deleteInviteStmt, deleteInvite, id)
 	if err != nil {
 		return 0, err
 	}
@@ -82,7 +71,7 @@ SELECT id, email, role, invited_by, accepted_at, expires_at, created_at FROM inv
 `
 
 func (q *Queries) GetInvite(ctx context.Context, id string) (Invite, error) {
-	row := q.db.QueryRowContext(ctx, getInvite, id)
+	row := q.queryRow(ctx, q.getInviteStmt, getInvite, id)
 	var i Invite
 	err := row.Scan(
 		&i.ID,
@@ -110,7 +99,7 @@ type GetInviteByEmailParams struct {
 
 // Only a valid invite: not accepted and not expired at now.
 func (q *Queries) GetInviteByEmail(ctx context.Context, arg GetInviteByEmailParams) (Invite, error) {
-	row := q.db.QueryRowContext(ctx, getInviteByEmail, arg.Email, arg.Now)
+	row := q.queryRow(ctx, q.getInviteByEmailStmt, getInviteByEmail, arg.Email, arg.Now)
 	var i Invite
 	err := row.Scan(
 		&i.ID,
@@ -124,6 +113,18 @@ func (q *Queries) GetInviteByEmail(ctx context.Context, arg GetInviteByEmailPara
 	return i, err
 }
 
+const hasInvites = `-- name: HasInvites :one
+SELECT EXISTS (SELECT 1 FROM invites) AS has_invites
+`
+
+// Whether any invite exists, without counting them.
+func (q *Queries) HasInvites(ctx context.Context) (bool, error) {
+	row := q.queryRow(ctx, q.hasInvitesStmt, hasInvites)
+	var has_invites bool
+	err := row.Scan(&has_invites)
+	return has_invites, err
+}
+
 const listInvites = `-- name: ListInvites :many
 SELECT id, email, role, invited_by, accepted_at, expires_at, created_at,
        CAST(CASE
@@ -132,8 +133,18 @@ SELECT id, email, role, invited_by, accepted_at, expires_at, created_at,
               ELSE 'pending'
             END AS invite_status_text) AS status
 FROM invites
+WHERE created_at <= ?2
+  AND NOT (created_at = ?2 AND id >= ?3)
 ORDER BY created_at DESC, id DESC
+LIMIT ?4
 `
+
+type ListInvitesParams struct {
+	Now             orgdb.Time `json:"now"`
+	BeforeCreatedAt orgdb.Time `json:"beforeCreatedAt"`
+	BeforeID        string     `json:"beforeId"`
+	PageSize        int64      `json:"pageSize"`
+}
 
 type ListInvitesRow struct {
 	ID         string             `json:"id"`
@@ -146,10 +157,19 @@ type ListInvitesRow struct {
 	Status     orgdb.InviteStatus `json:"status"`
 }
 
-// Newest first, each with its status at now. Expiry compares as text,
-// which is correct because 0007 guarantees the datetime('now') layout.
-func (q *Queries) ListInvites(ctx context.Context, now orgdb.Time) ([]ListInvitesRow, error) {
-	rows, err := q.db.QueryContext(ctx, listInvites, now)
+// A page of invites, newest first, each with its status at now. The page
+// starts after the cursor (the created_at and id of the last row of the
+// previous page); for the first page pass a cursor after every row (the
+// store passes 9999-12-31). Served by idx_invites_created, so a page costs
+// the same however many invites there are. Expiry compares as text, which
+// is correct because 0007 guarantees the datetime('now') layout.
+func (q *Queries) ListInvites(ctx context.Context, arg ListInvitesParams) ([]ListInvitesRow, error) {
+	rows, err := q.query(ctx, q.listInvitesStmt, listInvites,
+		arg.Now,
+		arg.BeforeCreatedAt,
+		arg.BeforeID,
+		arg.PageSize,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +210,7 @@ type ReassignInvitesParams struct {
 }
 
 func (q *Queries) ReassignInvites(ctx context.Context, arg ReassignInvitesParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, reassignInvites, arg.ToUser, arg.FromUser)
+	result, err := q.exec(ctx, q.reassignInvitesStmt, reassignInvites, arg.ToUser, arg.FromUser)
 	if err != nil {
 		return 0, err
 	}
@@ -222,7 +242,7 @@ type UpsertInviteParams struct {
 // One invite per email: inviting again replaces the invite (a new id, role,
 // inviter and expiry), whatever its state.
 func (q *Queries) UpsertInvite(ctx context.Context, arg UpsertInviteParams) (Invite, error) {
-	row := q.db.QueryRowContext(ctx, upsertInvite,
+	row := q.queryRow(ctx, q.upsertInviteStmt, upsertInvite,
 		arg.ID,
 		arg.Email,
 		arg.Role,

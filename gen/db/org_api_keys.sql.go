@@ -16,7 +16,7 @@ DELETE FROM org_api_keys WHERE provider = ?
 `
 
 func (q *Queries) DeleteOrgAPIKey(ctx context.Context, provider orgdb.Provider) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteOrgAPIKey, provider)
+	result, err := q.exec(ctx, q.deleteOrgAPIKeyStmt, deleteOrgAPIKey, provider)
 	if err != nil {
 		return 0, err
 	}
@@ -28,7 +28,7 @@ SELECT id, provider, encrypted_key, set_by, created_at, updated_at FROM org_api_
 `
 
 func (q *Queries) GetOrgAPIKey(ctx context.Context, provider orgdb.Provider) (OrgAPIKey, error) {
-	row := q.db.QueryRowContext(ctx, getOrgAPIKey, provider)
+	row := q.queryRow(ctx, q.getOrgAPIKeyStmt, getOrgAPIKey, provider)
 	var i OrgAPIKey
 	err := row.Scan(
 		&i.ID,
@@ -54,7 +54,7 @@ type ListOrgAPIKeysRow struct {
 
 // Never reads the sealed value.
 func (q *Queries) ListOrgAPIKeys(ctx context.Context) ([]ListOrgAPIKeysRow, error) {
-	rows, err := q.db.QueryContext(ctx, listOrgAPIKeys)
+	rows, err := q.query(ctx, q.listOrgAPIKeysStmt, listOrgAPIKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ type ListSealedOrgAPIKeysRow struct {
 
 // For re-sealing under a new key.
 func (q *Queries) ListSealedOrgAPIKeys(ctx context.Context) ([]ListSealedOrgAPIKeysRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSealedOrgAPIKeys)
+	rows, err := q.query(ctx, q.listSealedOrgAPIKeysStmt, listSealedOrgAPIKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ type ReassignOrgAPIKeysParams struct {
 }
 
 func (q *Queries) ReassignOrgAPIKeys(ctx context.Context, arg ReassignOrgAPIKeysParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, reassignOrgAPIKeys, arg.ToUser, arg.FromUser)
+	result, err := q.exec(ctx, q.reassignOrgAPIKeysStmt, reassignOrgAPIKeys, arg.ToUser, arg.FromUser)
 	if err != nil {
 		return 0, err
 	}
@@ -145,7 +145,7 @@ type ResealOrgAPIKeyParams struct {
 
 // Replaces the sealed value only if it is still the one that was read.
 func (q *Queries) ResealOrgAPIKey(ctx context.Context, arg ResealOrgAPIKeyParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, resealOrgAPIKey, arg.NewSealed, arg.ID, arg.OldSealed)
+	result, err := q.exec(ctx, q.resealOrgAPIKeyStmt, resealOrgAPIKey, arg.NewSealed, arg.ID, arg.OldSealed)
 	if err != nil {
 		return 0, err
 	}
@@ -173,7 +173,7 @@ type UpsertOrgAPIKeyParams struct {
 // One row per provider: setting it again replaces the sealed value and
 // refreshes set_by and updated_at.
 func (q *Queries) UpsertOrgAPIKey(ctx context.Context, arg UpsertOrgAPIKeyParams) (OrgAPIKey, error) {
-	row := q.db.QueryRowContext(ctx, upsertOrgAPIKey,
+	row := q.queryRow(ctx, q.upsertOrgAPIKeyStmt, upsertOrgAPIKey,
 		arg.ID,
 		arg.Provider,
 		arg.EncryptedKey,

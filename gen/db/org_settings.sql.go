@@ -16,7 +16,7 @@ SELECT id, name, allowed_email_domain, allowed_emails, domain_gating_enabled, em
 `
 
 func (q *Queries) GetOrgSettings(ctx context.Context) (OrgSettings, error) {
-	row := q.db.QueryRowContext(ctx, getOrgSettings)
+	row := q.queryRow(ctx, q.getOrgSettingsStmt, getOrgSettings)
 	var i OrgSettings
 	err := row.Scan(
 		&i.ID,
@@ -55,7 +55,7 @@ type UpdateOrgSettingsParams struct {
 // Replaces every field; partial updates read, merge and write in one
 // transaction (store.UpdateOrgSettings).
 func (q *Queries) UpdateOrgSettings(ctx context.Context, arg UpdateOrgSettingsParams) (OrgSettings, error) {
-	row := q.db.QueryRowContext(ctx, updateOrgSettings,
+	row := q.queryRow(ctx, q.updateOrgSettingsStmt, updateOrgSettings,
 		arg.Name,
 		arg.AllowedEmailDomain,
 		arg.AllowedEmails,

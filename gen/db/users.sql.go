@@ -25,7 +25,7 @@ type BootstrapAdminParams struct {
 // Promotes the user with this email to admin only if there is no admin,
 // in one statement.
 func (q *Queries) BootstrapAdmin(ctx context.Context, arg BootstrapAdminParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, bootstrapAdmin, arg.Now, arg.Email)
+	result, err := q.exec(ctx, q.bootstrapAdminStmt, bootstrapAdmin, arg.Now, arg.Email)
 	if err != nil {
 		return 0, err
 	}
@@ -36,8 +36,9 @@ const countAdmins = `-- name: CountAdmins :one
 SELECT COUNT(*) FROM users WHERE role = 'admin'
 `
 
+// Served by idx_users_role: counts the admins only.
 func (q *Queries) CountAdmins(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countAdmins)
+	row := q.queryRow(ctx, q.countAdminsStmt, countAdmins)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -59,7 +60,7 @@ type CountUserReferencesRow struct {
 // What would keep the user from being deleted cleanly: invites they sent,
 // org API keys they set, org integrations they own.
 func (q *Queries) CountUserReferences(ctx context.Context, id string) (CountUserReferencesRow, error) {
-	row := q.db.QueryRowContext(ctx, countUserReferences, id)
+	row := q.queryRow(ctx, q.countUserReferencesStmt, countUserReferences, id)
 	var i CountUserReferencesRow
 	err := row.Scan(&i.Invites, &i.OrgAPIKeys, &i.OrgIntegrations)
 	return i, err
@@ -70,7 +71,7 @@ SELECT COUNT(*) FROM users
 `
 
 func (q *Queries) CountUsers(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countUsers)
+	row := q.queryRow(ctx, q.countUsersStmt, countUsers)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -84,7 +85,7 @@ WHERE users.id = ?1
 
 // Deletes the user unless they are the last admin, in one statement.
 func (q *Queries) DeleteUser(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteUser, id)
+	result, err := q.exec(ctx, q.deleteUserStmt, deleteUser, id)
 	if err != nil {
 		return 0, err
 	}
@@ -96,7 +97,7 @@ SELECT id, email, name, avatar_url, github_id, github_username, created_at, upda
 `
 
 func (q *Queries) GetUser(ctx context.Context, id string) (User, error) {
-	row := q.db.QueryRowContext(ctx, getUser, id)
+	row := q.queryRow(ctx, q.getUserStmt, getUser, id)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -118,7 +119,7 @@ SELECT id, email, name, avatar_url, github_id, github_username, created_at, upda
 
 // Case-insensitive, served by idx_users_email_lower.
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
-	row := q.db.QueryRowContext(ctx, getUserByEmail, email)
+	row := q.queryRow(ctx, q.getUserByEmailStmt, getUserByEmail, email)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -132,6 +133,18 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.Role,
 	)
 	return i, err
+}
+
+const hasUsers = `-- name: HasUsers :one
+SELECT EXISTS (SELECT 1 FROM users) AS has_users
+`
+
+// Whether the organization has any user, without counting them.
+func (q *Queries) HasUsers(ctx context.Context) (bool, error) {
+	row := q.queryRow(ctx, q.hasUsersStmt, hasUsers)
+	var has_users bool
+	err := row.Scan(&has_users)
+	return has_users, err
 }
 
 const insertUser = `-- name: InsertUser :one
@@ -151,7 +164,7 @@ type InsertUserParams struct {
 }
 
 func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, error) {
-	row := q.db.QueryRowContext(ctx, insertUser,
+	row := q.queryRow(ctx, q.insertUserStmt, insertUser,
 		arg.ID,
 		arg.Email,
 		arg.Name,
@@ -182,7 +195,7 @@ SELECT id, email, name, avatar_url, github_id, github_username, created_at, upda
 // Oldest first. created_at has one-second resolution (datetime('now')), so
 // rowid, which grows with each insert, orders users created within a second.
 func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := q.db.QueryContext(ctx, listUsers)
+	rows, err := q.query(ctx, q.listUsersStmt, listUsers)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +244,7 @@ type UpdateUserRoleParams struct {
 // write are one statement, so two admins demoting each other at once
 // cannot leave none. Zero rows: no such user, or the last admin.
 func (q *Queries) UpdateUserRole(ctx context.Context, arg UpdateUserRoleParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, updateUserRole, arg.Role, arg.Now, arg.ID)
+	result, err := q.exec(ctx, q.updateUserRoleStmt, updateUserRole, arg.Role, arg.Now, arg.ID)
 	if err != nil {
 		return 0, err
 	}
