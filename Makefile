@@ -16,8 +16,11 @@ help: ## list the targets
 
 generate: ## regenerate everything from schema/ and queries/: gen/db, gen/ts, schema.sql, schema/README.md, migrations.sum
 	@rm -rf gen/db gen/ts
-	$(TOOL) sqlc generate
-	$(GO) run ./internal/cmd/schemadoc
+	@# sqlc and schemadoc read only schema/ and queries/: run them side by side.
+	@echo "$(TOOL) sqlc generate & $(GO) run ./internal/cmd/schemadoc"; \
+	$(TOOL) sqlc generate & pid=$$!; \
+	$(GO) run ./internal/cmd/schemadoc; doc=$$?; \
+	wait $$pid && [ $$doc -eq 0 ]
 	$(GO) run ./internal/cmd/tsgen
 
 db-migrate: ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table

@@ -21,7 +21,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"runtime"
 	"strings"
 	"time"
@@ -78,22 +77,8 @@ func WithInviteTTL(d time.Duration) Option {
 }
 
 // DSN returns the go-sqlite3 data source name orgdb uses for the database
-// file at path. The settings are in the DSN so every pooled connection has
-// them (a PRAGMA run through a pool reaches one connection only):
-//
-//   - _foreign_keys=on: REFERENCES clauses are enforced;
-//   - _journal_mode=WAL: readers do not block the writer;
-//   - _busy_timeout=5000: a connection waits up to 5 s for a lock instead
-//     of failing with "database is locked";
-//   - _txlock=immediate: BEGIN takes the write lock at once, so a
-//     read-then-write transaction never fails with SQLITE_BUSY_SNAPSHOT;
-//   - _synchronous=NORMAL: safe with WAL, and one fsync per checkpoint
-//     rather than per commit.
-func DSN(path string) string {
-	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
-	u.RawQuery = "_foreign_keys=on&_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_synchronous=NORMAL"
-	return u.String()
-}
+// file at path; see [schema.DSN] for the settings it carries.
+func DSN(path string) string { return schema.DSN(path) }
 
 // readDSN is DSN for the read pool: the same settings, and query_only so a
 // write that reached a reader by mistake fails loudly.
