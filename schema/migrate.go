@@ -21,6 +21,7 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -28,6 +29,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 //go:embed *.sql
@@ -125,7 +128,7 @@ type record struct {
 // orgdb's DSN: as a bare statement, runners racing on a new file can get
 // SQLITE_BUSY without waiting (a lock upgrade SQLite refuses to wait for).
 func applied(ctx context.Context, db *sql.DB) (map[int]record, error) {
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := begin(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -154,6 +157,29 @@ func applied(ctx context.Context, db *sql.DB) (map[int]record, error) {
 	}
 	return recs, nil
 }
+
+// begin starts a transaction, waiting while SQLite reports the database
+// busy. The busy timeout covers waiting for locks, but not a connection
+// opening on a brand-new file while another switches it to WAL: that
+// fails at once with SQLITE_BUSY, so runners racing on a new file retry it.
+func begin(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	deadline := time.Now().Add(busyWait)
+	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
+		tx, err := db.BeginTx(ctx, nil)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return tx, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+// busyWait bounds begin's retries, like the DSN's busy timeout.
+const busyWait = 5 * time.Second
 
 // check refuses to run when the files do not fit the database's history:
 // an applied migration whose file was edited or renamed since, or a pending
@@ -221,7 +247,7 @@ func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS) ([]Migration, error) {
 // apply runs one migration and its record in one transaction. It reports
 // false if another runner applied the version first.
 func apply(ctx context.Context, db *sql.DB, m Migration) (bool, error) {
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := begin(ctx, db)
 	if err != nil {
 		return false, fmt.Errorf("migration %s: begin: %w", m.File, err)
 	}
@@ -301,7 +327,7 @@ func RepairChecksums(ctx context.Context, db *sql.DB, fsys fs.FS) ([]Status, err
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := begin(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("repair checksums: %w", err)
 	}
