@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agentops/orgdb"
 )
@@ -21,6 +22,12 @@ func FuzzParseTime(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// The fast path for the canonical layout agrees with time.Parse.
+		if std, err := time.Parse("2006-01-02 15:04:05", s); err == nil && len(s) >= 19 && s[10] == ' ' && !strings.ContainsAny(s[19:], "Z+- ,") {
+			if fast, err := orgdb.ParseTime(s); err != nil || !fast.Equal(std) {
+				t.Fatalf("ParseTime(%q) = %v, %v; time.Parse says %v", s, fast, err, std)
+			}
+		}
 		tm, err := orgdb.ParseTime(s)
 		if err != nil {
 			if !tm.IsZero() {

@@ -35,6 +35,9 @@ func NewTime(t time.Time) Time { return Time{t.UTC()} }
 // space). A value without a zone is UTC, as in SQLite. Anything else is a
 // validation error; ParseTime never returns a zero time for bad input.
 func ParseTime(s string) (Time, error) {
+	if t, ok := parseCanonical(s); ok {
+		return t, nil
+	}
 	layout, ok := timeLayoutFor(s)
 	if !ok {
 		return Time{}, invalidTime(s)
@@ -53,6 +56,61 @@ func invalidTime(s string) error {
 	return Validation("invalid timestamp %q: want YYYY-MM-DD[ HH:MM[:SS[.fff]]][Z|±HH:MM]", s)
 }
 
+// parseCanonical reads the layout orgdb and datetime('now') write,
+// "YYYY-MM-DD HH:MM:SS" with an optional fraction, without time.Parse: it
+// is what nearly every row holds. Anything else reports false.
+func parseCanonical(s string) (Time, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+		return Time{}, false
+	}
+	ns := 0
+	if len(s) > 19 {
+		frac := s[20:]
+		if s[19] != '.' || len(frac) == 0 || len(frac) > 9 {
+			return Time{}, false
+		}
+		if ns = num(20, len(frac)); ns < 0 {
+			return Time{}, false
+		}
+		for range 9 - len(frac) {
+			ns *= 10
+		}
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
+	if t.Day() != d { // February 30th and the like
+		return Time{}, false
+	}
+	return Time{t}, true
+}
+
+// layouts holds every layout ParseTime accepts, indexed by separator
+// ('T' or not), clock (with seconds or not) and zone (none, "Z07:00",
+// " Z07:00"), so that choosing one allocates nothing.
+var layouts = func() (l [2][2][3]string) {
+	for si, sep := range []string{" ", "T"} {
+		for ci, clock := range []string{"15:04", "15:04:05"} {
+			for zi, zone := range []string{"", "Z07:00", " Z07:00"} {
+				l[si][ci][zi] = "2006-01-02" + sep + clock + zone
+			}
+		}
+	}
+	return l
+}()
+
 // timeLayoutFor picks the single Go layout that can parse s, so parsing
 // costs one time.Parse call and no failed attempts.
 func timeLayoutFor(s string) (string, bool) {
@@ -63,32 +121,28 @@ func timeLayoutFor(s string) (string, bool) {
 	if len(s) < len(date)+6 { // date, separator, HH:MM
 		return "", false
 	}
-	sep := s[len(date)]
-	if sep != ' ' && sep != 'T' {
+	si := 0
+	switch s[len(date)] {
+	case ' ':
+	case 'T':
+		si = 1
+	default:
 		return "", false
 	}
 	rest := s[len(date)+1:]
 	// The zone starts at the first 'Z', '+', '-' or ' ' after HH:MM.
-	zi := strings.IndexAny(rest[5:], "Z+- ")
-	clock, zone := rest, ""
-	if zi >= 0 {
-		clock, zone = rest[:5+zi], rest[5+zi:]
-	}
-	var b strings.Builder
-	b.WriteString(date)
-	b.WriteByte(sep)
-	if len(clock) == 5 {
-		b.WriteString("15:04")
-	} else {
-		b.WriteString("15:04:05") // time.Parse accepts a fraction after seconds
-	}
-	if zone != "" {
-		if zone[0] == ' ' {
-			b.WriteByte(' ')
+	clock, zi := len(rest), 0
+	if i := strings.IndexAny(rest[5:], "Z+- "); i >= 0 {
+		clock, zi = 5+i, 1
+		if rest[5+i] == ' ' {
+			zi = 2
 		}
-		b.WriteString("Z07:00")
 	}
-	return b.String(), true
+	ci := 1 // time.Parse accepts a fraction after the seconds
+	if clock == 5 {
+		ci = 0
+	}
+	return layouts[si][ci][zi], true
 }
 
 // Scan reads a timestamp column: NULL is the zero Time, text is parsed with

@@ -124,3 +124,20 @@ func TestTimeJSON(t *testing.T) {
 		}
 	}
 }
+
+// Reading a timestamp allocates nothing: every row of every list reads
+// two or three.
+func TestParseTimeAllocs(t *testing.T) {
+	for _, s := range []string{"2026-11-28 10:00:05", "2026-11-28 10:00:05.123456", "2026-11-28T10:00:05Z"} {
+		if n := testing.AllocsPerRun(100, func() { orgdb.ParseTime(s) }); n != 0 {
+			t.Errorf("ParseTime(%q): %v allocations", s, n)
+		}
+	}
+}
+
+func BenchmarkParseTime(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		orgdb.ParseTime("2026-11-28 10:00:05.123456789")
+	}
+}
