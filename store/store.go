@@ -10,10 +10,12 @@
 // A Store holds two pools on one file. Writes go through a single writer
 // connection (SQLite allows one writer at a time; queueing in Go is cheaper
 // than SQLite's busy-waiting), and reads through a pool of read-only
-// connections, which WAL lets run beside the writer. Every generated query
-// is prepared once on the pool it belongs to: a SELECT on the readers,
-// anything else on the writer; callers never choose. [Store.Tx] runs on the
-// writer, in one IMMEDIATE transaction, with the statements prepared there.
+// connections, one per core by default ([WithReadConns]), which WAL lets
+// run beside the writer. Every generated query is prepared once on the
+// pool it belongs to: a SELECT on the readers, anything else on the writer;
+// callers never choose. [Store.Tx] runs on the writer, in one IMMEDIATE
+// transaction, with the statements prepared there. Commits never stop to
+// checkpoint the WAL: a background goroutine does it on its own connection.
 package store
 
 import (
@@ -43,6 +45,10 @@ type Store struct {
 	txq         *db.Queries // prepared on the writer, for Tx
 	writer      *sql.DB     // one connection
 	readers     *sql.DB     // read-only connections
+	ckpt        *sql.DB     // one connection, for the background checkpoints
+	stop        chan struct{}
+	done        chan struct{}
+	readConns   int
 	now         func() time.Time
 	inviteTTL   time.Duration
 	key         seal.Key
@@ -70,6 +76,14 @@ func WithSealingKey(k seal.Key) Option {
 	return func(s *Store) { s.key, s.keySet = k, true }
 }
 
+// WithReadConns sets the size of the read pool (default GOMAXPROCS, at
+// least 2). SQLite reads from a warm page cache are CPU-bound, so more
+// connections than cores only take CPU from the writer, whose transactions
+// then hold the write lock longer.
+func WithReadConns(n int) Option {
+	return func(s *Store) { s.readConns = n }
+}
+
 // WithInviteTTL sets how long new invites stay valid (default
 // [DefaultInviteTTL]).
 func WithInviteTTL(d time.Duration) Option {
@@ -92,7 +106,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open orgdb: path %q: want the path of a database file", path)
 	}
-	s := &Store{now: time.Now, inviteTTL: DefaultInviteTTL}
+	s := &Store{now: time.Now, inviteTTL: DefaultInviteTTL, readConns: max(2, runtime.GOMAXPROCS(0))}
 	for _, o := range opts {
 		o(s)
 	}
@@ -102,6 +116,9 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if s.keySet && s.key.IsZero() {
 		return nil, fmt.Errorf("open orgdb: WithSealingKey given the zero key; load it with seal.KeyFromEnv")
 	}
+	if s.readConns < 1 {
+		return nil, fmt.Errorf("open orgdb: %d read connections: want at least 1", s.readConns)
+	}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -110,7 +127,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	}()
 	// Neither pool closes idle connections: a connection keeps the
 	// statements prepared on it.
-	if s.writer, err = sql.Open("sqlite3", DSN(path)); err != nil {
+	if s.writer, err = sql.Open(writerDriver, DSN(path)); err != nil {
 		return nil, err
 	}
 	s.writer.SetMaxOpenConns(1)
@@ -124,21 +141,33 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if s.readers, err = sql.Open("sqlite3", readDSN(path)); err != nil {
 		return nil, err
 	}
-	n := max(4, runtime.GOMAXPROCS(0))
-	s.readers.SetMaxOpenConns(n)
-	s.readers.SetMaxIdleConns(n)
+	s.readers.SetMaxOpenConns(s.readConns)
+	s.readers.SetMaxIdleConns(s.readConns)
 	if s.Queries, err = db.Prepare(ctx, router{readers: s.readers, writer: s.writer}); err != nil {
 		return nil, err
 	}
 	if s.txq, err = db.Prepare(ctx, s.writer); err != nil {
 		return nil, err
 	}
+	if s.ckpt, err = sql.Open("sqlite3", DSN(path)); err != nil {
+		return nil, err
+	}
+	s.ckpt.SetMaxOpenConns(1)
+	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	go s.checkpoints()
 	return s, nil
 }
 
-// Close closes the prepared statements and both pools.
+// Close stops the checkpoints, checkpoints the whole WAL into the database
+// file, and closes the prepared statements and the pools.
 func (s *Store) Close() error {
 	var errs []error
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+		_, err := s.ckpt.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		errs = append(errs, err, s.ckpt.Close())
+	}
 	for _, q := range []*db.Queries{s.Queries, s.txq} {
 		if q != nil {
 			errs = append(errs, q.Close())

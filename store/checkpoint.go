@@ -1,0 +1,45 @@
+package store
+
+import (
+	"database/sql"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// writerDriver is go-sqlite3 with automatic checkpoints turned off on the
+// connection: by default the commit that grows the WAL past 1000 pages
+// copies them into the database file and fsyncs it, inside that commit,
+// while the write lock is held and every other writer waits. The store
+// checkpoints in the background instead (Store.checkpoints).
+const writerDriver = "sqlite3_orgdb_writer"
+
+func init() {
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec(`PRAGMA wal_autocheckpoint = 0`, nil)
+			return err
+		},
+	})
+}
+
+// checkpointEvery is how often the background checkpoint runs.
+const checkpointEvery = 200 * time.Millisecond
+
+// checkpoints copies committed WAL pages into the database file every
+// checkpointEvery, on its own connection, until Close. PASSIVE never waits
+// for readers or the writer, so neither waits for it; a failure (another
+// process checkpointing, say) is left to the next tick.
+func (s *Store) checkpoints() {
+	defer close(s.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) //nolint:errcheck // retried next tick
+		}
+	}
+}
