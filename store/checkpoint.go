@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -14,10 +15,26 @@ import (
 // checkpoints in the background instead (Store.checkpoints).
 const writerDriver = "sqlite3_orgdb_writer"
 
+// readerDriver is go-sqlite3 with the database file memory-mapped on the
+// connection: a read of a page the OS already caches is a memory access,
+// not a read(2) into SQLite's small per-connection cache. It keeps point
+// lookups flat as tables outgrow that cache.
+const readerDriver = "sqlite3_orgdb_reader"
+
+// mmapSize is the most of the file a reader maps (address space, not
+// memory).
+const mmapSize = 1 << 30
+
 func init() {
 	sql.Register(writerDriver, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
 			_, err := c.Exec(`PRAGMA wal_autocheckpoint = 0`, nil)
+			return err
+		},
+	})
+	sql.Register(readerDriver, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec(fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize), nil)
 			return err
 		},
 	})

@@ -138,7 +138,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if _, err := schema.Migrate(ctx, s.writer, schema.FS()); err != nil {
 		return nil, err
 	}
-	if s.readers, err = sql.Open("sqlite3", readDSN(path)); err != nil {
+	if s.readers, err = sql.Open(readerDriver, readDSN(path)); err != nil {
 		return nil, err
 	}
 	s.readers.SetMaxOpenConns(s.readConns)
