@@ -9,7 +9,7 @@ GENERATED := gen/ schema/schema.sql schema/README.md schema/migrations.sum
 TSC       := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help generate db-migrate build test fuzz check sumcheck drift lint typecheck
+.PHONY: help generate db-migrate build test fuzz bench check sumcheck drift lint typecheck
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,12 +31,16 @@ build: ## build the CLI into bin/orgdb
 
 test: ## run the whole test suite under the race detector, plus a short fuzz of each parser
 	$(GO) test -race -count=1 ./...
+	cd bench && $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 FUZZTIME ?= 30s
 fuzz: ## fuzz the timestamp and email-list parsers for FUZZTIME each (default 30s)
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTime$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEmailList$$' -fuzztime=$(FUZZTIME) .
+
+bench: ## measure orgdb against hand-written SQL, the prepared floor and GORM; write bench/RESULTS.md (about 5 min)
+	cd bench && $(GO) run . -out RESULTS.md
 
 check: sumcheck drift lint typecheck ## the CI check: migrations unedited, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles
 
@@ -66,9 +70,12 @@ typecheck: ## type-check gen/ts/types.ts with the pinned TypeScript (tsc --noEmi
 	@test -x $(TSC) || npm ci --prefix tools/ts --no-audit --no-fund --silent
 	$(TSC) --noEmit --strict gen/ts/types.ts
 
-lint: ## go vet, gofmt, staticcheck and go mod tidy on both modules
+lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools, bench)
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt: run 'gofmt -w .' on:"; echo "$$out"; exit 1; fi
 	$(TOOL) staticcheck ./...
+	cd bench && $(GO) tool -modfile=../tools/go.mod staticcheck ./...
 	$(GO) mod tidy -diff
 	cd tools && $(GO) mod tidy -diff
+	cd bench && $(GO) mod tidy -diff

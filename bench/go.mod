@@ -1,0 +1,18 @@
+module github.com/agentops/orgdb/bench
+
+go 1.26.0
+
+require (
+	github.com/agentops/orgdb v0.0.0
+	github.com/mattn/go-sqlite3 v1.14.53
+	gorm.io/driver/sqlite v1.6.0
+	gorm.io/gorm v1.31.1
+)
+
+require (
+	github.com/jinzhu/inflection v1.0.0 // indirect
+	github.com/jinzhu/now v1.1.5 // indirect
+	golang.org/x/text v0.20.0 // indirect
+)
+
+replace github.com/agentops/orgdb => ../
