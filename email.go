@@ -41,9 +41,8 @@ func EmailDomain(email string) string {
 // starting or ending with '-'.
 func NormalizeDomain(s string) (string, error) {
 	d := strings.ToLower(strings.TrimSpace(s))
-	labels := strings.Split(d, ".")
-	ok := len(d) <= 253 && len(labels) >= 2
-	for _, l := range labels {
+	ok := len(d) <= 253 && strings.Contains(d, ".")
+	for l := range strings.SplitSeq(d, ".") {
 		ok = ok && validLabel(l)
 	}
 	if !ok {

@@ -111,3 +111,11 @@ func TestEmailList(t *testing.T) {
 		t.Error("Unmarshal of a string accepted")
 	}
 }
+
+// Validating an address that is already normalized allocates nothing:
+// sign-up and invites validate on every call.
+func TestNormalizeEmailAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { orgdb.NormalizeEmail("bob.smith@mail.acme.test") }); n != 0 {
+		t.Errorf("NormalizeEmail: %v allocations", n)
+	}
+}
