@@ -12,13 +12,19 @@ import (
 // connection: by default the commit that grows the WAL past 1000 pages
 // copies them into the database file and fsyncs it, inside that commit,
 // while the write lock is held and every other writer waits. The store
-// checkpoints in the background instead (Store.checkpoints).
+// checkpoints in the background instead (Store.checkpoints). The writer
+// maps the file too (see readerDriver).
 const writerDriver = "sqlite3_orgdb_writer"
+
+// writerDriverName is the driver Open uses for the writer; tests swap in a
+// counting wrapper.
+var writerDriverName = writerDriver
 
 // readerDriver is go-sqlite3 with the database file memory-mapped on the
 // connection: a read of a page the OS already caches is a memory access,
 // not a read(2) into SQLite's small per-connection cache. It keeps point
-// lookups flat as tables outgrow that cache.
+// lookups flat as tables outgrow that cache. Writes still go through
+// write(2) and the WAL.
 const readerDriver = "sqlite3_orgdb_reader"
 
 // mmapSize is the most of the file a reader maps (address space, not
@@ -28,7 +34,7 @@ const mmapSize = 1 << 30
 func init() {
 	sql.Register(writerDriver, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(`PRAGMA wal_autocheckpoint = 0`, nil)
+			_, err := c.Exec(fmt.Sprintf(`PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = %d`, mmapSize), nil)
 			return err
 		},
 	})

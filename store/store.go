@@ -127,7 +127,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	}()
 	// Neither pool closes idle connections: a connection keeps the
 	// statements prepared on it.
-	if s.writer, err = sql.Open(writerDriver, DSN(path)); err != nil {
+	if s.writer, err = sql.Open(writerDriverName, DSN(path)); err != nil {
 		return nil, err
 	}
 	s.writer.SetMaxOpenConns(1)
