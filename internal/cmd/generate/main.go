@@ -66,8 +66,8 @@ type run struct {
 	goCmd   string
 	verbose bool
 	start   time.Time
-	root  string // the module root, absolute
-	tmp   string
+	root    string // the module root, absolute
+	tmp     string
 }
 
 // output is the generated files, by slash path relative to the module root.
