@@ -385,6 +385,7 @@ func load(overlay map[string][]byte, pkgs ...string) (map[string]*types.Package,
 		if err != nil {
 			return nil, err
 		}
+		//lint:ignore SA1019 go list -export names compiler archives, which need NewReader until Go 1.29 (go/packages reads them the same way)
 		r, err := gcexportdata.NewReader(bufio.NewReader(f))
 		if err == nil {
 			out[path], err = gcexportdata.Read(r, fset, imported, path)
