@@ -82,17 +82,7 @@ func (g *run) generate() error {
 	if err != nil {
 		return err
 	}
-	for _, p := range append(d.changed, d.missing...) {
-		if err := writeFile(p, out[p]); err != nil {
-			return fmt.Errorf("generate: %w", err)
-		}
-	}
-	for _, p := range d.orphans {
-		if err := os.Remove(filepath.FromSlash(p)); err != nil {
-			return fmt.Errorf("generate: remove %s: %w", p, err)
-		}
-	}
-	if err := removeEmptyDirs(genDir); err != nil {
+	if err := apply(out, d); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
 	if d.empty() {
@@ -101,6 +91,22 @@ func (g *run) generate() error {
 	}
 	fmt.Printf("generate: %d generated files current; %s\n", len(out), d.summary("rewritten", "created", "removed"))
 	return nil
+}
+
+// apply makes the working tree match out: it writes the changed and
+// missing files and removes the orphans under gen/.
+func apply(out output, d changes) error {
+	for _, p := range append(d.changed, d.missing...) {
+		if err := writeFile(p, out[p]); err != nil {
+			return err
+		}
+	}
+	for _, p := range d.orphans {
+		if err := os.Remove(filepath.FromSlash(p)); err != nil {
+			return fmt.Errorf("remove %s: %w", p, err)
+		}
+	}
+	return removeEmptyDirs(genDir)
 }
 
 func (g *run) check() error {
