@@ -50,6 +50,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print how long each step takes")
 	flag.Parse()
 	g := &run{goCmd: *goCmd, verbose: *verbose, start: time.Now()}
+	tsgen.GoCommand = *goCmd
 	var err error
 	if *check {
 		err = g.check()
