@@ -296,6 +296,13 @@ func (g *run) stage(dir string) error {
 			if err != nil {
 				return err
 			}
+			// Anything outside gen/ would be written through a link,
+			// in place, before the other generators have run.
+			for _, m := range sqlcOut.FindAllSubmatch(b, -1) {
+				if out := strings.Trim(string(m[1]), `"'`); !strings.HasPrefix(filepath.Clean(out)+"/", genDir+"/") {
+					return fmt.Errorf("generate: sqlc.yaml has out: %s: every generated file must be under %s/, which make generate owns", out, genDir)
+				}
+			}
 			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 				return err
 			}
@@ -337,6 +344,9 @@ func (g *run) trace(step string) {
 		fmt.Fprintf(os.Stderr, "%6.2fs %s\n", time.Since(g.start).Seconds(), step)
 	}
 }
+
+// sqlcOut finds the output folders in sqlc.yaml.
+var sqlcOut = regexp.MustCompile(`(?m)^\s*out:\s*(\S+)`)
 
 var goRunStatus = regexp.MustCompile(`(?m)^exit status \d+\n?`)
 
