@@ -136,7 +136,7 @@ func (g *run) check() error {
 	}
 	b.WriteString("fix: generated files are never edited by hand. If you changed schema/, queries/, sqlc.yaml or the Go types,\n" +
 		"run make generate; if you edited a generated file, put the change where it comes from first.\n" +
-		"make generate rewrites them all (see git diff); make check changed nothing.")
+		"make generate rewrites the files listed (see git diff afterwards); make check changed nothing.")
 	return errors.New(b.String())
 }
 
