@@ -319,6 +319,9 @@ var GoCommand = "go"
 // carrying the compiler's file:line messages.
 func load(overlay map[string][]byte, pkgs ...string) (map[string]*types.Package, error) {
 	args := []string{"list", "-e", "-export", "-deps", "-json=ImportPath,Export,Error,DepsErrors"}
+	// The compiler names overlaid files by their stand-ins; messages name
+	// them by the files they replace, relative to the working directory.
+	var names []string
 	if len(overlay) > 0 {
 		dir, err := os.MkdirTemp("", "tsgen-overlay-")
 		if err != nil {
@@ -334,6 +337,13 @@ func load(overlay map[string][]byte, pkgs ...string) (map[string]*types.Package,
 				return nil, err
 			}
 			replace[target] = f
+			name := target
+			if wd, err := os.Getwd(); err == nil {
+				if rel, err := filepath.Rel(wd, target); err == nil && !strings.HasPrefix(rel, "..") {
+					name = rel
+				}
+			}
+			names = append(names, f, name)
 		}
 		b, err := json.Marshal(map[string]any{"Replace": replace})
 		if err != nil {
@@ -374,7 +384,8 @@ func load(overlay map[string][]byte, pkgs ...string) (map[string]*types.Package,
 		if len(problems) == 0 {
 			problems = append(problems, fmt.Sprint(runErr))
 		}
-		return nil, fmt.Errorf("the Go packages do not compile:\n  %s", strings.Join(problems, "\n  "))
+		msg = strings.NewReplacer(names...).Replace(strings.Join(problems, "\n"))
+		return nil, fmt.Errorf("the Go packages do not compile:\n  %s", strings.ReplaceAll(msg, "\n", "\n  "))
 	}
 	fset := token.NewFileSet()
 	imported := map[string]*types.Package{}

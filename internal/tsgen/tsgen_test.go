@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -223,5 +224,57 @@ func TestGeneratedIsCommitted(t *testing.T) {
 	b, _ := os.ReadFile("gen/ts/types.ts")
 	if string(b) != string(src) {
 		t.Error("gen/ts/types.ts is stale: run make generate")
+	}
+}
+
+// With an overlay, tsgen reads a freshly generated gen/db in place of the
+// one on disk, which stays as it is; code that does not compile is an
+// error naming file:line.
+func TestOverlay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles packages with go list")
+	}
+	t.Chdir("../..")
+	fresh := t.TempDir()
+	files, err := filepath.Glob("gen/db/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("gen/db: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(fresh, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	extra := filepath.Join(fresh, "zz_extra.go")
+	if err := os.WriteFile(extra, []byte("package db\n\ntype ZzExtraRow struct {\n\tTimeZone *string `json:\"timeZone\"`\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	overlay, err := DBOverlay(fresh, "gen/db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Generate(overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), "export interface ZzExtraRow {\n  timeZone: string | null;\n}") {
+		t.Errorf("the overlaid type is missing from types.ts:\n%s", src)
+	}
+	if _, err := os.Stat("gen/db/zz_extra.go"); !os.IsNotExist(err) {
+		t.Errorf("the overlay reached the disk: %v", err)
+	}
+
+	if err := os.WriteFile(extra, []byte("package db\n\nvar broken int = \"text\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if overlay, err = DBOverlay(fresh, "gen/db"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate(overlay); err == nil || !strings.Contains(err.Error(), "gen/db/zz_extra.go:3") {
+		t.Errorf("a compile error = %v, want it named with gen/db/zz_extra.go:3", err)
 	}
 }
