@@ -60,8 +60,8 @@ drift: ## fail if gen/ or schema/'s generated files differ from what make genera
 	@$(GO) run ./internal/cmd/generate -check -go "$(GO)"
 
 typecheck: ## type-check gen/ts/types.ts with the pinned TypeScript (tsc --noEmit --strict); installs it with npm on first use
-	@command -v npm >/dev/null || { echo "typecheck: npm not found: install Node.js 20+ and npm (make check type-checks gen/ts/types.ts with the pinned TypeScript)"; exit 1; }
-	@test -x $(TSC) || npm ci --prefix tools/ts --no-audit --no-fund --silent
+	@test -x $(TSC) || { command -v npm >/dev/null || { echo "typecheck: npm not found: install Node.js 20+ and npm (make check type-checks gen/ts/types.ts with the TypeScript pinned in tools/ts)"; exit 1; }; \
+	  npm ci --prefix tools/ts --no-audit --no-fund --silent; }
 	@$(TSC) --noEmit --strict gen/ts/types.ts
 	@echo "typecheck: gen/ts/types.ts compiles with TypeScript $$($(TSC) --version | cut -d' ' -f2) --strict"
 
