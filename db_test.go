@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -29,9 +30,12 @@ func mustExec(t *testing.T, d *sql.DB, query string, args ...any) {
 	}
 }
 
+// queries returns the generated queries on st's writer connection.
+func queries(st *store.Store) *db.Queries { return db.New(st.DB()) }
+
 func addUser(t *testing.T, st *store.Store, id, email string, role orgdb.UserRole) db.User {
 	t.Helper()
-	u, err := st.InsertUser(ctx, db.InsertUserParams{ID: id, Email: email, Role: role})
+	u, err := queries(st).InsertUser(ctx, db.InsertUserParams{ID: id, Email: email, Role: role})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,11 +45,11 @@ func addUser(t *testing.T, st *store.Store, id, email string, role orgdb.UserRol
 func TestTypesRoundTripThroughDatabase(t *testing.T) {
 	st := dbtest.New(t)
 	name := "Ada"
-	u, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Name: &name, Role: orgdb.RoleAdmin})
+	u, err := queries(st).InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Name: &name, Role: orgdb.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.GetUser(ctx, "u1")
+	got, err := queries(st).GetUser(ctx, "u1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,7 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 
 	// Time keeps nanoseconds; *Time keeps nil and non-nil.
 	exp := orgdb.NewTime(time.Date(2026, 12, 5, 9, 30, 1, 123456789, time.UTC))
-	if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp, CreatedAt: st.Now()}); err != nil {
+	if _, err := queries(st).UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp, CreatedAt: st.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	invs, err := st.ListInvites(ctx, store.ListInvitesOptions{})
@@ -79,13 +83,13 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 	domain := "acme.test"
 	mustExec(t, st.DB(), `UPDATE org_settings SET allowed_email_domain = ?, allowed_emails = ?, domain_gating_enabled = ?, email_allowlist_enabled = ?`,
 		&domain, orgdb.NewEmailList("Eve@acme.test", "bob@acme.test"), true, false)
-	s, err := st.GetOrgSettings(ctx)
+	s, err := queries(st).GetOrgSettings(ctx)
 	if err != nil || !s.DomainGatingEnabled || s.EmailAllowlistEnabled || *s.AllowedEmailDomain != "acme.test" ||
 		!slices.Equal(s.AllowedEmails, orgdb.EmailList{"eve@acme.test", "bob@acme.test"}) {
 		t.Errorf("settings = %+v, %v", s, err)
 	}
 	mustExec(t, st.DB(), `UPDATE org_settings SET domain_gating_enabled = false, allowed_emails = NULL, allowed_email_domain = NULL`)
-	s, err = st.GetOrgSettings(ctx)
+	s, err = queries(st).GetOrgSettings(ctx)
 	if err != nil || s.DomainGatingEnabled || len(s.AllowedEmails) != 0 || s.AllowedEmailDomain != nil {
 		t.Errorf("settings with NULLs = %+v, %v", s, err)
 	}
@@ -94,11 +98,11 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 	synced := orgdb.NewTime(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))
 	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', ?, 'sealed', 'u1')`, orgdb.ProviderAnthropic)
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service, scope, last_synced_at) VALUES ('g1', 'u1', 'github', ?, ?)`, orgdb.ScopeOrg, synced)
-	keys, err := st.Queries.ListOrgAPIKeys(ctx)
+	keys, err := queries(st).ListOrgAPIKeys(ctx)
 	if err != nil || len(keys) != 1 || keys[0].Provider != orgdb.ProviderAnthropic {
 		t.Errorf("keys = %+v, %v", keys, err)
 	}
-	its, err := st.ListIntegrationsForUser(ctx, "someone-else")
+	its, err := queries(st).ListIntegrationsForUser(ctx, "someone-else")
 	if err != nil || len(its) != 1 || its[0].Scope != orgdb.ScopeOrg || its[0].LastSyncedAt == nil || !its[0].LastSyncedAt.Equal(synced.Time) {
 		t.Errorf("integrations = %+v, %v", its, err)
 	}
@@ -132,17 +136,17 @@ func TestInvalidStoredValuesAreErrors(t *testing.T) {
 		name, corrupt string
 		read          func() error
 	}{
-		{"unknown role", `UPDATE users SET role = 'owner'`, func() error { _, err := st.GetUser(ctx, "u1"); return err }},
+		{"unknown role", `UPDATE users SET role = 'owner'`, func() error { _, err := queries(st).GetUser(ctx, "u1"); return err }},
 		{"role in other case", `UPDATE users SET role = 'ADMIN'`, func() error { _, err := st.ListUsers(ctx); return err }},
 		{"unknown scope", `UPDATE integrations SET scope = 'team'`, func() error {
 			// ListIntegrationsForUser filters on the two scopes, so read the column directly.
 			var s orgdb.IntegrationScope
 			return st.DB().QueryRow(`SELECT scope FROM integrations`).Scan(&s)
 		}},
-		{"unknown provider", `UPDATE org_api_keys SET provider = 'mistral'`, func() error { _, err := st.Queries.ListOrgAPIKeys(ctx); return err }},
-		{"unparseable timestamp", `UPDATE users SET created_at = 'yesterday'`, func() error { _, err := st.GetUser(ctx, "u1"); return err }},
+		{"unknown provider", `UPDATE org_api_keys SET provider = 'mistral'`, func() error { _, err := queries(st).ListOrgAPIKeys(ctx); return err }},
+		{"unparseable timestamp", `UPDATE users SET created_at = 'yesterday'`, func() error { _, err := queries(st).GetUser(ctx, "u1"); return err }},
 		{"flag out of range", `PRAGMA ignore_check_constraints = ON; UPDATE org_settings SET domain_gating_enabled = 2; PRAGMA ignore_check_constraints = OFF`,
-			func() error { _, err := st.GetOrgSettings(ctx); return err }},
+			func() error { _, err := queries(st).GetOrgSettings(ctx); return err }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,7 +166,7 @@ func TestInvalidStoredValuesAreErrors(t *testing.T) {
 	// An unknown role is never mistaken for admin: the scanned value is not
 	// returned at all.
 	mustExec(t, st.DB(), `UPDATE users SET role = 'owner', created_at = datetime('now')`)
-	if u, err := st.GetUser(ctx, "u1"); err == nil || u.Role == orgdb.RoleAdmin {
+	if u, err := queries(st).GetUser(ctx, "u1"); err == nil || u.Role == orgdb.RoleAdmin {
 		t.Errorf("GetUser with role owner = %+v, %v", u, err)
 	}
 }
@@ -187,18 +191,18 @@ func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
 		"expired-in-another-zone": time.Date(2026, 11, 28, 16, 0, 0, 0, time.FixedZone("CET", 3600)).Add(-2 * time.Hour),
 		"valid-tonight":           time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC),
 	} {
-		if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
+		if _, err := queries(st).UpsertInvite(ctx, db.UpsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
 			InvitedBy: "u1", ExpiresAt: orgdb.NewTime(exp), CreatedAt: orgdb.NewTime(now)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, id := range []string{"expired-this-morning", "expired-a-second-ago", "expired-in-another-zone"} {
-		inv, err := st.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: id + "@acme.test", Now: orgdb.NewTime(now)})
+		inv, err := queries(st).GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: id + "@acme.test", Now: orgdb.NewTime(now)})
 		if !errors.Is(err, sql.ErrNoRows) {
 			t.Errorf("%s returned as valid: %+v, %v", id, inv, err)
 		}
 	}
-	if _, err := st.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: "valid-tonight@acme.test", Now: orgdb.NewTime(now)}); err != nil {
+	if _, err := queries(st).GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: "valid-tonight@acme.test", Now: orgdb.NewTime(now)}); err != nil {
 		t.Errorf("valid invite not found: %v", err)
 	}
 
@@ -305,10 +309,47 @@ func jsonKeys(t *testing.T, v any) (map[string]any, []string) {
 	return m, slices.Sorted(maps.Keys(m))
 }
 
+// camel is sqlc's JSON name of a column (json_tags_case_style: camel).
+func camel(column string) string {
+	parts := strings.Split(column, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// jsonFields returns the JSON names of t's exported fields by
+// encoding/json's rules, and the Go names of those tagged "-".
+func jsonFields(t reflect.Type) (names []string, hidden []string) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch tag {
+		case "-":
+			hidden = append(hidden, f.Name)
+		case "":
+			names = append(names, f.Name)
+		default:
+			names = append(names, tag)
+		}
+	}
+	slices.Sort(names)
+	return names, hidden
+}
+
+// TestModelJSON checks the JSON of a model or row of every table, as the
+// queries return them, against the generated types and the migrated
+// catalog: nothing here restates a column or a key.
 func TestModelJSON(t *testing.T) {
 	st := dbtest.New(t)
+	q := queries(st)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
-	if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
+	if _, err := q.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
 		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour)), CreatedAt: st.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -316,39 +357,61 @@ func TestModelJSON(t *testing.T) {
 	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', ?, 'u1')`, secret)
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
 
-	user, _ := st.GetUser(ctx, "u1")
-	invs, _ := st.ListInvites(ctx, store.ListInvitesOptions{})
-	settings, _ := st.GetOrgSettings(ctx)
-	key, _ := st.Queries.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
-	keys, _ := st.ListOrgAPIKeys(ctx)
-	its, _ := st.ListIntegrationsForUser(ctx, "u1")
-	inviteModel, _ := st.GetInvite(ctx, "i1")
-	if len(invs) != 1 || len(keys) != 3 || len(its) != 1 || inviteModel.ID != "i1" || key.EncryptedKey != secret {
+	user, err1 := q.GetUser(ctx, "u1")
+	invs, err2 := st.ListInvites(ctx, store.ListInvitesOptions{})
+	settings, err3 := q.GetOrgSettings(ctx)
+	key, err4 := q.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
+	keys, err5 := st.ListOrgAPIKeys(ctx)
+	its, err6 := q.ListIntegrationsForUser(ctx, "u1")
+	inviteModel, err7 := q.GetInvite(ctx, "i1")
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
+		t.Fatal(err)
+	}
+	if len(invs) != 1 || len(keys) == 0 || len(its) != 1 || inviteModel.ID != "i1" || key.EncryptedKey != secret {
 		t.Fatal("fixtures missing")
 	}
-	tests := []struct {
-		v    any
-		keys string
-	}{
-		{user, "avatarUrl createdAt email githubId githubUsername id name role updatedAt"},
-		{invs[0], "acceptedAt createdAt email expiresAt id invitedBy role status"},
-		{inviteModel, "acceptedAt createdAt email expiresAt id invitedBy role"},
-		{settings, "allowedEmailDomain allowedEmails createdAt domainGatingEnabled emailAllowlistEnabled id name updatedAt"},
-		{key, "createdAt id provider setBy updatedAt"},
-		{keys[1], "createdAt isSet provider setBy updatedAt"},
-		{its[0], "config createdAt errorMessage id lastSyncedAt scope service status updatedAt userId"},
-	}
-	for _, tt := range tests {
-		m, keys := jsonKeys(t, tt.v)
-		if got := strings.Join(keys, " "); got != tt.keys {
-			t.Errorf("%T JSON keys:\n got %s\nwant %s", tt.v, got, tt.keys)
+	values := []any{user, invs[0], inviteModel, settings, key, keys[0], its[0]}
+
+	// Each value's JSON has exactly the keys its type declares, camelCase,
+	// with no sql.Null* wrapper and never the sealed key.
+	keysSeen := map[string]bool{}
+	hiddenSeen := map[string]bool{}
+	for _, v := range values {
+		want, hidden := jsonFields(reflect.TypeOf(v))
+		m, got := jsonKeys(t, v)
+		if !slices.Equal(got, want) {
+			t.Errorf("%T JSON keys:\n got %v\nwant %v (its fields' json tags)", v, got, want)
 		}
-		b, _ := json.Marshal(tt.v)
-		if strings.Contains(string(b), secret) || strings.Contains(string(b), "String") || strings.Contains(string(b), "Valid") {
-			t.Errorf("%T JSON leaks: %s", tt.v, b)
+		for _, k := range got {
+			keysSeen[k] = true
+			if k != camel(k) || strings.ContainsAny(k[:1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+				t.Errorf("%T JSON key %q is not camelCase", v, k)
+			}
+			if obj, ok := m[k].(map[string]any); ok && (obj["Valid"] != nil || obj["String"] != nil) {
+				t.Errorf("%T.%s is a sql.Null* wrapper in JSON: %v", v, k, obj)
+			}
 		}
-		_ = m
+		for _, h := range hidden {
+			hiddenSeen[camel(strings.ToLower(h[:1])+h[1:])] = true
+		}
+		b, _ := json.Marshal(v)
+		if strings.Contains(string(b), secret) {
+			t.Errorf("%T JSON leaks the sealed key: %s", v, b)
+		}
 	}
+	// Every column of every table reaches the JSON under its camelCase
+	// name, unless its field is deliberately hidden (json:"-").
+	for table, cols := range dbtest.Tables(t, st.DB()) {
+		for _, c := range cols {
+			if k := camel(c.Name); !keysSeen[k] && !hiddenSeen[k] {
+				t.Errorf("column %s.%s: no JSON key %q in any model above; add a value of %s's model to this test", table, c.Name, k, table)
+			}
+		}
+	}
+	if !hiddenSeen["encryptedKey"] {
+		t.Error("the sealed key's field is not hidden from JSON")
+	}
+
 	m, _ := jsonKeys(t, settings)
 	if list, ok := m["allowedEmails"].([]any); !ok || len(list) != 0 {
 		t.Errorf("empty allowedEmails = %#v, want []", m["allowedEmails"])
@@ -364,7 +427,10 @@ func TestModelJSON(t *testing.T) {
 		t.Errorf("expiresAt = %#v, want RFC 3339", m["expiresAt"])
 	}
 	// An empty list result is [] too.
-	none, _ := st.ListIntegrationsForUser(ctx, "nobody")
+	none, err := q.ListIntegrationsForUser(ctx, "nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, _ := json.Marshal(map[string]any{"x": none})
 	if none == nil || string(b) != `{"x":[]}` {
 		t.Errorf("empty result JSON = %s", b)
@@ -415,7 +481,7 @@ func TestTriggersRejectBadValues(t *testing.T) {
 func TestInviteCreatedAtRequired(t *testing.T) {
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
-	_, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
+	_, err := queries(st).UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
 		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))})
 	if !errors.Is(store.Translate(err, "invite"), orgdb.ErrValidation) {
 		t.Errorf("invite without created_at: %v", err)

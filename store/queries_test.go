@@ -1,8 +1,13 @@
 package store_test
 
 import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,12 +18,21 @@ import (
 
 // TestEveryQueryRuns calls every generated query against a migrated
 // database and checks its result. A query added to queries/ without a case
-// here fails the test.
+// here fails the test, which names it and where it is declared.
 func TestEveryQueryRuns(t *testing.T) {
 	st := dbtest.New(t)
 	now := orgdb.NewTime(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
 	later := orgdb.NewTime(now.Add(time.Hour))
-	q := st.Queries
+	// Every statement prepared on the writer, as the store does.
+	q, err := db.Prepare(ctx, st.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := q.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	must := func(t *testing.T, ok bool, format string, args ...any) {
 		t.Helper()
 		if !ok {
@@ -204,21 +218,53 @@ func TestEveryQueryRuns(t *testing.T) {
 			must(t, err == nil && n == 0, "DeleteUser of the last admin = %d, %v", n, err)
 		}},
 	}
-	var tested []string
+	tested := map[string]bool{}
 	for _, c := range cases {
 		t.Run(c.name, c.run)
-		tested = append(tested, c.name)
+		tested[c.name] = true
 	}
 
-	var generated []string
+	generated := map[string]bool{}
 	typ := reflect.TypeFor[*db.Queries]()
 	for i := range typ.NumMethod() {
 		if m := typ.Method(i).Name; m != "WithTx" && m != "Close" {
-			generated = append(generated, m)
+			generated[m] = true
 		}
 	}
-	slices.Sort(tested)
-	if !slices.Equal(generated, tested) {
-		t.Errorf("generated queries %v\ntested queries    %v\nadd a case for every query", generated, tested)
+	declared := queryDeclarations(t)
+	for _, name := range slices.Sorted(maps.Keys(generated)) {
+		if !tested[name] {
+			t.Errorf("query %s (%s) has no case in TestEveryQueryRuns: add one to its cases in store/queries_test.go", name, declared[name])
+		}
 	}
+	for _, name := range slices.Sorted(maps.Keys(tested)) {
+		if !generated[name] {
+			t.Errorf("case %s: gen/db has no such query (renamed or removed in queries/?): rename or remove the case", name)
+		}
+	}
+}
+
+// queryDeclarations maps each query name to the file:line of its
+// "-- name:" comment in queries/.
+func queryDeclarations(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob("../queries/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("queries/*.sql: %v", err)
+	}
+	out := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "-- name:"); ok {
+				if fields := strings.Fields(rest); len(fields) > 0 {
+					out[fields[0]] = fmt.Sprintf("queries/%s:%d", filepath.Base(f), i+1)
+				}
+			}
+		}
+	}
+	return out
 }

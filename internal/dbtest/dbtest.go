@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -115,4 +116,84 @@ func File(tb testing.TB, d *sql.DB) string {
 		tb.Fatalf("dbtest: database_list: %v", err)
 	}
 	return file
+}
+
+// Column is one column of a table, as PRAGMA table_info reports it.
+type Column struct {
+	Name    string
+	Type    string
+	NotNull bool
+	Default sql.NullString
+	PK      int // position in the primary key, 0 if not part of it
+}
+
+// Tables returns every table of the database but SQLite's own and the
+// migration runner's schema_migrations, with its columns in order: the
+// schema as the migrations left it, for tests that must not restate it.
+func Tables(tb testing.TB, db *sql.DB) map[string][]Column {
+	tb.Helper()
+	names := query(tb, db, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name`)
+	out := map[string][]Column{}
+	for _, n := range names {
+		rows, err := db.Query(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid`, n)
+		if err != nil {
+			tb.Fatalf("dbtest: columns of %s: %v", n, err)
+		}
+		for rows.Next() {
+			var c Column
+			if err := rows.Scan(&c.Name, &c.Type, &c.NotNull, &c.Default, &c.PK); err != nil {
+				tb.Fatalf("dbtest: columns of %s: %v", n, err)
+			}
+			out[n] = append(out[n], c)
+		}
+		if err := rows.Close(); err != nil {
+			tb.Fatalf("dbtest: columns of %s: %v", n, err)
+		}
+	}
+	return out
+}
+
+// Catalog describes the whole schema of the database in a stable text
+// form, one line per column, foreign key, index and trigger (SQLite's own
+// objects and schema_migrations left out), by meaning rather than by the
+// text of the statements that made it. Two databases with the same catalog
+// have the same schema.
+func Catalog(tb testing.TB, db *sql.DB) []string {
+	tb.Helper()
+	tables := Tables(tb, db)
+	var out []string
+	for _, t := range slices.Sorted(maps.Keys(tables)) {
+		for _, c := range tables[t] {
+			out = append(out, fmt.Sprintf("column %s.%s %s notnull=%v default=%v pk=%d", t, c.Name, c.Type, c.NotNull, c.Default.String, c.PK))
+		}
+		out = append(out, query(tb, db, `SELECT 'foreign key '||?||'.'||"from"||' -> '||"table"||'('||coalesce("to", '')||') on delete '||on_delete||' on update '||on_update
+			FROM pragma_foreign_key_list(?) ORDER BY id, seq`, t, t)...)
+		out = append(out, query(tb, db, `SELECT 'index '||l.name||' on '||?||'('||(SELECT group_concat(coalesce(i.name, 'expr'), ',') FROM pragma_index_info(l.name) AS i)||
+			') unique='||l."unique"||' partial='||l.partial||' origin='||l.origin FROM pragma_index_list(?) AS l ORDER BY l.name`, t, t)...)
+	}
+	out = append(out, query(tb, db, `SELECT 'trigger '||name||' on '||tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`)...)
+	out = append(out, query(tb, db, `SELECT 'view '||name FROM sqlite_master WHERE type = 'view' ORDER BY name`)...)
+	return out
+}
+
+// query returns the first column of every row, as text.
+func query(tb testing.TB, db *sql.DB, q string, args ...any) []string {
+	tb.Helper()
+	rows, err := db.Query(q, args...)
+	if err != nil {
+		tb.Fatalf("dbtest: %s: %v", q, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			tb.Fatalf("dbtest: %s: %v", q, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatalf("dbtest: %s: %v", q, err)
+	}
+	return out
 }

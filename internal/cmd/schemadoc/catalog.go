@@ -357,12 +357,27 @@ func summary(m schema.Migration) string {
 		}
 		words = append(words, strings.Fields(c)...)
 	}
-	s := strings.Join(words, " ")
-	if i := strings.Index(s, ". "); i >= 0 {
-		s = s[:i+1]
-	}
+	s := firstSentence(strings.Join(words, " "))
 	if s == "" {
 		return strings.ReplaceAll(m.Name, "_", " ")
+	}
+	return s
+}
+
+// abbreviations end in a period but not a sentence.
+var abbreviations = []string{"e.g.", "i.e.", "etc.", "vs.", "cf.", "approx.", "incl.", "no."}
+
+// firstSentence returns s up to the first period that ends a sentence: one
+// followed by a space and not closing an abbreviation such as "e.g.".
+func firstSentence(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '.' || i+1 >= len(s) || s[i+1] != ' ' {
+			continue
+		}
+		word := strings.ToLower(s[strings.LastIndexByte(s[:i], ' ')+1 : i+1])
+		if !slices.Contains(abbreviations, strings.TrimLeft(word, "(\"'")) {
+			return s[:i+1]
+		}
 	}
 	return s
 }

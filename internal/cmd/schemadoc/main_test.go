@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/agentops/orgdb/schema"
 )
 
 // copyMigrations copies the real migrations into a temporary folder.
@@ -28,7 +30,7 @@ func copyMigrations(t *testing.T) string {
 
 func TestGenerateThenCheck(t *testing.T) {
 	dir := copyMigrations(t)
-	if err := generate(context.Background(), dir); err != nil {
+	if err := generate(context.Background(), dir, dir); err != nil {
 		t.Fatal(err)
 	}
 	if err := checkSum(dir); err != nil {
@@ -50,7 +52,7 @@ func TestGenerateThenCheck(t *testing.T) {
 		}
 	}
 	// Generating again gives the same bytes.
-	if err := generate(context.Background(), dir); err != nil {
+	if err := generate(context.Background(), dir, dir); err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := os.ReadFile(filepath.Join(dir, "schema.sql")); string(again) != string(snap) {
@@ -85,7 +87,7 @@ func TestCheckSumNamesTheProblem(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := copyMigrations(t)
-			if err := generate(context.Background(), dir); err != nil {
+			if err := generate(context.Background(), dir, dir); err != nil {
 				t.Fatal(err)
 			}
 			tt.change(dir)
@@ -119,5 +121,63 @@ func TestNormalize(t *testing.T) {
 	want := "CREATE TRIGGER x BEFORE INSERT ON t\nWHEN NEW.a <> 'b; c'\nBEGIN\n  SELECT 1;\n  SELECT 2;\nEND"
 	if got != want {
 		t.Errorf("formatTrigger = %q", got)
+	}
+}
+
+// A migration's description in README.md is its first sentence, and an
+// abbreviation such as "e.g." does not end one.
+func TestSummary(t *testing.T) {
+	for comment, want := range map[string]string{
+		"-- Add users.timezone, e.g. Europe/Paris. Why: the web client shows local times.": "Add users.timezone, e.g. Europe/Paris.",
+		"-- Store the zone (i.e. the IANA name). Nothing else.":                            "Store the zone (i.e. the IANA name).",
+		"-- One line\n-- continued here. Second sentence.":                                 "One line continued here.",
+		"-- Ends with a period.": "Ends with a period.",
+		"CREATE TABLE t (x);":    "add things",
+	} {
+		if got := summary(schema.Migration{Name: "add_things", SQL: comment}); got != want {
+			t.Errorf("summary(%q) = %q, want %q", comment, got, want)
+		}
+	}
+}
+
+// -out writes the artifacts elsewhere and leaves the migrations folder as
+// it was.
+func TestGenerateOut(t *testing.T) {
+	dir, out := copyMigrations(t), t.TempDir()
+	before, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := generate(context.Background(), dir, out); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("generate -out wrote into the migrations folder: %d files, had %d", len(after), len(before))
+	}
+	for _, f := range []string{"schema.sql", "README.md", "migrations.sum"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s not written to -out: %v", f, err)
+		}
+	}
+}
+
+// A migration that fails when the runner applies it is named with the
+// line of the failing statement, and nothing is written.
+func TestFailingMigrationNamesTheLine(t *testing.T) {
+	dir, out := copyMigrations(t), t.TempDir()
+	bad := "-- Test.\nCREATE TABLE t1 (x);\n\nUPDATE users\n  SET nope = 1;\nCREATE TABLE t2 (y);\n"
+	if err := os.WriteFile(filepath.Join(dir, "9990_bad.sql"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := generate(context.Background(), dir, out)
+	if err == nil || !strings.Contains(err.Error(), "/9990_bad.sql:5: no such column: nope") {
+		t.Errorf("err = %v, want the file, line 5 and the cause", err)
+	}
+	if written, _ := os.ReadDir(out); len(written) != 0 {
+		t.Errorf("wrote %d files after a failure", len(written))
 	}
 }

@@ -1,9 +1,10 @@
-package main
+package tsgen
 
 import (
 	"encoding/json"
 	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -16,21 +17,36 @@ import (
 	"github.com/agentops/orgdb/store"
 )
 
-// goTypes are the Go types behind each TypeScript interface. A type added
-// to types.ts without an entry here fails TestTypesMatchGoJSON.
-var goTypes = map[string]reflect.Type{
-	"CountUserReferencesRow":  reflect.TypeFor[db.CountUserReferencesRow](),
-	"Integration":             reflect.TypeFor[db.Integration](),
-	"Invite":                  reflect.TypeFor[db.Invite](),
-	"ListInvitesRow":          reflect.TypeFor[db.ListInvitesRow](),
-	"ListOrgAPIKeysRow":       reflect.TypeFor[db.ListOrgAPIKeysRow](),
-	"ListSealedOrgAPIKeysRow": reflect.TypeFor[db.ListSealedOrgAPIKeysRow](),
-	"OrgAPIKey":               reflect.TypeFor[db.OrgAPIKey](),
-	"OrgSettings":             reflect.TypeFor[db.OrgSettings](),
-	"User":                    reflect.TypeFor[db.User](),
-	"ErrorBody":               reflect.TypeFor[orgdb.ErrorBody](),
-	"OrgAPIKeyView":           reflect.TypeFor[store.OrgAPIKeyView](),
-	"LLMKey":                  reflect.TypeFor[store.LLMKey](),
+// handWritten are the Go types types.ts holds besides those of gen/db (the
+// roots tsgen adds by name).
+var handWritten = []reflect.Type{
+	reflect.TypeFor[orgdb.ErrorBody](),
+	reflect.TypeFor[store.OrgAPIKeyView](),
+	reflect.TypeFor[store.LLMKey](),
+}
+
+// goTypes are the Go types behind the TypeScript interfaces: every struct a
+// generated query returns (found by reflection, so a new query's row type
+// needs no entry here) and the hand-written ones.
+func goTypes() map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for _, t := range handWritten {
+		out[t.Name()] = t
+	}
+	q := reflect.TypeFor[*db.Queries]()
+	for i := range q.NumMethod() {
+		m := q.Method(i).Type
+		for j := range m.NumOut() {
+			t := m.Out(j)
+			if t.Kind() == reflect.Slice {
+				t = t.Elem()
+			}
+			if t.Kind() == reflect.Struct && t.PkgPath() == reflect.TypeFor[db.User]().PkgPath() {
+				out[t.Name()] = t
+			}
+		}
+	}
+	return out
 }
 
 var (
@@ -44,7 +60,7 @@ var (
 // and union → literals.
 func parseTS(t *testing.T) (map[string]map[string]string, map[string][]string) {
 	t.Helper()
-	b, err := os.ReadFile("../../../gen/ts/types.ts")
+	b, err := os.ReadFile("../../gen/ts/types.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +132,16 @@ func fill(t *testing.T, v reflect.Value, unions map[string][]string) {
 // that its JSON keys are exactly the keys of the TypeScript interface.
 func TestTypesMatchGoJSON(t *testing.T) {
 	ifaces, unions := parseTS(t)
-	if got, want := slices.Sorted(maps.Keys(ifaces)), slices.Sorted(maps.Keys(goTypes)); !slices.Equal(got, want) {
-		t.Fatalf("interfaces in types.ts %v\nGo types in this test %v", got, want)
+	goTypes := goTypes()
+	for name := range ifaces {
+		if goTypes[name] == nil {
+			t.Errorf("types.ts interface %s: no Go type returned by a gen/db query or listed in handWritten", name)
+		}
+	}
+	for name := range goTypes {
+		if ifaces[name] == nil {
+			t.Errorf("Go type %s: no interface in types.ts (run make generate)", name)
+		}
 	}
 	for name, typ := range goTypes {
 		v := reflect.New(typ).Elem()
@@ -192,13 +216,65 @@ func TestGeneratedIsCommitted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads packages with go list")
 	}
-	t.Chdir("../../..")
-	src, err := generate()
+	t.Chdir("../..")
+	src, err := Generate(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile("gen/ts/types.ts")
 	if string(b) != string(src) {
 		t.Error("gen/ts/types.ts is stale: run make generate")
+	}
+}
+
+// With an overlay, tsgen reads a freshly generated gen/db in place of the
+// one on disk, which stays as it is; code that does not compile is an
+// error naming file:line.
+func TestOverlay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles packages with go list")
+	}
+	t.Chdir("../..")
+	fresh := t.TempDir()
+	files, err := filepath.Glob("gen/db/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("gen/db: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(fresh, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	extra := filepath.Join(fresh, "zz_extra.go")
+	if err := os.WriteFile(extra, []byte("package db\n\ntype ZzExtraRow struct {\n\tTimeZone *string `json:\"timeZone\"`\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	overlay, err := DBOverlay(fresh, "gen/db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Generate(overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), "export interface ZzExtraRow {\n  timeZone: string | null;\n}") {
+		t.Errorf("the overlaid type is missing from types.ts:\n%s", src)
+	}
+	if _, err := os.Stat("gen/db/zz_extra.go"); !os.IsNotExist(err) {
+		t.Errorf("the overlay reached the disk: %v", err)
+	}
+
+	if err := os.WriteFile(extra, []byte("package db\n\nvar broken int = \"text\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if overlay, err = DBOverlay(fresh, "gen/db"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate(overlay); err == nil || !strings.Contains(err.Error(), "gen/db/zz_extra.go:3") {
+		t.Errorf("a compile error = %v, want it named with gen/db/zz_extra.go:3", err)
 	}
 }
