@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/agentops/orgdb/internal/catalog"
 	"github.com/agentops/orgdb/schema"
 	_ "github.com/mattn/go-sqlite3" // the driver; not store, which needs gen/db being regenerated
 )
@@ -64,7 +65,7 @@ func generate(ctx context.Context, dir string) error {
 	if _, err := schema.Migrate(ctx, db, fsys); err != nil {
 		return err
 	}
-	cat, err := readCatalog(ctx, db)
+	cat, err := catalog.Read(ctx, db)
 	if err != nil {
 		return err
 	}
