@@ -9,7 +9,7 @@ GENERATED := gen/ schema/schema.sql schema/README.md schema/migrations.sum
 TSC       := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help generate db-migrate build test fuzz bench check sumcheck drift lint typecheck
+.PHONY: help generate db-migrate build test fuzz bench check sumcheck drift lint typecheck lint-migrations d1-parity
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,7 +42,7 @@ fuzz: ## fuzz the timestamp and email-list parsers for FUZZTIME each (default 30
 bench: ## measure orgdb against hand-written SQL, the prepared floor and GORM; write bench/RESULTS.md (about 5 min)
 	cd bench && $(GO) run . -out RESULTS.md
 
-check: sumcheck drift lint typecheck ## the CI check: migrations unedited, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles
+check: sumcheck drift lint typecheck lint-migrations ## the CI check: migrations unedited, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles
 
 sumcheck: ## fail if a migration was edited, deleted or added since schema/migrations.sum was written
 	$(GO) run ./internal/cmd/schemadoc -check
@@ -79,3 +79,6 @@ lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools
 	$(GO) mod tidy -diff
 	cd tools && $(GO) mod tidy -diff
 	cd bench && $(GO) mod tidy -diff
+
+lint-migrations: ## replay every migration on scratch databases and report drops, renames, unsafe NOT NULL/UNIQUE, lossy rebuilds, D1-refused statements
+	@$(GO) run ./internal/cmd/migratelint
