@@ -54,7 +54,8 @@ type omitted struct{}
 var omit = omitted{}
 
 // Fill inserts up to [Rows] rows into every table of cat, parents before
-// children, in one transaction. Row 0 has NULL in every nullable column
+// children, in one transaction. Rows already there get NULL in their
+// nullable columns where allowed. Row 0 has NULL in every nullable column
 // and the default in every other column that has one; row 2 has NULL in
 // every nullable column too; rows 1 and 3 have a value everywhere.
 func Fill(ctx context.Context, db *sql.DB, cat catalog.Catalog) error {
@@ -64,6 +65,9 @@ func Fill(ctx context.Context, db *sql.DB, cat catalog.Catalog) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 	for _, t := range ordered(cat) {
+		if err := nullExisting(ctx, tx, t); err != nil {
+			return fmt.Errorf("sample: table %s: %w", t.Name, err)
+		}
 		lits := literals(cat, t)
 		for i := range Rows {
 			if err := insertRow(ctx, tx, t, i, lits); err != nil {
@@ -73,6 +77,23 @@ func Fill(ctx context.Context, db *sql.DB, cat catalog.Catalog) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sample: commit: %w", err)
+	}
+	return nil
+}
+
+// nullExisting sets every nullable column of the rows a migration
+// inserted itself (a settings row) to NULL where the database allows it,
+// so that those rows carry the edge values too.
+func nullExisting(ctx context.Context, tx *sql.Tx, t catalog.Table) error {
+	for _, c := range t.Columns {
+		if c.NotNull || c.PK {
+			continue
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE "+quote(t.Name)+" SET "+quote(c.Name)+" = NULL")
+		var se sqlite3.Error
+		if err != nil && !(errors.As(err, &se) && se.Code == sqlite3.ErrConstraint) {
+			return err
+		}
 	}
 	return nil
 }
