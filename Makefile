@@ -82,3 +82,6 @@ lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools
 
 lint-migrations: ## replay every migration on scratch databases and report drops, renames, unsafe NOT NULL/UNIQUE, lossy rebuilds, D1-refused statements
 	@$(GO) run ./internal/cmd/migratelint
+
+d1-parity: ## apply schema/ with wrangler's local D1 (pinned in tools/ts, offline) and check it builds exactly schema/schema.sql
+	@tools/ts/d1-parity.sh
