@@ -40,7 +40,8 @@ const (
 	RowsLost     = "ROWS_LOST"     // a table holds fewer rows after the migration
 	DropCascade  = "DROP_CASCADE"  // dropping a table deletes rows of tables that reference it
 	D1           = "D1"            // a statement Cloudflare D1 refuses
-	Fails        = "FAILS"         // the migration fails (on an empty database or on one with rows)
+	Fails        = "FAILS"         // the migration fails on a database at the previous version
+	FailsOnRows  = "FAILS_ON_ROWS" // the migration fails on a database with sample rows
 	Allow        = "LINT_ALLOW"    // a lint:allow that is malformed, unused or out of date
 )
 
@@ -214,7 +215,8 @@ func (r *replay) run(i int) (stop bool, err error) {
 		case strings.Contains(msg, "NOT NULL"):
 			r.add(line, NotNull, "", "fails on a table that has rows (%s): give the column a DEFAULT or backfill it in this migration", msg)
 		default:
-			r.add(line, Fails, "", "fails on a database that has rows (%s): make it work on the rows production holds", msg)
+			r.add(line, FailsOnRows, "", "fails on a database filled with sample rows (%s): make it work on any rows production may hold (clean or backfill them first); "+
+				"if production cannot hold such rows, say why with -- lint:allow %s reason", msg, FailsOnRows)
 		}
 		return false, nil
 	}

@@ -15,8 +15,8 @@
 // line as "FILE SHA256 CODE reason": editing the file voids them.
 //
 // The codes: DROP_TABLE, DROP_COLUMN, RENAME_TABLE, RENAME_COLUMN,
-// NOT_NULL, UNIQUE, REBUILD_LOST, ROWS_LOST, DROP_CASCADE, D1, FAILS and
-// LINT_ALLOW (a lint:allow that is malformed, unused or out of date).
+// NOT_NULL, UNIQUE, REBUILD_LOST, ROWS_LOST, DROP_CASCADE, D1, FAILS (not
+// accepted by lint:allow), FAILS_ON_ROWS and LINT_ALLOW (a lint:allow that is malformed, unused or out of date).
 // make lint-migrations runs it; make check runs that.
 package main
 
