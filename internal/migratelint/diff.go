@@ -13,13 +13,20 @@ import (
 func (r *replay) diff() {
 	renamed := map[string]bool{} // tables and columns renamed (reported by statements)
 	rebuilt := map[string]bool{} // tables dropped or renamed away and re-created under their name
+	renamedTo := map[string]string{}
 	for _, s := range r.stmts {
 		if a, ok := alterOf(s); ok {
 			switch a.kind {
 			case "rename table":
+				_, existed := r.before.Table(a.table)
+				_, exists := r.after.Table(a.table)
 				renamed[strings.ToLower(a.table)] = true
-				if _, ok := r.after.Table(a.table); ok {
-					rebuilt[strings.ToLower(a.table)] = true
+				renamedTo[strings.ToLower(a.table)] = a.to
+				switch {
+				case existed && exists:
+					rebuilt[strings.ToLower(a.table)] = true // renamed away, re-created
+				case existed:
+					r.add(s.Line, RenameTable, a.table, "renames table %s to %s: the binary still running during a rollout breaks on the old name; add the new table and copy, or say why with -- lint:allow %s reason", a.table, a.to, RenameTable)
 				}
 			case "rename column":
 				renamed[strings.ToLower(a.table+"."+a.column)] = true
@@ -81,6 +88,27 @@ func (r *replay) diff() {
 				func(s Statement) bool { return dropTableName(s) == key }, func(s Statement) bool { return s.mentions(bt.Name) })
 			r.add(line, Unique, bt.Name, "adds a UNIQUE index on existing table %s (%s): it fails on duplicates production may already hold; remove them first in this migration and say so with -- lint:allow %s reason",
 				bt.Name, strings.Join(ix.Columns, ", "), Unique)
+		}
+		if !rebuilt[key] {
+			// Renaming a table that others reference rewrites their
+			// foreign keys to the new name: right for a plain rename
+			// (RENAME_TABLE), wrong for a rebuild that renames the original
+			// away first and drops it, leaving them pointing at nothing.
+			for _, fk := range bt.FKs {
+				to := fk.Table
+				if n, ok := renamedTo[strings.ToLower(to)]; ok {
+					if _, exists := r.after.Table(n); exists {
+						to = n
+					}
+				}
+				if !slices.ContainsFunc(at.FKs, func(n catalog.ForeignKey) bool {
+					return strings.EqualFold(n.From, fk.From) && strings.EqualFold(n.Table, to) && strings.EqualFold(n.To, fk.To) && strings.EqualFold(n.OnDelete, fk.OnDelete)
+				}) {
+					line := r.lineOf(func(s Statement) bool { return s.first("ALTER") && s.mentions(fk.Table) }, func(s Statement) bool { return s.mentions(bt.Name) })
+					r.add(line, RebuildLost, bt.Name, "table %s loses its foreign key %s → %s(%s) ON DELETE %s (renaming the referenced table rewrites it): rebuild by create new, copy, drop, rename",
+						bt.Name, fk.From, fk.Table, fk.To, fk.OnDelete)
+				}
+			}
 		}
 		if rebuilt[key] {
 			if lost := r.lost(bt, at); len(lost) > 0 {

@@ -282,8 +282,8 @@ func (r *replay) lineOf(preds ...func(Statement) bool) int {
 // d1Pragmas are the pragmas Cloudflare D1 refuses in a migration.
 var d1Pragmas = []string{"journal_mode", "wal_checkpoint", "wal_autocheckpoint", "integrity_check"}
 
-// statements applies the rules that read the statements: D1's refusals
-// and renames of existing tables and columns.
+// statements applies the rules that read the statements alone: D1's
+// refusals and renames of existing columns.
 func (r *replay) statements() {
 	for _, s := range r.stmts {
 		if len(s.tokens) == 0 {
@@ -303,29 +303,12 @@ func (r *replay) statements() {
 				r.add(s.Line, D1, "", "PRAGMA %s: Cloudflare D1 refuses it; remove it (the runner's connection settings are in schema.DSN)", strings.ToLower(name[0].name()))
 			}
 		}
-		if a, ok := alterOf(s); ok {
-			old, existed := r.before.Table(a.table)
-			switch {
-			case a.kind == "rename table" && existed && !r.existsAfterName(a.table):
-				r.add(s.Line, RenameTable, a.table, "renames table %s to %s: the binary still running during a rollout breaks on the old name; add the new table and copy, or say why with -- lint:allow %s reason", a.table, a.to, RenameTable)
-			case a.kind == "rename column" && existed:
+		if a, ok := alterOf(s); ok && a.kind == "rename column" {
+			if old, existed := r.before.Table(a.table); existed {
 				if _, ok := old.Column(a.column); ok {
 					r.add(s.Line, RenameColumn, a.table, "renames column %s.%s to %s: the binary still running during a rollout breaks on the old name; add a column and backfill it, or say why with -- lint:allow %s reason", a.table, a.column, a.to, RenameColumn)
 				}
 			}
 		}
 	}
-}
-
-// existsAfterName reports whether a table named name exists once the
-// migration has run, judged from the statements (the catalog after is not
-// read yet): a table renamed away and another renamed to its name is a
-// rebuild, not a rename.
-func (r *replay) existsAfterName(name string) bool {
-	for _, s := range r.stmts {
-		if a, ok := alterOf(s); ok && a.kind == "rename table" && strings.EqualFold(a.to, name) {
-			return true
-		}
-	}
-	return false
 }
