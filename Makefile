@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen
+.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,10 +47,10 @@ bench: ## measure orgdb against hand-written SQL, the prepared floor and GORM; w
 	cd bench && $(GO) run . -out RESULTS.md
 
 # The CI check. It judges the working tree and never changes it; each step
-# prints one line when it passes. Steps of issue 10 still to land (the
-# migration lint, D1 parity) go into CHECKS.
-CHECKS := sumcheck drift lint typecheck
-check: $(CHECKS) ## the CI check, read-only: migrations summed, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles
+# prints one line when it passes. D1 parity needs wrangler and runs in
+# .ci/run, not here.
+CHECKS := sumcheck drift lint typecheck lint-migrations
+check: $(CHECKS) ## the CI check, read-only: migrations summed, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles, migrations lint clean
 	@echo "check: all passed ($(CHECKS))"
 
 sumcheck: ## fail if a migration was edited, deleted or added since schema/migrations.sum was written
@@ -75,3 +75,9 @@ lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools
 	@cd tools && $(GO) mod tidy -diff
 	@cd bench && $(GO) mod tidy -diff
 	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools and bench"
+
+lint-migrations: ## replay every migration on scratch databases and report drops, renames, unsafe NOT NULL/UNIQUE, lossy rebuilds, D1-refused statements
+	@$(GO) run ./internal/cmd/migratelint
+
+d1-parity: ## apply schema/ with wrangler's local D1 (pinned in tools/ts, offline) and check it builds exactly schema/schema.sql
+	@tools/ts/d1-parity.sh

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/agentops/orgdb/internal/catalog"
 	"github.com/agentops/orgdb/schema"
 	"github.com/mattn/go-sqlite3" // the driver; not store, which needs gen/db being regenerated
 )
@@ -74,7 +75,7 @@ func generate(ctx context.Context, dir, out string) error {
 	if _, err := schema.Migrate(ctx, db, fsys); err != nil {
 		return locate(ctx, db, dir, ms, err)
 	}
-	cat, err := readCatalog(ctx, db)
+	cat, err := catalog.Read(ctx, db)
 	if err != nil {
 		return err
 	}

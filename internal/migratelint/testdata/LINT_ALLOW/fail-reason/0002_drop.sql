@@ -1,0 +1,2 @@
+-- lint:allow DROP_TABLE
+DROP TABLE items;

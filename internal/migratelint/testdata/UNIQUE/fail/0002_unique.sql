@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX idx_parents_name ON parents(name);
