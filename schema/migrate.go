@@ -159,20 +159,31 @@ func applied(ctx context.Context, db *sql.DB) (map[int]record, error) {
 }
 
 // begin starts a transaction, waiting while SQLite reports the database
-// busy. The busy timeout covers waiting for locks, but not a connection
-// opening on a brand-new file while another switches it to WAL: that
-// fails at once with SQLITE_BUSY, so runners racing on a new file retry it.
-func begin(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+// busy (see [RetryBusy]).
+func begin(ctx context.Context, db *sql.DB) (tx *sql.Tx, err error) {
+	err = RetryBusy(ctx, func() error {
+		tx, err = db.BeginTx(ctx, nil)
+		return err
+	})
+	return tx, err
+}
+
+// RetryBusy calls f until it returns anything but SQLITE_BUSY, for up to
+// the DSN's busy timeout. The busy timeout covers waiting for locks, but
+// not a connection opening on a brand-new file while another process
+// switches it to WAL: that fails at once with SQLITE_BUSY, so processes
+// racing to open or migrate a new file retry it.
+func RetryBusy(ctx context.Context, f func() error) error {
 	deadline := time.Now().Add(busyWait)
 	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
-		tx, err := db.BeginTx(ctx, nil)
+		err := f()
 		var se sqlite3.Error
 		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
-			return tx, err
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(pause):
 		}
 	}
