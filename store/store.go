@@ -151,6 +151,11 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if s.txq, err = db.Prepare(ctx, s.writer); err != nil {
 		return nil, err
 	}
+	if s.keySet {
+		if err := checkSealingKey(ctx, s.Queries, s.key); err != nil {
+			return nil, err
+		}
+	}
 	if s.ckpt, err = sql.Open("sqlite3", DSN(path)); err != nil {
 		return nil, err
 	}
