@@ -124,33 +124,22 @@ type record struct {
 }
 
 // applied returns the records of schema_migrations, creating the table if
-// needed. The creation runs in a transaction, which is IMMEDIATE with
-// orgdb's DSN: as a bare statement, runners racing on a new file can get
-// SQLITE_BUSY without waiting (a lock upgrade SQLite refuses to wait for).
+// needed, unless the database is another application's ([ErrNotOrgdb]).
+// The creation runs in a transaction, which is IMMEDIATE with orgdb's DSN:
+// as a bare statement, runners racing on a new file can get SQLITE_BUSY
+// without waiting (a lock upgrade SQLite refuses to wait for).
 func applied(ctx context.Context, db *sql.DB) (map[int]record, error) {
 	tx, err := begin(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	recs, err := records(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := tx.ExecContext(ctx, createTable); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT version, name, sha256, applied_at FROM schema_migrations`)
-	if err != nil {
-		return nil, fmt.Errorf("read schema_migrations: %w", err)
-	}
-	defer rows.Close()
-	recs := map[int]record{}
-	for rows.Next() {
-		var r record
-		if err := rows.Scan(&r.version, &r.name, &r.sha256, &r.appliedAt); err != nil {
-			return nil, fmt.Errorf("read schema_migrations: %w", err)
-		}
-		recs[r.version] = r
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
@@ -159,20 +148,31 @@ func applied(ctx context.Context, db *sql.DB) (map[int]record, error) {
 }
 
 // begin starts a transaction, waiting while SQLite reports the database
-// busy. The busy timeout covers waiting for locks, but not a connection
-// opening on a brand-new file while another switches it to WAL: that
-// fails at once with SQLITE_BUSY, so runners racing on a new file retry it.
-func begin(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+// busy (see [RetryBusy]).
+func begin(ctx context.Context, db *sql.DB) (tx *sql.Tx, err error) {
+	err = RetryBusy(ctx, func() error {
+		tx, err = db.BeginTx(ctx, nil)
+		return err
+	})
+	return tx, err
+}
+
+// RetryBusy calls f until it returns anything but SQLITE_BUSY, for up to
+// the DSN's busy timeout. The busy timeout covers waiting for locks, but
+// not a connection opening on a brand-new file while another process
+// switches it to WAL: that fails at once with SQLITE_BUSY, so processes
+// racing to open or migrate a new file retry it.
+func RetryBusy(ctx context.Context, f func() error) error {
 	deadline := time.Now().Add(busyWait)
 	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
-		tx, err := db.BeginTx(ctx, nil)
+		err := f()
 		var se sqlite3.Error
 		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
-			return tx, err
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(pause):
 		}
 	}
@@ -275,14 +275,15 @@ func apply(ctx context.Context, db *sql.DB, m Migration) (bool, error) {
 
 // StatusOf lists every migration of fsys with whether it is applied to db
 // and what was recorded when it was, plus any applied version whose file is
-// missing from fsys (with an empty File), in version order. It does not
-// change the schema beyond creating the empty schema_migrations table.
+// missing from fsys (with an empty File), in version order. It never
+// changes the database, so db may be opened with [ReadOnlyDSN]; a
+// database with tables but no schema_migrations is [ErrNotOrgdb].
 func StatusOf(ctx context.Context, db *sql.DB, fsys fs.FS) ([]Status, error) {
 	ms, err := Load(fsys)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := applied(ctx, db)
+	recs, err := records(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,9 @@ type OrgAPIKeyView struct {
 	SetBy     *string        `json:"setBy"`
 	CreatedAt *orgdb.Time    `json:"createdAt"`
 	UpdatedAt *orgdb.Time    `json:"updatedAt"`
+	// SealedWith is the id of the sealing key the stored key is sealed
+	// with (a fingerprint, not the key); empty when none is set.
+	SealedWith string `json:"sealedWith,omitempty"`
 }
 
 func (s *Store) sealingKey() (seal.Key, error) {
@@ -59,6 +62,9 @@ func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key s
 		if err := requireAdminID(ctx, q, setBy); err != nil {
 			return err
 		}
+		if err := claimSealingKey(ctx, q, k, s.Now()); err != nil {
+			return err
+		}
 		row, err = q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{
 			ID: orgdb.NewID(), Provider: provider, EncryptedKey: sealed, SetBy: setBy, Now: s.Now(),
 		})
@@ -67,7 +73,7 @@ func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key s
 	if err != nil {
 		return OrgAPIKeyView{}, err
 	}
-	return OrgAPIKeyView{Provider: row.Provider, IsSet: true, SetBy: &row.SetBy, CreatedAt: &row.CreatedAt, UpdatedAt: &row.UpdatedAt}, nil
+	return OrgAPIKeyView{Provider: row.Provider, IsSet: true, SetBy: &row.SetBy, CreatedAt: &row.CreatedAt, UpdatedAt: &row.UpdatedAt, SealedWith: k.ID()}, nil
 }
 
 // ListOrgAPIKeys returns one view per provider, in orgdb.Providers order,
@@ -83,7 +89,7 @@ func (s *Store) ListOrgAPIKeys(ctx context.Context) ([]OrgAPIKeyView, error) {
 		v := OrgAPIKeyView{Provider: p}
 		for _, r := range rows {
 			if r.Provider == p {
-				v = OrgAPIKeyView{Provider: p, IsSet: true, SetBy: &r.SetBy, CreatedAt: &r.CreatedAt, UpdatedAt: &r.UpdatedAt}
+				v = OrgAPIKeyView{Provider: p, IsSet: true, SetBy: &r.SetBy, CreatedAt: &r.CreatedAt, UpdatedAt: &r.UpdatedAt, SealedWith: r.SealedWith}
 			}
 		}
 		views = append(views, v)
@@ -193,6 +199,12 @@ func (s *Store) RotateSealingKey(ctx context.Context, old, next seal.Key) (int, 
 	}
 	n := 0
 	err := s.Tx(ctx, func(q *db.Queries) error {
+		// The record moves first: the triggers accept values sealed
+		// with next only once it is recorded. Keys not yet re-sealed are
+		// re-sealed below, in this same transaction.
+		if err := moveSealingKey(ctx, q, old, next, s.Now()); err != nil {
+			return err
+		}
 		rows, err := q.ListSealedOrgAPIKeys(ctx)
 		if err != nil {
 			return Translate(err, "org API keys")

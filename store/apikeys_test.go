@@ -158,15 +158,19 @@ func TestOrgAPIKeyOpenFailures(t *testing.T) {
 	k := newKey(t)
 	st := dbtest.New(t, store.WithSealingKey(k))
 	admin := signup(t, st, "ada@acme.test")
-	st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret(secretKey), admin.ID)
-	st.SetOrgAPIKey(ctx, orgdb.ProviderGoogle, seal.NewSecret("g-key"), admin.ID)
-
-	// Another store on the same file with another key.
+	// Another store on the same file with another key, opened while no
+	// key was stored (once one is, Open refuses another sealing key).
 	other, err := store.Open(ctx, dbtest.File(t, st.DB()), store.WithSealingKey(newKey(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
+	for p, v := range map[orgdb.Provider]string{orgdb.ProviderOpenAI: secretKey, orgdb.ProviderGoogle: "g-key"} {
+		if _, err := st.SetOrgAPIKey(ctx, p, seal.NewSecret(v), admin.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	_, err = other.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
 	wantErr(t, err, orgdb.CodeEncryption, seal.ReasonWrongKey)
 

@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -156,16 +158,26 @@ func TestEveryQueryRuns(t *testing.T) {
 			_, err = q.UpdateOrgIntegration(ctx, db.UpdateOrgIntegrationParams{Config: "{}", Status: "x", UpdatedAt: now, ID: "g2"})
 			must(t, err != nil, "UpdateOrgIntegration updated a user integration")
 		}},
+		{"GetSealingKey", func(t *testing.T) {
+			_, err := q.GetSealingKey(ctx)
+			must(t, errors.Is(err, sql.ErrNoRows), "GetSealingKey before any key = %v", err)
+		}},
+		{"ClaimSealingKey", func(t *testing.T) {
+			n, err := q.ClaimSealingKey(ctx, db.ClaimSealingKeyParams{KeyID: "0000000a", Now: now})
+			must(t, err == nil && n == 1, "ClaimSealingKey = %d, %v", n, err)
+			n, err = q.ClaimSealingKey(ctx, db.ClaimSealingKeyParams{KeyID: "00000000", Now: now})
+			must(t, err == nil && n == 1, "ClaimSealingKey while no key is stored = %d, %v", n, err)
+		}},
 		{"UpsertOrgAPIKey", func(t *testing.T) {
-			k, err := q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{ID: "k1", Provider: orgdb.ProviderOpenAI, EncryptedKey: "sealed-1", SetBy: "u1", Now: now})
+			k, err := q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{ID: "k1", Provider: orgdb.ProviderOpenAI, EncryptedKey: "v1:00000000:sealed-1", SetBy: "u1", Now: now})
 			must(t, err == nil && k.ID == "k1" && k.SetBy == "u1", "UpsertOrgAPIKey = %+v, %v", k, err)
-			k, err = q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{ID: "k2", Provider: orgdb.ProviderOpenAI, EncryptedKey: "sealed", SetBy: "u2", Now: later})
-			must(t, err == nil && k.ID == "k1" && k.SetBy == "u2" && k.EncryptedKey == "sealed" && k.CreatedAt.Equal(now.Time) && k.UpdatedAt.Equal(later.Time),
+			k, err = q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{ID: "k2", Provider: orgdb.ProviderOpenAI, EncryptedKey: "v1:00000000:sealed", SetBy: "u2", Now: later})
+			must(t, err == nil && k.ID == "k1" && k.SetBy == "u2" && k.EncryptedKey == "v1:00000000:sealed" && k.CreatedAt.Equal(now.Time) && k.UpdatedAt.Equal(later.Time),
 				"second UpsertOrgAPIKey = %+v, %v", k, err)
 		}},
 		{"GetOrgAPIKey", func(t *testing.T) {
 			k, err := q.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
-			must(t, err == nil && k.EncryptedKey == "sealed", "GetOrgAPIKey = %+v, %v", k, err)
+			must(t, err == nil && k.EncryptedKey == "v1:00000000:sealed", "GetOrgAPIKey = %+v, %v", k, err)
 		}},
 		{"ListOrgAPIKeys", func(t *testing.T) {
 			keys, err := q.ListOrgAPIKeys(ctx)
@@ -173,13 +185,27 @@ func TestEveryQueryRuns(t *testing.T) {
 		}},
 		{"ListSealedOrgAPIKeys", func(t *testing.T) {
 			keys, err := q.ListSealedOrgAPIKeys(ctx)
-			must(t, err == nil && len(keys) == 1 && keys[0].EncryptedKey == "sealed", "ListSealedOrgAPIKeys = %+v, %v", keys, err)
+			must(t, err == nil && len(keys) == 1 && keys[0].EncryptedKey == "v1:00000000:sealed", "ListSealedOrgAPIKeys = %+v, %v", keys, err)
 		}},
 		{"ResealOrgAPIKey", func(t *testing.T) {
-			n, err := q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: "x", ID: "k1", OldSealed: "not-current"})
+			n, err := q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: "v1:00000000:x", ID: "k1", OldSealed: "not-current"})
 			must(t, err == nil && n == 0, "ResealOrgAPIKey with a stale value = %d, %v", n, err)
-			n, err = q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: "sealed", ID: "k1", OldSealed: "sealed"})
+			n, err = q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: "v1:00000000:sealed", ID: "k1", OldSealed: "v1:00000000:sealed"})
 			must(t, err == nil && n == 1, "ResealOrgAPIKey = %d, %v", n, err)
+		}},
+		{"MoveSealingKey", func(t *testing.T) {
+			n, err := q.ClaimSealingKey(ctx, db.ClaimSealingKeyParams{KeyID: "0000000b", Now: now})
+			must(t, err == nil && n == 0, "ClaimSealingKey over stored keys = %d, %v", n, err)
+			n, err = q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: "0000000b", Now: later, OldKeyID: "0000000c"})
+			must(t, err == nil && n == 0, "MoveSealingKey from a key not recorded = %d, %v", n, err)
+			n, err = q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: "0000000b", Now: later, OldKeyID: "00000000"})
+			must(t, err == nil && n == 1, "MoveSealingKey = %d, %v", n, err)
+			k, err := q.GetSealingKey(ctx)
+			must(t, err == nil && k.KeyID == "0000000b" && k.KeysStored && k.UpdatedAt.Equal(later.Time), "GetSealingKey = %+v, %v", k, err)
+			_, err = q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: "v1:00000000:y", ID: "k1", OldSealed: "v1:00000000:sealed"})
+			must(t, err != nil, "ResealOrgAPIKey under a key not recorded was accepted")
+			n, err = q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: "00000000", Now: later, OldKeyID: "0000000b"})
+			must(t, err == nil && n == 1, "MoveSealingKey back = %d, %v", n, err)
 		}},
 		{"CountUserReferences", func(t *testing.T) {
 			r, err := q.CountUserReferences(ctx, "u2")

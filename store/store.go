@@ -132,7 +132,9 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	}
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetMaxIdleConns(1)
-	if err := s.writer.PingContext(ctx); err != nil {
+	// The first connection to a new file switches it to WAL, which fails at
+	// once while another process does the same.
+	if err := schema.RetryBusy(ctx, func() error { return s.writer.PingContext(ctx) }); err != nil {
 		return nil, err
 	}
 	if _, err := schema.Migrate(ctx, s.writer, schema.FS()); err != nil {
@@ -148,6 +150,11 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	}
 	if s.txq, err = db.Prepare(ctx, s.writer); err != nil {
 		return nil, err
+	}
+	if s.keySet {
+		if err := checkSealingKey(ctx, s.Queries, s.key); err != nil {
+			return nil, err
+		}
 	}
 	if s.ckpt, err = sql.Open("sqlite3", DSN(path)); err != nil {
 		return nil, err

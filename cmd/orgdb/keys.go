@@ -11,7 +11,8 @@ import (
 	"github.com/agentops/orgdb/store"
 )
 
-// newKeyEnvVar holds the key that keys rotate re-seals under.
+// newKeyEnvVar holds the key that keys rotate re-seals under (the store's
+// refusals name it too).
 const newKeyEnvVar = "ORGDB_NEW_ENCRYPTION_KEY"
 
 func cmdKeysSet(ctx context.Context, e *env, args []string) error {
@@ -75,13 +76,13 @@ func cmdKeysList(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROVIDER\tSET\tSET BY\tUPDATED (UTC)\tFALLBACK")
+	fmt.Fprintln(tw, "PROVIDER\tSET\tSET BY\tUPDATED (UTC)\tSEALED WITH\tFALLBACK")
 	for _, v := range views {
-		set, by, updated := "no", "-", "-"
+		set, by, updated, with := "no", "-", "-", "-"
 		if v.IsSet {
-			set, by, updated = "yes", emails[*v.SetBy], when(*v.UpdatedAt)
+			set, by, updated, with = "yes", emails[*v.SetBy], when(*v.UpdatedAt), "key "+v.SealedWith
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Provider, set, by, updated, v.Provider.EnvVar())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Provider, set, by, updated, with, v.Provider.EnvVar())
 	}
 	return tw.Flush()
 }
@@ -119,7 +120,9 @@ func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := e.open(ctx, store.WithSealingKey(old))
+	// Opened without a sealing key: a rotation run again finds the new key
+	// recorded, which opening with the old one would refuse.
+	st, err := e.open(ctx)
 	if err != nil {
 		return err
 	}

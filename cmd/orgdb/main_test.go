@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/seal"
 	"github.com/agentops/orgdb/store"
 )
@@ -268,7 +269,7 @@ func TestKeysCommands(t *testing.T) {
 	}
 	refusedKeys("ORGDB_NEW_ENCRYPTION_KEY is not set", env, "", "keys", "rotate")
 	// The old key no longer opens the stored keys.
-	refusedKeys("sealed with key", map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": strings.TrimSpace(gen), "ORGDB_NEW_ENCRYPTION_KEY": seal.GenerateKey()}, "", "keys", "rotate")
+	refusedKeys("sealed with sealing key", map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": strings.TrimSpace(gen), "ORGDB_NEW_ENCRYPTION_KEY": seal.GenerateKey()}, "", "keys", "rotate")
 	after := map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": strings.TrimSpace(next)}
 	st, err := store.Open(context.Background(), path, store.WithSealingKey(mustKey(t, after["ORGDB_ENCRYPTION_KEY"])))
 	if err != nil {
@@ -278,6 +279,21 @@ func TestKeysCommands(t *testing.T) {
 	st.Close()
 	if err != nil || got.Reveal() != "sk-test" {
 		t.Errorf("after rotation: %v", err)
+	}
+
+	// A shell still holding the old key cannot seal under it any more; the
+	// refusal names both key ids and the fix, and nothing changes.
+	oldID, nextID := mustKey(t, env["ORGDB_ENCRYPTION_KEY"]).ID(), mustKey(t, after["ORGDB_ENCRYPTION_KEY"]).ID()
+	before := dbtest.Snapshot(t, db)
+	refusedKeys("orgdb keys rotate", env, "sk-stale", "keys", "set", "google", "--by", "me@acme.test")
+	if _, _, errs := cliIn(t, env, "sk-stale", "keys", "set", "google", "--by", "me@acme.test"); !strings.Contains(errs, oldID) || !strings.Contains(errs, nextID) {
+		t.Errorf("refusal %q does not name both key ids %s and %s", errs, oldID, nextID)
+	}
+	if dbtest.Snapshot(t, db) != before {
+		t.Error("a refused keys set changed the database")
+	}
+	if code, out, _ := cli(t, after, "keys", "list"); code != 0 || !strings.Contains(out, "key "+nextID) {
+		t.Errorf("keys list does not show the sealing key id %s:\n%s", nextID, out)
 	}
 
 	if code, out, _ := cli(t, env, "keys", "delete", "anthropic"); code != 0 || !strings.Contains(out, "ANTHROPIC_API_KEY") {

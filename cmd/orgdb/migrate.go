@@ -22,6 +22,11 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	// Another application's database is refused before orgdb's DSN would
+	// switch it to WAL.
+	if _, err := schema.Inspect(ctx, e.dbPath, schema.FS()); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", e.dbPath, err)
+	}
 	if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
 		return fmt.Errorf("create database directory: %w", err)
 	}
@@ -60,9 +65,12 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(e.flags("status"), args, 0); err != nil {
 		return err
 	}
-	var st []schema.Status
-	if _, err := os.Stat(e.dbPath); errors.Is(err, iofs.ErrNotExist) {
-		// Do not create the file just to say that nothing is applied.
+	// Read-only: status never creates, migrates or switches the journal
+	// mode of the file it reports on.
+	st, err := schema.Inspect(ctx, e.dbPath, schema.FS())
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+		fmt.Fprintf(e.stdout, "no database at %s yet: `orgdb migrate --db %s` creates it\n", e.dbPath, e.dbPath)
 		ms, err := schema.Load(schema.FS())
 		if err != nil {
 			return err
@@ -70,15 +78,8 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		for _, m := range ms {
 			st = append(st, schema.Status{Migration: m})
 		}
-	} else {
-		sqlDB, err := sql.Open("sqlite3", store.DSN(e.dbPath))
-		if err != nil {
-			return err
-		}
-		defer sqlDB.Close()
-		if st, err = schema.StatusOf(ctx, sqlDB, schema.FS()); err != nil {
-			return err
-		}
+	case err != nil:
+		return fmt.Errorf("%s: %w", e.dbPath, err)
 	}
 	return printStatus(e.stdout, e.dbPath, st)
 }

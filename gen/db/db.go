@@ -30,6 +30,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.bootstrapAdminStmt, err = db.PrepareContext(ctx, bootstrapAdmin); err != nil {
 		return nil, fmt.Errorf("error preparing query BootstrapAdmin: %w", err)
 	}
+	if q.claimSealingKeyStmt, err = db.PrepareContext(ctx, claimSealingKey); err != nil {
+		return nil, fmt.Errorf("error preparing query ClaimSealingKey: %w", err)
+	}
 	if q.countAdminsStmt, err = db.PrepareContext(ctx, countAdmins); err != nil {
 		return nil, fmt.Errorf("error preparing query CountAdmins: %w", err)
 	}
@@ -69,6 +72,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getOrgSettingsStmt, err = db.PrepareContext(ctx, getOrgSettings); err != nil {
 		return nil, fmt.Errorf("error preparing query GetOrgSettings: %w", err)
 	}
+	if q.getSealingKeyStmt, err = db.PrepareContext(ctx, getSealingKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSealingKey: %w", err)
+	}
 	if q.getUserStmt, err = db.PrepareContext(ctx, getUser); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUser: %w", err)
 	}
@@ -101,6 +107,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listUsersStmt, err = db.PrepareContext(ctx, listUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsers: %w", err)
+	}
+	if q.moveSealingKeyStmt, err = db.PrepareContext(ctx, moveSealingKey); err != nil {
+		return nil, fmt.Errorf("error preparing query MoveSealingKey: %w", err)
 	}
 	if q.reassignInvitesStmt, err = db.PrepareContext(ctx, reassignInvites); err != nil {
 		return nil, fmt.Errorf("error preparing query ReassignInvites: %w", err)
@@ -142,6 +151,11 @@ func (q *Queries) Close() error {
 	if q.bootstrapAdminStmt != nil {
 		if cerr := q.bootstrapAdminStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing bootstrapAdminStmt: %w", cerr)
+		}
+	}
+	if q.claimSealingKeyStmt != nil {
+		if cerr := q.claimSealingKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing claimSealingKeyStmt: %w", cerr)
 		}
 	}
 	if q.countAdminsStmt != nil {
@@ -209,6 +223,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getOrgSettingsStmt: %w", cerr)
 		}
 	}
+	if q.getSealingKeyStmt != nil {
+		if cerr := q.getSealingKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSealingKeyStmt: %w", cerr)
+		}
+	}
 	if q.getUserStmt != nil {
 		if cerr := q.getUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserStmt: %w", cerr)
@@ -262,6 +281,11 @@ func (q *Queries) Close() error {
 	if q.listUsersStmt != nil {
 		if cerr := q.listUsersStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listUsersStmt: %w", cerr)
+		}
+	}
+	if q.moveSealingKeyStmt != nil {
+		if cerr := q.moveSealingKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing moveSealingKeyStmt: %w", cerr)
 		}
 	}
 	if q.reassignInvitesStmt != nil {
@@ -350,6 +374,7 @@ type Queries struct {
 	tx                          *sql.Tx
 	acceptInviteStmt            *sql.Stmt
 	bootstrapAdminStmt          *sql.Stmt
+	claimSealingKeyStmt         *sql.Stmt
 	countAdminsStmt             *sql.Stmt
 	countUserReferencesStmt     *sql.Stmt
 	countUsersStmt              *sql.Stmt
@@ -363,6 +388,7 @@ type Queries struct {
 	getInviteByEmailStmt        *sql.Stmt
 	getOrgAPIKeyStmt            *sql.Stmt
 	getOrgSettingsStmt          *sql.Stmt
+	getSealingKeyStmt           *sql.Stmt
 	getUserStmt                 *sql.Stmt
 	getUserByEmailStmt          *sql.Stmt
 	hasInvitesStmt              *sql.Stmt
@@ -374,6 +400,7 @@ type Queries struct {
 	listOrgAPIKeysStmt          *sql.Stmt
 	listSealedOrgAPIKeysStmt    *sql.Stmt
 	listUsersStmt               *sql.Stmt
+	moveSealingKeyStmt          *sql.Stmt
 	reassignInvitesStmt         *sql.Stmt
 	reassignOrgAPIKeysStmt      *sql.Stmt
 	reassignOrgIntegrationsStmt *sql.Stmt
@@ -391,6 +418,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		tx:                          tx,
 		acceptInviteStmt:            q.acceptInviteStmt,
 		bootstrapAdminStmt:          q.bootstrapAdminStmt,
+		claimSealingKeyStmt:         q.claimSealingKeyStmt,
 		countAdminsStmt:             q.countAdminsStmt,
 		countUserReferencesStmt:     q.countUserReferencesStmt,
 		countUsersStmt:              q.countUsersStmt,
@@ -404,6 +432,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getInviteByEmailStmt:        q.getInviteByEmailStmt,
 		getOrgAPIKeyStmt:            q.getOrgAPIKeyStmt,
 		getOrgSettingsStmt:          q.getOrgSettingsStmt,
+		getSealingKeyStmt:           q.getSealingKeyStmt,
 		getUserStmt:                 q.getUserStmt,
 		getUserByEmailStmt:          q.getUserByEmailStmt,
 		hasInvitesStmt:              q.hasInvitesStmt,
@@ -415,6 +444,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listOrgAPIKeysStmt:          q.listOrgAPIKeysStmt,
 		listSealedOrgAPIKeysStmt:    q.listSealedOrgAPIKeysStmt,
 		listUsersStmt:               q.listUsersStmt,
+		moveSealingKeyStmt:          q.moveSealingKeyStmt,
 		reassignInvitesStmt:         q.reassignInvitesStmt,
 		reassignOrgAPIKeysStmt:      q.reassignOrgAPIKeysStmt,
 		reassignOrgIntegrationsStmt: q.reassignOrgIntegrationsStmt,

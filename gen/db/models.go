@@ -51,6 +51,13 @@ type OrgSettings struct {
 	UpdatedAt             orgdb.Time      `json:"updatedAt"`
 }
 
+type SealingKey struct {
+	ID        string     `json:"id"`
+	KeyID     string     `json:"keyId"`
+	CreatedAt orgdb.Time `json:"createdAt"`
+	UpdatedAt orgdb.Time `json:"updatedAt"`
+}
+
 type User struct {
 	ID             string         `json:"id"`
 	Email          string         `json:"email"`

@@ -42,17 +42,23 @@ func (q *Queries) GetOrgAPIKey(ctx context.Context, provider orgdb.Provider) (Or
 }
 
 const listOrgAPIKeys = `-- name: ListOrgAPIKeys :many
-SELECT provider, set_by, created_at, updated_at FROM org_api_keys ORDER BY provider
+SELECT provider, set_by, created_at, updated_at,
+       CAST(substr(encrypted_key, 4, instr(substr(encrypted_key, 4), ':') - 1) AS TEXT) AS sealed_with
+FROM org_api_keys ORDER BY provider
 `
 
 type ListOrgAPIKeysRow struct {
-	Provider  orgdb.Provider `json:"provider"`
-	SetBy     string         `json:"setBy"`
-	CreatedAt orgdb.Time     `json:"createdAt"`
-	UpdatedAt orgdb.Time     `json:"updatedAt"`
+	Provider   orgdb.Provider `json:"provider"`
+	SetBy      string         `json:"setBy"`
+	CreatedAt  orgdb.Time     `json:"createdAt"`
+	UpdatedAt  orgdb.Time     `json:"updatedAt"`
+	SealedWith string         `json:"sealedWith"`
 }
 
-// Never reads the sealed value.
+// Never returns the sealed value: only the id of the sealing key from its
+// header ("v1:<key-id>:<sealed>"). Keep this file ASCII: a multi-byte
+// character in a comment shifts sqlc's offsets and garbles the queries
+// after it (sqlc v1.31.1).
 func (q *Queries) ListOrgAPIKeys(ctx context.Context) ([]ListOrgAPIKeysRow, error) {
 	rows, err := q.query(ctx, q.listOrgAPIKeysStmt, listOrgAPIKeys)
 	if err != nil {
@@ -67,6 +73,7 @@ func (q *Queries) ListOrgAPIKeys(ctx context.Context) ([]ListOrgAPIKeysRow, erro
 			&i.SetBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SealedWith,
 		); err != nil {
 			return nil, err
 		}

@@ -20,6 +20,12 @@ export interface CountUserReferencesRow {
   orgIntegrations: number;
 }
 
+export interface GetSealingKeyRow {
+  keyId: string;
+  updatedAt: string;
+  keysStored: boolean;
+}
+
 export interface Integration {
   id: string;
   userId: string;
@@ -59,6 +65,7 @@ export interface ListOrgAPIKeysRow {
   setBy: string;
   createdAt: string;
   updatedAt: string;
+  sealedWith: string;
 }
 
 export interface ListSealedOrgAPIKeysRow {
@@ -81,6 +88,13 @@ export interface OrgSettings {
   allowedEmails: string[];
   domainGatingEnabled: boolean;
   emailAllowlistEnabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SealingKey {
+  id: string;
+  keyId: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -109,6 +123,7 @@ export interface OrgAPIKeyView {
   setBy: string | null;
   createdAt: string | null;
   updatedAt: string | null;
+  sealedWith?: string;
 }
 
 export interface LLMKey {
