@@ -22,6 +22,14 @@ import (
 
 var ctx = context.Background()
 
+// must fails the test on an error.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mustExec(t *testing.T, d *sql.DB, query string, args ...any) {
 	t.Helper()
 	if _, err := d.Exec(query, args...); err != nil {
@@ -29,22 +37,52 @@ func mustExec(t *testing.T, d *sql.DB, query string, args ...any) {
 	}
 }
 
-func addUser(t *testing.T, st *store.Store, id, email string, role orgdb.UserRole) db.User {
+// inTx runs fn on the generated queries in one write transaction, failing
+// the test on an error.
+func inTx(t *testing.T, st *store.Store, fn func(q *db.Queries) error) {
 	t.Helper()
-	u, err := st.InsertUser(ctx, db.InsertUserParams{ID: id, Email: email, Role: role})
-	if err != nil {
+	if err := st.Tx(ctx, fn); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func addUser(t *testing.T, st *store.Store, id, email string, role orgdb.UserRole) db.User {
+	t.Helper()
+	var u db.User
+	inTx(t, st, func(q *db.Queries) (err error) {
+		u, err = q.InsertUser(ctx, db.InsertUserParams{ID: id, Email: email, Role: role})
+		return err
+	})
 	return u
 }
 
+// addInvite stores an invite as given, bypassing CreateInvite's policy.
+func addInvite(t *testing.T, st *store.Store, p db.UpsertInviteParams) {
+	t.Helper()
+	inTx(t, st, func(q *db.Queries) error {
+		_, err := q.UpsertInvite(ctx, p)
+		return err
+	})
+}
+
+// scan runs a one-row query on the writer and scans it, failing the test
+// on an error.
+func scan(t *testing.T, st *store.Store, query string, dest ...any) {
+	t.Helper()
+	if err := st.DB().QueryRow(query).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
 func TestTypesRoundTripThroughDatabase(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	name := "Ada"
-	u, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Name: &name, Role: orgdb.RoleAdmin})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var u db.User
+	inTx(t, st, func(q *db.Queries) (err error) {
+		u, err = q.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Name: &name, Role: orgdb.RoleAdmin})
+		return err
+	})
 	got, err := st.GetUser(ctx, "u1")
 	if err != nil {
 		t.Fatal(err)
@@ -56,21 +94,21 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 
 	// Time keeps nanoseconds; *Time keeps nil and non-nil.
 	exp := orgdb.NewTime(time.Date(2026, 12, 5, 9, 30, 1, 123456789, time.UTC))
-	if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp, CreatedAt: st.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	addInvite(t, st, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp, CreatedAt: st.Now()})
 	invs, err := st.ListInvites(ctx, store.ListInvitesOptions{})
 	if err != nil || len(invs) != 1 || !invs[0].ExpiresAt.Equal(exp.Time) || invs[0].AcceptedAt != nil || invs[0].Role != orgdb.RoleMember {
 		t.Fatalf("invites = %+v, %v", invs, err)
 	}
 	acc := orgdb.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	mustExec(t, st.DB(), `UPDATE invites SET accepted_at = ? WHERE id = 'i1'`, &acc)
-	invs, _ = st.ListInvites(ctx, store.ListInvitesOptions{})
+	if invs, err = st.ListInvites(ctx, store.ListInvitesOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if invs[0].AcceptedAt == nil || !invs[0].AcceptedAt.Equal(acc.Time) {
 		t.Errorf("accepted_at = %v", invs[0].AcceptedAt)
 	}
 	var raw string
-	st.DB().QueryRow(`SELECT expires_at || '|' || accepted_at FROM invites`).Scan(&raw)
+	scan(t, st, `SELECT expires_at || '|' || accepted_at FROM invites`, &raw)
 	if raw != "2026-12-05 09:30:01.123456789|2026-12-01 00:00:00" {
 		t.Errorf("stored text = %q", raw)
 	}
@@ -94,8 +132,8 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 	synced := orgdb.NewTime(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))
 	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', ?, 'sealed', 'u1')`, orgdb.ProviderAnthropic)
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service, scope, last_synced_at) VALUES ('g1', 'u1', 'github', ?, ?)`, orgdb.ScopeOrg, synced)
-	keys, err := st.Queries.ListOrgAPIKeys(ctx)
-	if err != nil || len(keys) != 1 || keys[0].Provider != orgdb.ProviderAnthropic {
+	var keys []db.ListOrgAPIKeysRow
+	if err := st.ReadTx(ctx, func(q *db.Queries) (err error) { keys, err = q.ListOrgAPIKeys(ctx); return err }); err != nil || len(keys) != 1 || keys[0].Provider != orgdb.ProviderAnthropic {
 		t.Errorf("keys = %+v, %v", keys, err)
 	}
 	its, err := st.ListIntegrationsForUser(ctx, "someone-else")
@@ -108,20 +146,13 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 // written by a tool that bypassed them (or before they existed).
 func dropTriggers(t *testing.T, d *sql.DB) {
 	t.Helper()
-	rows, _ := d.Query(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
-	var names []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		names = append(names, n)
-	}
-	rows.Close()
-	for _, n := range names {
+	for _, n := range dbtest.Strings(t, d, `SELECT name FROM sqlite_master WHERE type = 'trigger'`) {
 		mustExec(t, d, `DROP TRIGGER `+n)
 	}
 }
 
 func TestInvalidStoredValuesAreErrors(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleMember)
 	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'x', 'u1')`)
@@ -133,13 +164,13 @@ func TestInvalidStoredValuesAreErrors(t *testing.T) {
 		read          func() error
 	}{
 		{"unknown role", `UPDATE users SET role = 'owner'`, func() error { _, err := st.GetUser(ctx, "u1"); return err }},
-		{"role in other case", `UPDATE users SET role = 'ADMIN'`, func() error { _, err := st.ListUsers(ctx); return err }},
+		{"role in other case", `UPDATE users SET role = 'ADMIN'`, func() error { _, err := st.ListUsers(ctx, store.ListUsersOptions{}); return err }},
 		{"unknown scope", `UPDATE integrations SET scope = 'team'`, func() error {
 			// ListIntegrationsForUser filters on the two scopes, so read the column directly.
 			var s orgdb.IntegrationScope
 			return st.DB().QueryRow(`SELECT scope FROM integrations`).Scan(&s)
 		}},
-		{"unknown provider", `UPDATE org_api_keys SET provider = 'mistral'`, func() error { _, err := st.Queries.ListOrgAPIKeys(ctx); return err }},
+		{"unknown provider", `UPDATE org_api_keys SET provider = 'mistral'`, func() error { _, err := st.ListOrgAPIKeyViews(ctx); return err }},
 		{"unparseable timestamp", `UPDATE users SET created_at = 'yesterday'`, func() error { _, err := st.GetUser(ctx, "u1"); return err }},
 		{"flag out of range", `PRAGMA ignore_check_constraints = ON; UPDATE org_settings SET domain_gating_enabled = 2; PRAGMA ignore_check_constraints = OFF`,
 			func() error { _, err := st.GetOrgSettings(ctx); return err }},
@@ -171,12 +202,13 @@ func TestInvalidStoredValuesAreErrors(t *testing.T) {
 // 15:00:00' because 'T' > ' ', so an invite that expired this morning
 // would look valid all day. Through orgdb it cannot happen.
 func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
-	st := dbtest.New(t)
+	st := dbtest.New(t, store.WithClock(func() time.Time { return now }))
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
 
 	var trap bool
-	st.DB().QueryRow(`SELECT '2026-11-28T10:00:00Z' > '2026-11-28 15:00:00'`).Scan(&trap)
+	scan(t, st, `SELECT '2026-11-28T10:00:00Z' > '2026-11-28 15:00:00'`, &trap)
 	if !trap {
 		t.Fatal("the text-comparison trap this test guards against does not exist")
 	}
@@ -187,18 +219,16 @@ func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
 		"expired-in-another-zone": time.Date(2026, 11, 28, 16, 0, 0, 0, time.FixedZone("CET", 3600)).Add(-2 * time.Hour),
 		"valid-tonight":           time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC),
 	} {
-		if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
-			InvitedBy: "u1", ExpiresAt: orgdb.NewTime(exp), CreatedAt: orgdb.NewTime(now)}); err != nil {
-			t.Fatal(err)
-		}
+		addInvite(t, st, db.UpsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
+			InvitedBy: "u1", ExpiresAt: orgdb.NewTime(exp), CreatedAt: orgdb.NewTime(now)})
 	}
 	for _, id := range []string{"expired-this-morning", "expired-a-second-ago", "expired-in-another-zone"} {
-		inv, err := st.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: id + "@acme.test", Now: orgdb.NewTime(now)})
-		if !errors.Is(err, sql.ErrNoRows) {
+		inv, err := st.ValidInvite(ctx, id+"@acme.test")
+		if !errors.Is(err, orgdb.ErrNotFound) {
 			t.Errorf("%s returned as valid: %+v, %v", id, inv, err)
 		}
 	}
-	if _, err := st.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: "valid-tonight@acme.test", Now: orgdb.NewTime(now)}); err != nil {
+	if _, err := st.ValidInvite(ctx, "valid-tonight@acme.test"); err != nil {
 		t.Errorf("valid invite not found: %v", err)
 	}
 
@@ -231,6 +261,7 @@ func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
 
 // Text order of the canonical layout is time order, also across precisions.
 func TestTimeTextOrderIsTimeOrder(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	base := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	ts := []time.Time{base, base.Add(time.Nanosecond), base.Add(5 * time.Millisecond), base.Add(500 * time.Millisecond),
@@ -251,6 +282,7 @@ func TestTimeTextOrderIsTimeOrder(t *testing.T) {
 // Migration 0007 rewrites expiry values that an older writer stored as
 // RFC 3339, so they compare correctly from then on.
 func TestMigration0007NormalizesStoredExpiry(t *testing.T) {
+	t.Parallel()
 	upTo6 := fstest.MapFS{}
 	all, _ := fs.Glob(schema.FS(), "*.sql")
 	for _, name := range all {
@@ -272,21 +304,16 @@ func TestMigration0007NormalizesStoredExpiry(t *testing.T) {
 	if _, err := schema.Migrate(ctx, d, schema.FS()); err != nil {
 		t.Fatal(err)
 	}
-	rows, _ := d.Query(`SELECT id, expires_at, coalesce(accepted_at, '') FROM invites ORDER BY id`)
-	var got []string
-	for rows.Next() {
-		var id, exp, acc string
-		rows.Scan(&id, &exp, &acc)
-		got = append(got, id+"|"+exp+"|"+acc)
-	}
-	rows.Close()
+	got := dbtest.Strings(t, d, `SELECT id || '|' || expires_at || '|' || coalesce(accepted_at, '') FROM invites ORDER BY id`)
 	want := []string{"a|2026-11-28 10:00:00.000|", "b|2026-11-28 10:00:00.000|2026-11-27 09:00:00.000", "c|2026-11-28 10:00:00|"}
 	if !slices.Equal(got, want) {
 		t.Errorf("after 0007:\n%q\nwant\n%q", got, want)
 	}
 	// The settings row survives the rebuild; its flags become 0/1.
 	var settings string
-	d.QueryRow(`SELECT name || '|' || domain_gating_enabled || '|' || email_allowlist_enabled || '|' || allowed_emails FROM org_settings`).Scan(&settings)
+	if err := d.QueryRow(`SELECT name || '|' || domain_gating_enabled || '|' || email_allowlist_enabled || '|' || allowed_emails FROM org_settings`).Scan(&settings); err != nil {
+		t.Fatal(err)
+	}
 	if settings != "Acme|0|1|a@acme.test" {
 		t.Errorf("org_settings after 0007 = %q", settings)
 	}
@@ -306,23 +333,29 @@ func jsonKeys(t *testing.T, v any) (map[string]any, []string) {
 }
 
 func TestModelJSON(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
-	if _, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
-		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour)), CreatedAt: st.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	addInvite(t, st, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
+		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour)), CreatedAt: st.Now()})
 	const secret = "sealed-v1-SECRET-MATERIAL"
 	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', ?, 'u1')`, secret)
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
 
-	user, _ := st.GetUser(ctx, "u1")
-	invs, _ := st.ListInvites(ctx, store.ListInvitesOptions{})
-	settings, _ := st.GetOrgSettings(ctx)
-	key, _ := st.Queries.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
-	keys, _ := st.ListOrgAPIKeys(ctx)
-	its, _ := st.ListIntegrationsForUser(ctx, "u1")
-	inviteModel, _ := st.GetInvite(ctx, "i1")
+	user, err := st.GetUser(ctx, "u1")
+	must(t, err)
+	invs, err := st.ListInvites(ctx, store.ListInvitesOptions{})
+	must(t, err)
+	settings, err := st.GetOrgSettings(ctx)
+	must(t, err)
+	var key db.OrgAPIKey
+	must(t, st.ReadTx(ctx, func(q *db.Queries) (err error) { key, err = q.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI); return err }))
+	keys, err := st.ListOrgAPIKeyViews(ctx)
+	must(t, err)
+	its, err := st.ListIntegrationsForUser(ctx, "u1")
+	must(t, err)
+	inviteModel, err := st.GetInvite(ctx, "i1")
+	must(t, err)
 	if len(invs) != 1 || len(keys) != 3 || len(its) != 1 || inviteModel.ID != "i1" || key.EncryptedKey != secret {
 		t.Fatal("fixtures missing")
 	}
@@ -339,15 +372,15 @@ func TestModelJSON(t *testing.T) {
 		{its[0], "config createdAt errorMessage id lastSyncedAt scope service status updatedAt userId"},
 	}
 	for _, tt := range tests {
-		m, keys := jsonKeys(t, tt.v)
+		_, keys := jsonKeys(t, tt.v)
 		if got := strings.Join(keys, " "); got != tt.keys {
 			t.Errorf("%T JSON keys:\n got %s\nwant %s", tt.v, got, tt.keys)
 		}
-		b, _ := json.Marshal(tt.v)
+		b, err := json.Marshal(tt.v)
+		must(t, err)
 		if strings.Contains(string(b), secret) || strings.Contains(string(b), "String") || strings.Contains(string(b), "Valid") {
 			t.Errorf("%T JSON leaks: %s", tt.v, b)
 		}
-		_ = m
 	}
 	m, _ := jsonKeys(t, settings)
 	if list, ok := m["allowedEmails"].([]any); !ok || len(list) != 0 {
@@ -364,14 +397,17 @@ func TestModelJSON(t *testing.T) {
 		t.Errorf("expiresAt = %#v, want RFC 3339", m["expiresAt"])
 	}
 	// An empty list result is [] too.
-	none, _ := st.ListIntegrationsForUser(ctx, "nobody")
-	b, _ := json.Marshal(map[string]any{"x": none})
+	none, err := st.ListIntegrationsForUser(ctx, "nobody")
+	must(t, err)
+	b, err := json.Marshal(map[string]any{"x": none})
+	must(t, err)
 	if none == nil || string(b) != `{"x":[]}` {
 		t.Errorf("empty result JSON = %s", b)
 	}
 }
 
 func TestTriggersRejectBadValues(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
@@ -413,11 +449,15 @@ func TestTriggersRejectBadValues(t *testing.T) {
 // An invite without created_at would never be listed, so the database
 // refuses one; an INSERT that omits the column gets the default.
 func TestInviteCreatedAtRequired(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
-	_, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
-		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))})
-	if !errors.Is(store.Translate(err, "invite"), orgdb.ErrValidation) {
+	err := st.Tx(ctx, func(q *db.Queries) error {
+		_, err := q.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
+			ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))})
+		return err
+	})
+	if !errors.Is(err, orgdb.ErrValidation) {
 		t.Errorf("invite without created_at: %v", err)
 	}
 	mustExec(t, st.DB(), `INSERT INTO invites (id, email, invited_by, expires_at) VALUES ('i2', 'c@acme.test', 'u1', '2030-01-01 00:00:00')`)

@@ -6,9 +6,17 @@ SELECT * FROM users WHERE id = ?;
 SELECT * FROM users WHERE lower(email) = lower(trim(sqlc.arg(email)));
 
 -- name: ListUsers :many
--- Oldest first. created_at has one-second resolution (datetime('now')), so
--- rowid, which grows with each insert, orders users created within a second.
-SELECT * FROM users ORDER BY created_at, rowid;
+-- A page of users, oldest first, after the cursor (the created_at and id of
+-- the last user of the previous page; for the first page the store passes
+-- a created_at before every row and an empty id). created_at has
+-- one-second resolution, so id orders users created within one second.
+-- Served by idx_users_created: a page costs the same however many users
+-- there are (SQLite sorts only the users of one second by id).
+SELECT * FROM users
+WHERE created_at >= sqlc.arg(after_created_at)
+  AND NOT (created_at = sqlc.arg(after_created_at) AND id <= sqlc.arg(after_id))
+ORDER BY created_at, id
+LIMIT sqlc.arg(page_size);
 
 -- name: CountUsers :one
 SELECT COUNT(*) FROM users;

@@ -14,6 +14,7 @@ import (
 // copies the WAL into the database file in the background, and Close
 // checkpoints all of it.
 func TestCheckpointsInTheBackground(t *testing.T) {
+	t.Parallel()
 	path := dbtest.Path(t)
 	st, err := store.Open(ctx, path)
 	if err != nil {
@@ -66,6 +67,7 @@ func size(t *testing.T, path string) int64 {
 }
 
 func TestWithReadConns(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t, store.WithReadConns(3))
 	if n := st.ReadDB().Stats().MaxOpenConnections; n != 3 {
 		t.Errorf("read pool of %d", n)

@@ -20,6 +20,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 func TestCreateInvite(t *testing.T) {
+	t.Parallel()
 	c := &clock{time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	st := dbtest.New(t, store.WithClock(c.now))
 	admin := signup(t, st, "ada@acme.test")
@@ -72,6 +73,7 @@ func TestCreateInvite(t *testing.T) {
 }
 
 func TestInviteLifecycle(t *testing.T) {
+	t.Parallel()
 	c := &clock{time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	st := dbtest.New(t, store.WithClock(c.now))
 	admin := signup(t, st, "ada@acme.test")
@@ -154,6 +156,7 @@ func countRows(t *testing.T, st *store.Store, table string) int {
 // Pages cover every invite once, newest first, also when invites share a
 // created_at (ties are ordered by id).
 func TestListInvitesPages(t *testing.T) {
+	t.Parallel()
 	c := &clock{time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	st := dbtest.New(t, store.WithClock(c.now))
 	admin := signup(t, st, "ada@acme.test")

@@ -18,7 +18,7 @@ func TestEveryQueryRuns(t *testing.T) {
 	st := dbtest.New(t)
 	now := orgdb.NewTime(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
 	later := orgdb.NewTime(now.Add(time.Hour))
-	q := st.Queries
+	q := db.New(st.DB()) // the raw queries, outside any transaction
 	must := func(t *testing.T, ok bool, format string, args ...any) {
 		t.Helper()
 		if !ok {
@@ -46,8 +46,11 @@ func TestEveryQueryRuns(t *testing.T) {
 			must(t, err == nil && u.ID == "u1", "GetUserByEmail = %+v, %v", u, err)
 		}},
 		{"ListUsers", func(t *testing.T) {
-			us, err := q.ListUsers(ctx)
+			start := orgdb.NewTime(time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC))
+			us, err := q.ListUsers(ctx, db.ListUsersParams{AfterCreatedAt: start, PageSize: 10})
 			must(t, err == nil && len(us) == 2, "ListUsers = %+v, %v", us, err)
+			rest, err := q.ListUsers(ctx, db.ListUsersParams{AfterCreatedAt: us[0].CreatedAt, AfterID: us[0].ID, PageSize: 10})
+			must(t, err == nil && len(rest) == 1 && rest[0].ID == us[1].ID, "ListUsers after the first = %+v, %v", rest, err)
 		}},
 		{"CountUsers", func(t *testing.T) {
 			n, err := q.CountUsers(ctx)

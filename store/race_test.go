@@ -55,6 +55,7 @@ func noBusy(t *testing.T, errs []error) {
 }
 
 func TestRaceFirstSignupsYieldOneAdmin(t *testing.T) {
+	t.Parallel()
 	for trial := range trials {
 		st := dbtest.New(t)
 		errs := together(goroutines, func(i int) error {
@@ -74,6 +75,7 @@ func TestRaceFirstSignupsYieldOneAdmin(t *testing.T) {
 }
 
 func TestRaceSameEmailSignsUpOnce(t *testing.T) {
+	t.Parallel()
 	for trial := range trials {
 		st := dbtest.New(t)
 		errs := together(goroutines, func(i int) error {
@@ -96,6 +98,7 @@ func TestRaceSameEmailSignsUpOnce(t *testing.T) {
 }
 
 func TestRaceAdminsDemotingEachOther(t *testing.T) {
+	t.Parallel()
 	for trial := range trials * 2 {
 		st := dbtest.New(t)
 		a := signup(t, st, "a@acme.test")
@@ -121,6 +124,7 @@ func TestRaceAdminsDemotingEachOther(t *testing.T) {
 }
 
 func TestRaceInviteAcceptedOnce(t *testing.T) {
+	t.Parallel()
 	for trial := range trials {
 		st := dbtest.New(t)
 		admin := signup(t, st, "ada@acme.test")
@@ -151,6 +155,7 @@ func TestRaceInviteAcceptedOnce(t *testing.T) {
 // Sign-ups racing for one invite: the invite is consumed once, and only the
 // user created with it gets its role.
 func TestRaceInvitedSignups(t *testing.T) {
+	t.Parallel()
 	for trial := range trials {
 		st := dbtest.New(t)
 		admin := signup(t, st, "ada@acme.test")

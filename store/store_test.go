@@ -16,11 +16,11 @@ import (
 	"github.com/agentops/orgdb/store"
 )
 
-var ctx = context.Background()
 
 // Every pooled connection must carry the DSN settings, not just the first:
 // the writer's one connection and each of the readers.
 func TestOpenSettingsOnEveryConnection(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	check := func(name string, conn *sql.Conn, queryOnly int) {
 		t.Helper()
@@ -63,6 +63,7 @@ func TestOpenSettingsOnEveryConnection(t *testing.T) {
 }
 
 func TestOpenMigrates(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	status, err := schema.StatusOf(ctx, st.DB(), schema.FS())
 	if err != nil {
@@ -76,6 +77,7 @@ func TestOpenMigrates(t *testing.T) {
 }
 
 func TestOpenRefusesNonFiles(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"", ":memory:", "file::memory:?cache=shared"} {
 		if st, err := store.Open(ctx, p); err == nil {
 			st.Close()
@@ -85,6 +87,7 @@ func TestOpenRefusesNonFiles(t *testing.T) {
 }
 
 func TestDSNEscapesPath(t *testing.T) {
+	t.Parallel()
 	got := store.DSN("dir with space/a?b#c.db")
 	if !strings.HasPrefix(got, "file:dir%20with%20space/a%3Fb%23c.db?") {
 		t.Errorf("DSN = %s", got)
@@ -99,6 +102,7 @@ func TestDSNEscapesPath(t *testing.T) {
 }
 
 func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	before := dbtest.Snapshot(t, st.DB())
 	insert := func(q *db.Queries) error {
@@ -140,6 +144,7 @@ func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
 // Reads go to the read pool, so a transaction holding the writer does not
 // stop them; writes wait for the writer.
 func TestReadsDoNotWaitForTheWriter(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	ada, err := st.CreateUser(ctx, store.NewUser{Email: "ada@acme.test"})
 	if err != nil {

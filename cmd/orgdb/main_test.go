@@ -274,7 +274,7 @@ func TestKeysCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.GetOrgAPIKey(context.Background(), "anthropic")
+	got, err := st.OpenOrgAPIKey(context.Background(), "anthropic")
 	st.Close()
 	if err != nil || got.Reveal() != "sk-test" {
 		t.Errorf("after rotation: %v", err)

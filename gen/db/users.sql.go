@@ -189,13 +189,27 @@ func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, e
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, email, name, avatar_url, github_id, github_username, created_at, updated_at, role FROM users ORDER BY created_at, rowid
+SELECT id, email, name, avatar_url, github_id, github_username, created_at, updated_at, role FROM users
+WHERE created_at >= ?1
+  AND NOT (created_at = ?1 AND id <= ?2)
+ORDER BY created_at, id
+LIMIT ?3
 `
 
-// Oldest first. created_at has one-second resolution (datetime('now')), so
-// rowid, which grows with each insert, orders users created within a second.
-func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := q.query(ctx, q.listUsersStmt, listUsers)
+type ListUsersParams struct {
+	AfterCreatedAt orgdb.Time `json:"afterCreatedAt"`
+	AfterID        string     `json:"afterId"`
+	PageSize       int64      `json:"pageSize"`
+}
+
+// A page of users, oldest first, after the cursor (the created_at and id of
+// the last user of the previous page; for the first page the store passes
+// a created_at before every row and an empty id). created_at has
+// one-second resolution, so id orders users created within one second.
+// Served by idx_users_created: a page costs the same however many users
+// there are (SQLite sorts only the users of one second by id).
+func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error) {
+	rows, err := q.query(ctx, q.listUsersStmt, listUsers, arg.AfterCreatedAt, arg.AfterID, arg.PageSize)
 	if err != nil {
 		return nil, err
 	}
