@@ -284,10 +284,12 @@ func TestTimeTextOrderIsTimeOrder(t *testing.T) {
 func TestMigration0007NormalizesStoredExpiry(t *testing.T) {
 	t.Parallel()
 	upTo6 := fstest.MapFS{}
-	all, _ := fs.Glob(schema.FS(), "*.sql")
+	all, err := fs.Glob(schema.FS(), "*.sql")
+	must(t, err)
 	for _, name := range all {
 		if name < "0007" {
-			b, _ := fs.ReadFile(schema.FS(), name)
+			b, err := fs.ReadFile(schema.FS(), name)
+			must(t, err)
 			upTo6[name] = &fstest.MapFile{Data: b}
 		}
 	}

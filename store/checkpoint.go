@@ -18,8 +18,12 @@ func (s *Store) checkpoints() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if _, err := s.ckpt.Exec(s.checkpointQuery); err != nil {
+			_, err := s.ckpt.Exec(s.checkpointQuery)
+			if err != nil {
 				s.log.Warn("orgdb: background checkpoint failed; retrying on the next tick", "err", err)
+			}
+			if s.afterCheckpoint != nil {
+				s.afterCheckpoint(err)
 			}
 		}
 	}

@@ -5,3 +5,6 @@ var (
 	WithWriterDriver    = withWriterDriver
 	WithCheckpointQuery = withCheckpointQuery
 )
+
+// WithAfterCheckpoint is withAfterCheckpoint, for the external tests.
+var WithAfterCheckpoint = withAfterCheckpoint

@@ -193,7 +193,8 @@ func TestListInvitesPages(t *testing.T) {
 	if !slices.Equal(slices.Compact(slices.Clone(seen)), seen) {
 		t.Errorf("an invite listed twice: %v", seen)
 	}
-	all, _ := st.ListInvites(ctx, store.ListInvitesOptions{})
+	all, err := st.ListInvites(ctx, store.ListInvitesOptions{})
+	must(t, err)
 	for i := 1; i < len(all); i++ {
 		a, b := all[i-1], all[i]
 		if a.CreatedAt.Before(b.CreatedAt.Time) || a.CreatedAt.Equal(b.CreatedAt.Time) && a.ID < b.ID {

@@ -68,7 +68,7 @@ func TestRaceFirstSignupsYieldOneAdmin(t *testing.T) {
 				t.Fatalf("trial %d: sign-up failed: %v", trial, err)
 			}
 		}
-		if n, _ := st.CountAdmins(ctx); n != 1 {
+		if n, err := st.CountAdmins(ctx); err != nil || n != 1 {
 			t.Fatalf("trial %d: %d admins from %d simultaneous first sign-ups", trial, n, goroutines)
 		}
 	}
@@ -91,7 +91,7 @@ func TestRaceSameEmailSignsUpOnce(t *testing.T) {
 				t.Fatalf("trial %d: %v", trial, err)
 			}
 		}
-		if n, _ := st.CountUsers(ctx); ok != 1 || n != 1 {
+		if n, err := st.CountUsers(ctx); err != nil || ok != 1 || n != 1 {
 			t.Fatalf("trial %d: %d sign-ups succeeded, %d users", trial, ok, n)
 		}
 	}
@@ -117,7 +117,7 @@ func TestRaceAdminsDemotingEachOther(t *testing.T) {
 				t.Fatalf("trial %d: %v", trial, err)
 			}
 		}
-		if n, _ := st.CountAdmins(ctx); n != 1 {
+		if n, err := st.CountAdmins(ctx); err != nil || n != 1 {
 			t.Fatalf("trial %d: %d admins left after mutual demotion, want 1", trial, n)
 		}
 	}
@@ -171,7 +171,7 @@ func TestRaceInvitedSignups(t *testing.T) {
 			return err
 		})
 		noBusy(t, errs)
-		if n, _ := st.CountAdmins(ctx); n != 2 {
+		if n, err := st.CountAdmins(ctx); err != nil || n != 2 {
 			t.Fatalf("trial %d: %d admins, want ada and bob", trial, n)
 		}
 		if u, err := st.GetUserByEmail(ctx, "other1@acme.test"); err != nil || u.Role != orgdb.RoleMember {

@@ -106,7 +106,8 @@ func TestUpdateOrgSettingsConcurrentPatches(t *testing.T) {
 			t.Errorf("concurrent patch: %v", err)
 		}
 	}
-	s, _ := st.GetOrgSettings(ctx)
+	s, err := st.GetOrgSettings(ctx)
+	must(t, err)
 	if s.Name != "Acme" || !s.EmailAllowlistEnabled || !slices.Equal(s.AllowedEmails, orgdb.EmailList{"a@acme.test"}) {
 		t.Errorf("settings after concurrent patches = %+v", s)
 	}

@@ -77,6 +77,7 @@ type Store struct {
 	// Test hooks, set by unexported options.
 	wrapWriter      func(driver.Driver) driver.Driver
 	checkpointQuery string
+	afterCheckpoint func(error)
 }
 
 // DefaultInviteTTL is how long an invite stays valid unless configured
@@ -130,6 +131,12 @@ func withWriterDriver(wrap func(driver.Driver) driver.Driver) Option {
 // make it fail).
 func withCheckpointQuery(q string) Option {
 	return func(s *Store) { s.checkpointQuery = q }
+}
+
+// withAfterCheckpoint is called after every background checkpoint with its
+// result (tests await a checkpoint instead of sleeping).
+func withAfterCheckpoint(f func(error)) Option {
+	return func(s *Store) { s.afterCheckpoint = f }
 }
 
 // DSN returns the go-sqlite3 data source name orgdb uses for the database
@@ -296,25 +303,25 @@ func (s *Store) ReadTx(ctx context.Context, fn func(q *db.Queries) error) error 
 }
 
 // runTx runs fn in a transaction on pool, with q's statements bound to it.
-func runTx(ctx context.Context, pool *sql.DB, q *db.Queries, what string, fn func(q *db.Queries) error) (err error) {
+func runTx(ctx context.Context, pool *sql.DB, q *db.Queries, what string, fn func(q *db.Queries) error) error {
 	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return Translate(fmt.Errorf("begin: %w", err), what)
 	}
+	ended := false
 	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback() // the panic is what matters
-			panic(p)
-		}
-		if err != nil {
-			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-				err = Translate(errors.Join(err, fmt.Errorf("rollback: %w", rerr)), what)
-			}
+		if !ended { // fn panicked or called runtime.Goexit
+			_ = tx.Rollback() // what matters is the panic
 		}
 	}()
 	if err := fn(q.WithTx(tx)); err != nil {
+		ended = true
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return Translate(errors.Join(err, fmt.Errorf("rollback: %w", rerr)), what)
+		}
 		return Translate(err, "")
 	}
+	ended = true
 	if err := tx.Commit(); err != nil {
 		return Translate(fmt.Errorf("commit: %w", err), what)
 	}

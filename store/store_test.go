@@ -16,7 +16,6 @@ import (
 	"github.com/agentops/orgdb/store"
 )
 
-
 // Every pooled connection must carry the DSN settings, not just the first:
 // the writer's one connection and each of the readers.
 func TestOpenSettingsOnEveryConnection(t *testing.T) {
@@ -45,7 +44,7 @@ func TestOpenSettingsOnEveryConnection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close() // hold it so the next Conn is a new connection
+		t.Cleanup(func() { must(t, conn.Close()) }) // hold it so the next Conn is a new connection
 		check(fmt.Sprintf("reader %d", i), conn, 1)
 	}
 	if got := st.ReadDB().Stats().OpenConnections; got != n {
@@ -56,7 +55,7 @@ func TestOpenSettingsOnEveryConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("writer", w, 0)
-	w.Close()
+	must(t, w.Close())
 	if got := st.DB().Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("writer pool allows %d connections, want 1", got)
 	}
@@ -80,7 +79,7 @@ func TestOpenRefusesNonFiles(t *testing.T) {
 	t.Parallel()
 	for _, p := range []string{"", ":memory:", "file::memory:?cache=shared"} {
 		if st, err := store.Open(ctx, p); err == nil {
-			st.Close()
+			must(t, st.Close())
 			t.Errorf("Open(%q) accepted", p)
 		}
 	}
@@ -98,7 +97,7 @@ func TestDSNEscapesPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	must(t, st.Close())
 }
 
 func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
@@ -136,7 +135,7 @@ func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
 	if err := st.Tx(ctx, insert); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := st.CountUsers(ctx); n != 1 {
+	if n, err := st.CountUsers(ctx); err != nil || n != 1 {
 		t.Errorf("committed transaction: %d users", n)
 	}
 }

@@ -75,7 +75,7 @@ const (
 var startOfTime = orgdb.NewTime(time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC))
 
 // ListUsers returns a page of users, oldest first (users created within
-// one second in id order). For the next page pass the last user's
+// one second in the order they signed up). For the next page pass the last user's
 // CreatedAt and ID; a page shorter than the limit is the last. A page costs
 // the same however many users exist. Errors: VALIDATION_ERROR (page size),
 // INTERNAL_ERROR.

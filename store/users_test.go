@@ -3,6 +3,8 @@ package store_test
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -246,5 +248,39 @@ func TestBootstrapAdmin(t *testing.T) {
 	wantErr(t, err, orgdb.CodeValidation, "")
 	if dbtest.Snapshot(t, st.DB()) != before {
 		t.Error("a refused bootstrap changed the database")
+	}
+}
+
+// ListUsers pages through every user once, in sign-up order, however the
+// pages fall; a bad page size is refused.
+func TestListUsersPages(t *testing.T) {
+	t.Parallel()
+	st := dbtest.New(t)
+	var want []string
+	for i := range 7 {
+		want = append(want, signup(t, st, fmt.Sprintf("u%d@acme.test", i)).ID)
+	}
+	for _, limit := range []int{1, 2, 3, 7, 8} {
+		var got []string
+		opts := store.ListUsersOptions{Limit: limit}
+		for {
+			page, err := st.ListUsers(ctx, opts)
+			must(t, err)
+			for _, u := range page {
+				got = append(got, u.ID)
+			}
+			if len(page) < limit {
+				break
+			}
+			last := page[len(page)-1]
+			opts = store.ListUsersOptions{Limit: limit, AfterCreatedAt: last.CreatedAt, AfterID: last.ID}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("pages of %d: %v, want %v", limit, got, want)
+		}
+	}
+	for _, bad := range []int{-1, store.MaxUserPage + 1} {
+		_, err := st.ListUsers(ctx, store.ListUsersOptions{Limit: bad})
+		wantErr(t, err, orgdb.CodeValidation, "")
 	}
 }

@@ -235,7 +235,11 @@ func TestKeysCommands(t *testing.T) {
 		t.Errorf("stored = %q", sealed)
 	}
 	for _, f := range []string{path, path + "-wal"} {
-		if b, _ := os.ReadFile(f); bytes.Contains(b, []byte("sk-test")) {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("sk-test")) {
 			t.Errorf("%s holds the plaintext", f)
 		}
 	}
@@ -275,7 +279,9 @@ func TestKeysCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := st.OpenOrgAPIKey(context.Background(), "anthropic")
-	st.Close()
+	if cerr := st.Close(); cerr != nil {
+		t.Fatal(cerr)
+	}
 	if err != nil || got.Reveal() != "sk-test" {
 		t.Errorf("after rotation: %v", err)
 	}
