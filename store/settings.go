@@ -115,11 +115,11 @@ func (s *Store) CheckSignup(ctx context.Context, email string, envAllowed orgdb.
 		return err
 	}
 	in := access.Signup{Email: norm, AllowedEmails: envAllowed}
-	err = s.ReadTx(ctx, func(q *db.Queries) error {
+	err = s.ReadTx(ctx, func(q *db.Queries) (err error) {
 		if in.Settings, err = q.GetOrgSettings(ctx); err != nil {
 			return Translate(err, "org settings")
 		}
-		_, err := q.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: norm, Now: s.Now()})
+		_, err = q.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: norm, Now: s.Now()})
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return Translate(err, "invite")
 		}
