@@ -28,9 +28,9 @@ func TestOpenSettingsOnEveryConnection(t *testing.T) {
 		if err := conn.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil {
 			t.Fatal(err)
 		}
-		conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
-		conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy)
-		conn.QueryRowContext(ctx, `PRAGMA query_only`).Scan(&qo)
+		must(t, conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode))
+		must(t, conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy))
+		must(t, conn.QueryRowContext(ctx, `PRAGMA query_only`).Scan(&qo))
 		if fk != 1 || mode != "wal" || busy != 5000 || qo != queryOnly {
 			t.Errorf("%s: foreign_keys=%d journal_mode=%s busy_timeout=%d query_only=%d", name, fk, mode, busy, qo)
 		}
