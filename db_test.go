@@ -23,6 +23,14 @@ import (
 
 var ctx = context.Background()
 
+// must fails the test on an error.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mustExec(t *testing.T, d *sql.DB, query string, args ...any) {
 	t.Helper()
 	if _, err := d.Exec(query, args...); err != nil {
@@ -30,26 +38,71 @@ func mustExec(t *testing.T, d *sql.DB, query string, args ...any) {
 	}
 }
 
-// queries returns the generated queries on st's writer connection.
+// queries returns the generated queries on st's writer pool, unprepared,
+// for reading what the store has no method for.
 func queries(st *store.Store) *db.Queries { return db.New(st.DB()) }
+
+// testKeyID is the sealing key id the raw org API key rows of these tests
+// claim to be sealed with; the database refuses any other than the
+// recorded one.
+const testKeyID = "0a0b0c0d"
+
+// addOrgKey stores a raw org API key row whose value has the header of
+// testKeyID, recording that key first.
+func addOrgKey(t *testing.T, st *store.Store, id string, provider orgdb.Provider, body string) {
+	t.Helper()
+	mustExec(t, st.DB(), `INSERT OR IGNORE INTO sealing_key (key_id) VALUES (?)`, testKeyID)
+	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES (?, ?, ?, 'u1')`,
+		id, provider, "v1:"+testKeyID+":"+body)
+}
+
+// inTx runs fn on the generated queries in one write transaction, failing
+// the test on an error.
+func inTx(t *testing.T, st *store.Store, fn func(q *db.Queries) error) {
+	t.Helper()
+	if err := st.Tx(ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func addUser(t *testing.T, st *store.Store, id, email string, role orgdb.UserRole) db.User {
 	t.Helper()
-	u, err := queries(st).InsertUser(ctx, db.InsertUserParams{ID: id, Email: email, Role: role})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var u db.User
+	inTx(t, st, func(q *db.Queries) (err error) {
+		u, err = q.InsertUser(ctx, db.InsertUserParams{ID: id, Email: email, Role: role})
+		return err
+	})
 	return u
 }
 
+// addInvite stores an invite as given, bypassing CreateInvite's policy.
+func addInvite(t *testing.T, st *store.Store, p db.UpsertInviteParams) {
+	t.Helper()
+	inTx(t, st, func(q *db.Queries) error {
+		_, err := q.UpsertInvite(ctx, p)
+		return err
+	})
+}
+
+// scan runs a one-row query on the writer and scans it, failing the test
+// on an error.
+func scan(t *testing.T, st *store.Store, query string, dest ...any) {
+	t.Helper()
+	if err := st.DB().QueryRow(query).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
 func TestTypesRoundTripThroughDatabase(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	name := "Ada"
-	u, err := queries(st).InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Name: &name, Role: orgdb.RoleAdmin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := queries(st).GetUser(ctx, "u1")
+	var u db.User
+	inTx(t, st, func(q *db.Queries) (err error) {
+		u, err = q.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Name: &name, Role: orgdb.RoleAdmin})
+		return err
+	})
+	got, err := st.GetUser(ctx, "u1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,21 +113,21 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 
 	// Time keeps nanoseconds; *Time keeps nil and non-nil.
 	exp := orgdb.NewTime(time.Date(2026, 12, 5, 9, 30, 1, 123456789, time.UTC))
-	if _, err := queries(st).UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp, CreatedAt: st.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	addInvite(t, st, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1", ExpiresAt: exp, CreatedAt: st.Now()})
 	invs, err := st.ListInvites(ctx, store.ListInvitesOptions{})
 	if err != nil || len(invs) != 1 || !invs[0].ExpiresAt.Equal(exp.Time) || invs[0].AcceptedAt != nil || invs[0].Role != orgdb.RoleMember {
 		t.Fatalf("invites = %+v, %v", invs, err)
 	}
 	acc := orgdb.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	mustExec(t, st.DB(), `UPDATE invites SET accepted_at = ? WHERE id = 'i1'`, &acc)
-	invs, _ = st.ListInvites(ctx, store.ListInvitesOptions{})
+	if invs, err = st.ListInvites(ctx, store.ListInvitesOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if invs[0].AcceptedAt == nil || !invs[0].AcceptedAt.Equal(acc.Time) {
 		t.Errorf("accepted_at = %v", invs[0].AcceptedAt)
 	}
 	var raw string
-	st.DB().QueryRow(`SELECT expires_at || '|' || accepted_at FROM invites`).Scan(&raw)
+	scan(t, st, `SELECT expires_at || '|' || accepted_at FROM invites`, &raw)
 	if raw != "2026-12-05 09:30:01.123456789|2026-12-01 00:00:00" {
 		t.Errorf("stored text = %q", raw)
 	}
@@ -96,10 +149,10 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 
 	// Provider, IntegrationScope, *Time on the other tables.
 	synced := orgdb.NewTime(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC))
-	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', ?, 'sealed', 'u1')`, orgdb.ProviderAnthropic)
+	addOrgKey(t, st, "k1", orgdb.ProviderAnthropic, "sealed")
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service, scope, last_synced_at) VALUES ('g1', 'u1', 'github', ?, ?)`, orgdb.ScopeOrg, synced)
-	keys, err := queries(st).ListOrgAPIKeys(ctx)
-	if err != nil || len(keys) != 1 || keys[0].Provider != orgdb.ProviderAnthropic {
+	var keys []db.ListOrgAPIKeysRow
+	if err := st.ReadTx(ctx, func(q *db.Queries) (err error) { keys, err = q.ListOrgAPIKeys(ctx); return err }); err != nil || len(keys) != 1 || keys[0].Provider != orgdb.ProviderAnthropic {
 		t.Errorf("keys = %+v, %v", keys, err)
 	}
 	its, err := queries(st).ListIntegrationsForUser(ctx, "someone-else")
@@ -112,23 +165,16 @@ func TestTypesRoundTripThroughDatabase(t *testing.T) {
 // written by a tool that bypassed them (or before they existed).
 func dropTriggers(t *testing.T, d *sql.DB) {
 	t.Helper()
-	rows, _ := d.Query(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
-	var names []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		names = append(names, n)
-	}
-	rows.Close()
-	for _, n := range names {
+	for _, n := range dbtest.Strings(t, d, `SELECT name FROM sqlite_master WHERE type = 'trigger'`) {
 		mustExec(t, d, `DROP TRIGGER `+n)
 	}
 }
 
 func TestInvalidStoredValuesAreErrors(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleMember)
-	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'x', 'u1')`)
+	addOrgKey(t, st, "k1", orgdb.ProviderOpenAI, "x")
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
 	dropTriggers(t, st.DB())
 
@@ -136,15 +182,15 @@ func TestInvalidStoredValuesAreErrors(t *testing.T) {
 		name, corrupt string
 		read          func() error
 	}{
-		{"unknown role", `UPDATE users SET role = 'owner'`, func() error { _, err := queries(st).GetUser(ctx, "u1"); return err }},
-		{"role in other case", `UPDATE users SET role = 'ADMIN'`, func() error { _, err := st.ListUsers(ctx); return err }},
+		{"unknown role", `UPDATE users SET role = 'owner'`, func() error { _, err := st.GetUser(ctx, "u1"); return err }},
+		{"role in other case", `UPDATE users SET role = 'ADMIN'`, func() error { _, err := st.ListUsers(ctx, store.ListUsersOptions{}); return err }},
 		{"unknown scope", `UPDATE integrations SET scope = 'team'`, func() error {
 			// ListIntegrationsForUser filters on the two scopes, so read the column directly.
 			var s orgdb.IntegrationScope
 			return st.DB().QueryRow(`SELECT scope FROM integrations`).Scan(&s)
 		}},
-		{"unknown provider", `UPDATE org_api_keys SET provider = 'mistral'`, func() error { _, err := queries(st).ListOrgAPIKeys(ctx); return err }},
-		{"unparseable timestamp", `UPDATE users SET created_at = 'yesterday'`, func() error { _, err := queries(st).GetUser(ctx, "u1"); return err }},
+		{"unknown provider", `UPDATE org_api_keys SET provider = 'mistral'`, func() error { _, err := st.ListOrgAPIKeyViews(ctx); return err }},
+		{"unparseable timestamp", `UPDATE users SET created_at = 'yesterday'`, func() error { _, err := st.GetUser(ctx, "u1"); return err }},
 		{"flag out of range", `PRAGMA ignore_check_constraints = ON; UPDATE org_settings SET domain_gating_enabled = 2; PRAGMA ignore_check_constraints = OFF`,
 			func() error { _, err := queries(st).GetOrgSettings(ctx); return err }},
 	}
@@ -175,12 +221,13 @@ func TestInvalidStoredValuesAreErrors(t *testing.T) {
 // 15:00:00' because 'T' > ' ', so an invite that expired this morning
 // would look valid all day. Through orgdb it cannot happen.
 func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
-	st := dbtest.New(t)
+	st := dbtest.New(t, store.WithClock(func() time.Time { return now }))
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
 
 	var trap bool
-	st.DB().QueryRow(`SELECT '2026-11-28T10:00:00Z' > '2026-11-28 15:00:00'`).Scan(&trap)
+	scan(t, st, `SELECT '2026-11-28T10:00:00Z' > '2026-11-28 15:00:00'`, &trap)
 	if !trap {
 		t.Fatal("the text-comparison trap this test guards against does not exist")
 	}
@@ -191,18 +238,16 @@ func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
 		"expired-in-another-zone": time.Date(2026, 11, 28, 16, 0, 0, 0, time.FixedZone("CET", 3600)).Add(-2 * time.Hour),
 		"valid-tonight":           time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC),
 	} {
-		if _, err := queries(st).UpsertInvite(ctx, db.UpsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
-			InvitedBy: "u1", ExpiresAt: orgdb.NewTime(exp), CreatedAt: orgdb.NewTime(now)}); err != nil {
-			t.Fatal(err)
-		}
+		addInvite(t, st, db.UpsertInviteParams{ID: id, Email: id + "@acme.test", Role: orgdb.RoleMember,
+			InvitedBy: "u1", ExpiresAt: orgdb.NewTime(exp), CreatedAt: orgdb.NewTime(now)})
 	}
 	for _, id := range []string{"expired-this-morning", "expired-a-second-ago", "expired-in-another-zone"} {
-		inv, err := queries(st).GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: id + "@acme.test", Now: orgdb.NewTime(now)})
-		if !errors.Is(err, sql.ErrNoRows) {
+		inv, err := st.ValidInvite(ctx, id+"@acme.test")
+		if !errors.Is(err, orgdb.ErrNotFound) {
 			t.Errorf("%s returned as valid: %+v, %v", id, inv, err)
 		}
 	}
-	if _, err := queries(st).GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: "valid-tonight@acme.test", Now: orgdb.NewTime(now)}); err != nil {
+	if _, err := st.ValidInvite(ctx, "valid-tonight@acme.test"); err != nil {
 		t.Errorf("valid invite not found: %v", err)
 	}
 
@@ -235,6 +280,7 @@ func TestInviteExpiredEarlierTodayIsNotValid(t *testing.T) {
 
 // Text order of the canonical layout is time order, also across precisions.
 func TestTimeTextOrderIsTimeOrder(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	base := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	ts := []time.Time{base, base.Add(time.Nanosecond), base.Add(5 * time.Millisecond), base.Add(500 * time.Millisecond),
@@ -255,11 +301,14 @@ func TestTimeTextOrderIsTimeOrder(t *testing.T) {
 // Migration 0007 rewrites expiry values that an older writer stored as
 // RFC 3339, so they compare correctly from then on.
 func TestMigration0007NormalizesStoredExpiry(t *testing.T) {
+	t.Parallel()
 	upTo6 := fstest.MapFS{}
-	all, _ := fs.Glob(schema.FS(), "*.sql")
+	all, err := fs.Glob(schema.FS(), "*.sql")
+	must(t, err)
 	for _, name := range all {
 		if name < "0007" {
-			b, _ := fs.ReadFile(schema.FS(), name)
+			b, err := fs.ReadFile(schema.FS(), name)
+			must(t, err)
 			upTo6[name] = &fstest.MapFile{Data: b}
 		}
 	}
@@ -276,21 +325,16 @@ func TestMigration0007NormalizesStoredExpiry(t *testing.T) {
 	if _, err := schema.Migrate(ctx, d, schema.FS()); err != nil {
 		t.Fatal(err)
 	}
-	rows, _ := d.Query(`SELECT id, expires_at, coalesce(accepted_at, '') FROM invites ORDER BY id`)
-	var got []string
-	for rows.Next() {
-		var id, exp, acc string
-		rows.Scan(&id, &exp, &acc)
-		got = append(got, id+"|"+exp+"|"+acc)
-	}
-	rows.Close()
+	got := dbtest.Strings(t, d, `SELECT id || '|' || expires_at || '|' || coalesce(accepted_at, '') FROM invites ORDER BY id`)
 	want := []string{"a|2026-11-28 10:00:00.000|", "b|2026-11-28 10:00:00.000|2026-11-27 09:00:00.000", "c|2026-11-28 10:00:00|"}
 	if !slices.Equal(got, want) {
 		t.Errorf("after 0007:\n%q\nwant\n%q", got, want)
 	}
 	// The settings row survives the rebuild; its flags become 0/1.
 	var settings string
-	d.QueryRow(`SELECT name || '|' || domain_gating_enabled || '|' || email_allowlist_enabled || '|' || allowed_emails FROM org_settings`).Scan(&settings)
+	if err := d.QueryRow(`SELECT name || '|' || domain_gating_enabled || '|' || email_allowlist_enabled || '|' || allowed_emails FROM org_settings`).Scan(&settings); err != nil {
+		t.Fatal(err)
+	}
 	if settings != "Acme|0|1|a@acme.test" {
 		t.Errorf("org_settings after 0007 = %q", settings)
 	}
@@ -346,31 +390,39 @@ func jsonFields(t reflect.Type) (names []string, hidden []string) {
 // queries return them, against the generated types and the migrated
 // catalog: nothing here restates a column or a key.
 func TestModelJSON(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
-	q := queries(st)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
-	if _, err := q.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
-		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour)), CreatedAt: st.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	addInvite(t, st, db.UpsertInviteParams{ID: "i1", Email: "bob@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
+		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour)), CreatedAt: st.Now()})
 	const secret = "sealed-v1-SECRET-MATERIAL"
-	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', ?, 'u1')`, secret)
+	addOrgKey(t, st, "k1", orgdb.ProviderOpenAI, secret)
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
 
-	user, err1 := q.GetUser(ctx, "u1")
-	invs, err2 := st.ListInvites(ctx, store.ListInvitesOptions{})
-	settings, err3 := q.GetOrgSettings(ctx)
-	key, err4 := q.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
-	keys, err5 := st.ListOrgAPIKeys(ctx)
-	its, err6 := q.ListIntegrationsForUser(ctx, "u1")
-	inviteModel, err7 := q.GetInvite(ctx, "i1")
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
-		t.Fatal(err)
-	}
-	if len(invs) != 1 || len(keys) == 0 || len(its) != 1 || inviteModel.ID != "i1" || key.EncryptedKey != secret {
+	user, err := st.GetUser(ctx, "u1")
+	must(t, err)
+	invs, err := st.ListInvites(ctx, store.ListInvitesOptions{})
+	must(t, err)
+	settings, err := st.GetOrgSettings(ctx)
+	must(t, err)
+	var key db.OrgAPIKey
+	must(t, st.ReadTx(ctx, func(q *db.Queries) (err error) { key, err = q.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI); return err }))
+	keys, err := st.ListOrgAPIKeyViews(ctx)
+	must(t, err)
+	its, err := st.ListIntegrationsForUser(ctx, "u1")
+	must(t, err)
+	inviteModel, err := st.GetInvite(ctx, "i1")
+	must(t, err)
+	var sealingKey db.SealingKey
+	must(t, st.ReadTx(ctx, func(q *db.Queries) (err error) { sealingKey, err = q.GetSealingKey(ctx); return err }))
+	if len(invs) != 1 || len(keys) == 0 || len(its) != 1 || inviteModel.ID != "i1" || !strings.HasSuffix(key.EncryptedKey, secret) {
 		t.Fatal("fixtures missing")
 	}
-	values := []any{user, invs[0], inviteModel, settings, key, keys[0], its[0]}
+	set := slices.IndexFunc(keys, func(v store.OrgAPIKeyView) bool { return v.IsSet })
+	if set < 0 {
+		t.Fatal("no key view is set")
+	}
+	values := []any{user, invs[0], inviteModel, settings, key, keys[set], its[0], sealingKey}
 
 	// Each value's JSON has exactly the keys its type declares, camelCase,
 	// with no sql.Null* wrapper and never the sealed key.
@@ -394,7 +446,8 @@ func TestModelJSON(t *testing.T) {
 		for _, h := range hidden {
 			hiddenSeen[camel(strings.ToLower(h[:1])+h[1:])] = true
 		}
-		b, _ := json.Marshal(v)
+		b, err := json.Marshal(v)
+		must(t, err)
 		if strings.Contains(string(b), secret) {
 			t.Errorf("%T JSON leaks the sealed key: %s", v, b)
 		}
@@ -427,21 +480,21 @@ func TestModelJSON(t *testing.T) {
 		t.Errorf("expiresAt = %#v, want RFC 3339", m["expiresAt"])
 	}
 	// An empty list result is [] too.
-	none, err := q.ListIntegrationsForUser(ctx, "nobody")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(map[string]any{"x": none})
+	none, err := st.ListIntegrationsForUser(ctx, "nobody")
+	must(t, err)
+	b, err := json.Marshal(map[string]any{"x": none})
+	must(t, err)
 	if none == nil || string(b) != `{"x":[]}` {
 		t.Errorf("empty result JSON = %s", b)
 	}
 }
 
 func TestTriggersRejectBadValues(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
 	mustExec(t, st.DB(), `INSERT INTO integrations (id, user_id, service) VALUES ('g1', 'u1', 'github')`)
-	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'x', 'u1')`)
+	addOrgKey(t, st, "k1", orgdb.ProviderOpenAI, "x")
 	mustExec(t, st.DB(), `INSERT INTO invites (id, email, invited_by, expires_at) VALUES ('i1', 'b@acme.test', 'u1', '2030-01-01 00:00:00')`)
 	before := dbtest.Snapshot(t, st.DB())
 	for _, q := range []string{
@@ -453,7 +506,7 @@ func TestTriggersRejectBadValues(t *testing.T) {
 		`UPDATE invites SET role = 'root'`,
 		`INSERT INTO integrations (id, user_id, service, scope) VALUES ('g2', 'u1', 'slack', 'team')`,
 		`UPDATE integrations SET scope = 'global'`,
-		`INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k2', 'mistral', 'x', 'u1')`,
+		`INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k2', 'mistral', 'v1:` + testKeyID + `:x', 'u1')`,
 		`UPDATE org_api_keys SET provider = 'OpenAI'`,
 		`UPDATE org_settings SET domain_gating_enabled = 2`,
 		`UPDATE org_settings SET email_allowlist_enabled = NULL`,
@@ -479,11 +532,15 @@ func TestTriggersRejectBadValues(t *testing.T) {
 // An invite without created_at would never be listed, so the database
 // refuses one; an INSERT that omits the column gets the default.
 func TestInviteCreatedAtRequired(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
-	_, err := queries(st).UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
-		ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))})
-	if !errors.Is(store.Translate(err, "invite"), orgdb.ErrValidation) {
+	err := st.Tx(ctx, func(q *db.Queries) error {
+		_, err := q.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
+			ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))})
+		return err
+	})
+	if !errors.Is(err, orgdb.ErrValidation) {
 		t.Errorf("invite without created_at: %v", err)
 	}
 	mustExec(t, st.DB(), `INSERT INTO invites (id, email, invited_by, expires_at) VALUES ('i2', 'c@acme.test', 'u1', '2030-01-01 00:00:00')`)

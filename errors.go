@@ -67,6 +67,7 @@ var (
 	ErrNotFound     = &Error{Code: CodeNotFound, Message: "not found"}
 	ErrConflict     = &Error{Code: CodeConflict, Message: "conflict"}
 	ErrEncryption   = &Error{Code: CodeEncryption, Message: "encryption error"}
+	ErrInternal     = &Error{Code: CodeInternal, Message: "internal error"}
 )
 
 // Error returns the message, prefixed by nothing: it is written for people.
@@ -175,6 +176,12 @@ func Conflict(format string, args ...any) *Error {
 // must never contain a secret.
 func Encryption(cause error, format string, args ...any) *Error {
 	return newError(CodeEncryption, cause, format, args...)
+}
+
+// Internal returns an INTERNAL_ERROR (500) wrapping cause: a failure that
+// is nobody's fault (the disk, a lock held too long, a bug).
+func Internal(cause error, format string, args ...any) *Error {
+	return newError(CodeInternal, cause, format, args...)
 }
 
 // Wrap returns an error of the given code with the message and the cause

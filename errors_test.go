@@ -23,6 +23,7 @@ func TestErrorKinds(t *testing.T) {
 		{orgdb.NotFound("user not found"), orgdb.ErrNotFound, "NOT_FOUND", 404},
 		{orgdb.Conflict("last admin"), orgdb.ErrConflict, "CONFLICT", 409},
 		{orgdb.Encryption(cause, "cannot open key"), orgdb.ErrEncryption, "ENCRYPTION_ERROR", 500},
+		{orgdb.Internal(cause, "users: disk I/O error"), orgdb.ErrInternal, "INTERNAL_ERROR", 500},
 	}
 	for _, tt := range tests {
 		wrapped := fmt.Errorf("handler: %w", tt.err)

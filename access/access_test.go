@@ -10,6 +10,7 @@ import (
 )
 
 func TestRequireAdmin(t *testing.T) {
+	t.Parallel()
 	if err := access.RequireAdmin(db.User{Role: orgdb.RoleAdmin}); err != nil {
 		t.Errorf("admin refused: %v", err)
 	}
@@ -23,6 +24,7 @@ func TestRequireAdmin(t *testing.T) {
 }
 
 func TestCheckSignup(t *testing.T) {
+	t.Parallel()
 	domain := func(d string) *string { return &d }
 	settings := func(gating bool, d *string, allowlist bool, emails ...string) db.OrgSettings {
 		return db.OrgSettings{DomainGatingEnabled: gating, AllowedEmailDomain: d, EmailAllowlistEnabled: allowlist, AllowedEmails: orgdb.NewEmailList(emails...)}

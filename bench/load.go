@@ -116,7 +116,7 @@ func runLoad(dir string, d time.Duration) (string, error) {
 				_, err := st.GetUser(ctx, userID(r))
 				return err
 			case 2:
-				_, err := st.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: email(r), Now: st.Now()})
+				_, err := st.ValidInvite(ctx, email(r))
 				return err
 			default:
 				_, err := st.ListInvites(ctx, store.ListInvitesOptions{Limit: 20})

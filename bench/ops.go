@@ -105,7 +105,7 @@ var ops = []op{
 		name: "GetInviteByEmail", point: true, read: true,
 		run: [nVariants]func(*fixture, int) (string, error){
 			func(f *fixture, _ int) (string, error) {
-				inv, err := f.st.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: f.lookupEmail, Now: now()})
+				inv, err := f.st.ValidInvite(ctx, f.lookupEmail)
 				return inv.Email, err
 			},
 			func(f *fixture, _ int) (string, error) {

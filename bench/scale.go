@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
-	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -115,7 +114,7 @@ var scaleOps = []struct {
 	run  func(s *seeded, i int) error
 }{
 	{"GetInviteByEmail", func(s *seeded, i int) error {
-		_, err := s.st.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: fmt.Sprintf("inv%07d@acme.test", (i*7919)%s.n), Now: s.st.Now()})
+		_, err := s.st.ValidInvite(ctx, fmt.Sprintf("inv%07d@acme.test", (i*7919)%s.n))
 		return err
 	}},
 	{"AcceptInvite", func(s *seeded, _ int) error {

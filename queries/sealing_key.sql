@@ -1,9 +1,10 @@
 -- name: GetSealingKey :one
--- The recorded sealing key id and whether any org API key is sealed under
--- a key at all.
-SELECT sealing_key.key_id, sealing_key.updated_at,
-       EXISTS (SELECT 1 FROM org_api_keys) AS keys_stored
-FROM sealing_key WHERE sealing_key.id = 'default';
+-- The recorded sealing key: the id of the key the org API keys are sealed
+-- with.
+SELECT * FROM sealing_key WHERE id = 'default';
+
+-- name: HasOrgAPIKeys :one
+SELECT EXISTS (SELECT 1 FROM org_api_keys) AS keys_stored;
 
 -- name: ClaimSealingKey :execrows
 -- Records key_id as the sealing key unless another key is recorded while

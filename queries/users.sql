@@ -6,9 +6,20 @@ SELECT * FROM users WHERE id = ?;
 SELECT * FROM users WHERE lower(email) = lower(trim(sqlc.arg(email)));
 
 -- name: ListUsers :many
--- Oldest first. created_at has one-second resolution (datetime('now')), so
--- rowid, which grows with each insert, orders users created within a second.
-SELECT * FROM users ORDER BY created_at, rowid;
+-- A page of users, oldest first, after the cursor: the created_at and id
+-- of the last user of the previous page (for the first page the store
+-- passes a created_at before every row). created_at has one-second
+-- resolution (datetime('now')), so rowid, which grows with each insert,
+-- orders the users of one second; the cursor's rowid is looked up by id
+-- (a cursor user deleted meanwhile gives -1: that second's users again,
+-- never a skipped one). Served by idx_users_created (created_at, then
+-- rowid): a page costs the same however many users there are.
+SELECT * FROM users
+WHERE users.created_at >= sqlc.arg(after_created_at)
+  AND NOT (users.created_at = sqlc.arg(after_created_at)
+           AND users.rowid <= coalesce((SELECT c.rowid FROM users AS c WHERE c.id = sqlc.arg(after_id)), -1))
+ORDER BY users.created_at, users.rowid
+LIMIT sqlc.arg(page_size);
 
 -- name: CountUsers :one
 SELECT COUNT(*) FROM users;

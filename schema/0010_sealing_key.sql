@@ -5,18 +5,18 @@
 -- rotation, a second service instance not yet restarted) could seal a new
 -- org API key under it, leaving the table sealed with two keys that no
 -- single key opens. The triggers below make the database refuse any sealed
--- value whose key id is not the recorded one; the store records the key on
--- the first seal and moves the record in the same transaction as a
--- rotation.
+-- value whose key id is not the recorded one, once a key is recorded; the
+-- store records the key before the first seal and moves the record in the
+-- same transaction as a rotation.
 CREATE TABLE sealing_key (
   id TEXT PRIMARY KEY NOT NULL DEFAULT 'default' CHECK (id = 'default'),
-  key_id TEXT NOT NULL CHECK (length(key_id) > 0 AND key_id NOT GLOB '*[^0-9a-f]*'),
+  key_id TEXT NOT NULL CHECK (length(key_id) > 0),
   created_at TEXT NOT NULL DEFAULT (datetime('now')),
   updated_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
 
 -- Keys sealed before this migration carry their key id in their header
--- ("v1:<key-id>:…"): record the one of the most recently set key.
+-- ("v1:<key-id>:<sealed>"): record the one of the most recently set key.
 INSERT INTO sealing_key (id, key_id)
 SELECT 'default', substr(encrypted_key, 4, instr(substr(encrypted_key, 4), ':') - 1)
 FROM org_api_keys
@@ -25,7 +25,7 @@ ORDER BY updated_at DESC, provider
 LIMIT 1;
 
 CREATE TRIGGER org_api_keys_sealed_with_recorded_key_insert BEFORE INSERT ON org_api_keys
-WHEN NOT EXISTS (
+WHEN EXISTS (SELECT 1 FROM sealing_key) AND NOT EXISTS (
   SELECT 1 FROM sealing_key
   WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':'
 )
@@ -34,7 +34,7 @@ BEGIN
 END;
 
 CREATE TRIGGER org_api_keys_sealed_with_recorded_key_update BEFORE UPDATE OF encrypted_key ON org_api_keys
-WHEN NOT EXISTS (
+WHEN EXISTS (SELECT 1 FROM sealing_key) AND NOT EXISTS (
   SELECT 1 FROM sealing_key
   WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':'
 )

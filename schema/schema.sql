@@ -48,7 +48,7 @@ CREATE TABLE "org_settings" (
 
 CREATE TABLE sealing_key (
   id TEXT PRIMARY KEY NOT NULL DEFAULT 'default' CHECK (id = 'default'),
-  key_id TEXT NOT NULL CHECK (length(key_id) > 0 AND key_id NOT GLOB '*[^0-9a-f]*'),
+  key_id TEXT NOT NULL CHECK (length(key_id) > 0),
   created_at TEXT NOT NULL DEFAULT (datetime('now')),
   updated_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
@@ -144,13 +144,13 @@ BEGIN
 END;
 
 CREATE TRIGGER org_api_keys_sealed_with_recorded_key_insert BEFORE INSERT ON org_api_keys
-WHEN NOT EXISTS (SELECT 1 FROM sealing_key WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':')
+WHEN EXISTS (SELECT 1 FROM sealing_key) AND NOT EXISTS (SELECT 1 FROM sealing_key WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':')
 BEGIN
   SELECT RAISE(ABORT, 'org API key sealed with a key other than the recorded sealing key');
 END;
 
 CREATE TRIGGER org_api_keys_sealed_with_recorded_key_update BEFORE UPDATE OF encrypted_key ON org_api_keys
-WHEN NOT EXISTS (SELECT 1 FROM sealing_key WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':')
+WHEN EXISTS (SELECT 1 FROM sealing_key) AND NOT EXISTS (SELECT 1 FROM sealing_key WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':')
 BEGIN
   SELECT RAISE(ABORT, 'org API key sealed with a key other than the recorded sealing key');
 END;

@@ -37,7 +37,9 @@ func (s *Store) sealingKey() (seal.Key, error) {
 // SetOrgAPIKey seals and stores the organization's key for a provider, on
 // behalf of setBy, who must be an admin. There is one row per provider:
 // setting it again replaces the key and refreshes set_by and updated_at.
-// The key is trimmed and must not be empty.
+// The key is trimmed and must not be empty. Errors: VALIDATION_ERROR
+// (provider, key, empty setBy), ENCRYPTION_ERROR (no sealing key),
+// UNAUTHORIZED (unknown setBy), FORBIDDEN, INTERNAL_ERROR.
 func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key seal.Secret, setBy string) (OrgAPIKeyView, error) {
 	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
 		return OrgAPIKeyView{}, err
@@ -76,11 +78,11 @@ func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key s
 	return OrgAPIKeyView{Provider: row.Provider, IsSet: true, SetBy: &row.SetBy, CreatedAt: &row.CreatedAt, UpdatedAt: &row.UpdatedAt, SealedWith: k.ID()}, nil
 }
 
-// ListOrgAPIKeys returns one view per provider, in orgdb.Providers order,
-// unset providers included (IsSet false), so a settings page can show all
-// of them. It never reads the sealed values.
-func (s *Store) ListOrgAPIKeys(ctx context.Context) ([]OrgAPIKeyView, error) {
-	rows, err := s.Queries.ListOrgAPIKeys(ctx)
+// ListOrgAPIKeyViews returns one view per provider, in orgdb.Providers
+// order, unset providers included (IsSet false), so a settings page can show
+// all of them. It never reads the sealed values. Errors: INTERNAL_ERROR.
+func (s *Store) ListOrgAPIKeyViews(ctx context.Context) ([]OrgAPIKeyView, error) {
+	rows, err := s.rq.ListOrgAPIKeys(ctx)
 	if err != nil {
 		return nil, Translate(err, "org API keys")
 	}
@@ -97,14 +99,15 @@ func (s *Store) ListOrgAPIKeys(ctx context.Context) ([]OrgAPIKeyView, error) {
 	return views, nil
 }
 
-// GetOrgAPIKey opens and returns the organization's key for a provider, for
-// starting a session and nothing else. No key set is NOT_FOUND; a key that
-// does not open is an ENCRYPTION_ERROR.
-func (s *Store) GetOrgAPIKey(ctx context.Context, provider orgdb.Provider) (seal.Secret, error) {
+// OpenOrgAPIKey unseals and returns the organization's key for a
+// provider, for starting a session and nothing else. Errors:
+// VALIDATION_ERROR (provider), NOT_FOUND (no key set), ENCRYPTION_ERROR (no
+// sealing key, or the key does not open with it), INTERNAL_ERROR.
+func (s *Store) OpenOrgAPIKey(ctx context.Context, provider orgdb.Provider) (seal.Secret, error) {
 	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
 		return seal.Secret{}, err
 	}
-	row, err := s.Queries.GetOrgAPIKey(ctx, provider)
+	row, err := s.rq.GetOrgAPIKey(ctx, provider)
 	if err != nil {
 		return seal.Secret{}, Translate(err, string(provider)+" API key")
 	}
@@ -115,13 +118,14 @@ func (s *Store) GetOrgAPIKey(ctx context.Context, provider orgdb.Provider) (seal
 	return k.Open(provider, row.EncryptedKey)
 }
 
-// DeleteOrgAPIKey removes the organization's key for a provider; none set
-// is NOT_FOUND.
+// DeleteOrgAPIKey removes the organization's key for a provider. It does
+// not check who asks: the service calls [access.RequireAdmin] first.
+// Errors: VALIDATION_ERROR (provider), NOT_FOUND (none set), INTERNAL_ERROR.
 func (s *Store) DeleteOrgAPIKey(ctx context.Context, provider orgdb.Provider) error {
 	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
 		return err
 	}
-	n, err := s.Queries.DeleteOrgAPIKey(ctx, provider)
+	n, err := s.wq.DeleteOrgAPIKey(ctx, provider)
 	if err != nil {
 		return Translate(err, "org API key")
 	}
@@ -152,9 +156,9 @@ type LLMKey struct {
 // one is set, else the provider's environment variable (ANTHROPIC_API_KEY,
 // OPENAI_API_KEY, GOOGLE_API_KEY, read through getenv), else nothing. An org
 // key that does not open is an error, never a silent fallback to the
-// environment.
+// environment. Errors: ENCRYPTION_ERROR, INTERNAL_ERROR.
 func (s *Store) ResolveLLMKeys(ctx context.Context, getenv func(string) string) ([]LLMKey, error) {
-	rows, err := s.ListSealedOrgAPIKeys(ctx)
+	rows, err := s.rq.ListSealedOrgAPIKeys(ctx)
 	if err != nil {
 		return nil, Translate(err, "org API keys")
 	}
@@ -189,7 +193,9 @@ func (s *Store) ResolveLLMKeys(ctx context.Context, getenv func(string) string) 
 // to open with old, nothing changes and the error names its provider. Keys
 // already sealed with next (a rotation run again) are checked and left as
 // they are. The store keeps using the key it was opened with: reopen it
-// with next.
+// with next. Errors: VALIDATION_ERROR (missing or equal keys),
+// ENCRYPTION_ERROR (a key does not open; details.provider names it),
+// CONFLICT (a key changed during the rotation), INTERNAL_ERROR.
 func (s *Store) RotateSealingKey(ctx context.Context, old, next seal.Key) (int, error) {
 	if old.IsZero() || next.IsZero() {
 		return 0, orgdb.Validation("rotating needs both the old and the new sealing key")
@@ -235,7 +241,7 @@ func (s *Store) RotateSealingKey(ctx context.Context, old, next seal.Key) (int, 
 				return Translate(err, "org API key")
 			}
 			if m != 1 {
-				return errors.New("rotate sealing key: a key changed during rotation")
+				return orgdb.Conflict("rotate sealing key: the %s key changed during the rotation; nothing changed, run it again", row.Provider)
 			}
 			n++
 		}

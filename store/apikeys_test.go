@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/seal"
 	"github.com/agentops/orgdb/store"
@@ -29,6 +30,7 @@ func newKey(t *testing.T) seal.Key {
 }
 
 func TestOrgAPIKeyRoundTripAndNoLeak(t *testing.T) {
+	t.Parallel()
 	k := newKey(t)
 	st := dbtest.New(t, store.WithSealingKey(k))
 	admin := signup(t, st, "ada@acme.test")
@@ -41,13 +43,15 @@ func TestOrgAPIKeyRoundTripAndNoLeak(t *testing.T) {
 	if !view.IsSet || *view.SetBy != admin.ID || view.Provider != orgdb.ProviderAnthropic {
 		t.Errorf("view = %+v", view)
 	}
-	got, err := st.GetOrgAPIKey(ctx, orgdb.ProviderAnthropic)
+	got, err := st.OpenOrgAPIKey(ctx, orgdb.ProviderAnthropic)
 	if err != nil || got.Reveal() != secretKey {
 		t.Fatalf("GetOrgAPIKey: %v (match %v)", err, got.Reveal() == secretKey)
 	}
 
 	// Not in the database file, its WAL or its shared memory, in any form.
-	st.DB().Exec(`PRAGMA wal_checkpoint(FULL)`)
+	if _, err := st.DB().Exec(`PRAGMA wal_checkpoint(FULL)`); err != nil {
+		t.Fatal(err)
+	}
 	path := dbtest.File(t, st.DB())
 	for _, f := range []string{path, path + "-wal", path + "-shm"} {
 		b, err := os.ReadFile(f)
@@ -59,24 +63,30 @@ func TestOrgAPIKeyRoundTripAndNoLeak(t *testing.T) {
 		}
 	}
 	var stored string
-	st.DB().QueryRow(`SELECT encrypted_key FROM org_api_keys`).Scan(&stored)
+	if err := st.DB().QueryRow(`SELECT encrypted_key FROM org_api_keys`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.HasPrefix(stored, "v1:"+k.ID()+":") || strings.Contains(stored, secretKey) {
 		t.Errorf("stored value = %q", stored)
 	}
 
 	// Not in JSON or fmt output of anything the store returns.
-	views, _ := st.ListOrgAPIKeys(ctx)
-	row, _ := st.Queries.GetOrgAPIKey(ctx, orgdb.ProviderAnthropic)
-	resolved, _ := st.ResolveLLMKeys(ctx, func(string) string { return "" })
+	views, err := st.ListOrgAPIKeyViews(ctx)
+	must(t, err)
+	var row db.OrgAPIKey
+	must(t, st.ReadTx(ctx, func(q *db.Queries) (err error) { row, err = q.GetOrgAPIKey(ctx, orgdb.ProviderAnthropic); return err }))
+	resolved, err := st.ResolveLLMKeys(ctx, func(string) string { return "" })
+	must(t, err)
 	for _, v := range []any{view, views, row, resolved, got} {
-		b, _ := json.Marshal(v)
+		b, err := json.Marshal(v)
+		must(t, err)
 		for _, s := range []string{string(b), fmt.Sprintf("%v %+v %#v", v, v, v)} {
 			if strings.Contains(s, secretKey) {
 				t.Errorf("%T leaks the key: %s", v, s)
 			}
 		}
 	}
-	if b, _ := json.Marshal(row); strings.Contains(string(b), stored) || strings.Contains(string(b), "encryptedKey") {
+	if b, err := json.Marshal(row); err != nil || strings.Contains(string(b), stored) || strings.Contains(string(b), "encryptedKey") {
 		t.Errorf("the model's JSON carries the sealed value: %s", b)
 	}
 
@@ -90,7 +100,7 @@ func TestOrgAPIKeyRoundTripAndNoLeak(t *testing.T) {
 		{second(st.SetOrgAPIKey(ctx, "mistral", seal.NewSecret(secretKey), admin.ID)), orgdb.CodeValidation},
 		{second(st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret(" \n"), admin.ID)), orgdb.CodeValidation},
 		{second(st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret(secretKey), "")), orgdb.CodeValidation},
-		{second(st.GetOrgAPIKey(ctx, orgdb.ProviderGoogle)), orgdb.CodeNotFound},
+		{second(st.OpenOrgAPIKey(ctx, orgdb.ProviderGoogle)), orgdb.CodeNotFound},
 		{st.DeleteOrgAPIKey(ctx, orgdb.ProviderGoogle), orgdb.CodeNotFound},
 	} {
 		var e *orgdb.Error
@@ -103,16 +113,15 @@ func TestOrgAPIKeyRoundTripAndNoLeak(t *testing.T) {
 	}
 }
 
-func second[T any](_ T, err error) error { return err }
-
 func TestOrgAPIKeyUpsertListDelete(t *testing.T) {
+	t.Parallel()
 	c := &clock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	st := dbtest.New(t, store.WithSealingKey(newKey(t)), store.WithClock(c.now))
 	ada := signup(t, st, "ada@acme.test")
 	bob := signup(t, st, "bob@acme.test")
-	st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)
+	must(t, second(st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)))
 
-	views, err := st.ListOrgAPIKeys(ctx)
+	views, err := st.ListOrgAPIKeyViews(ctx)
 	if err != nil || len(views) != 3 {
 		t.Fatalf("empty list = %+v, %v", views, err)
 	}
@@ -121,12 +130,14 @@ func TestOrgAPIKeyUpsertListDelete(t *testing.T) {
 			t.Errorf("unset view %d = %+v", i, views[i])
 		}
 	}
-	b, _ := json.Marshal(views[0])
+	b, err := json.Marshal(views[0])
+	must(t, err)
 	if string(b) != `{"provider":"anthropic","isSet":false,"setBy":null,"createdAt":null,"updatedAt":null}` {
 		t.Errorf("unset view JSON = %s", b)
 	}
 
-	first, _ := st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("sk-one"), ada.ID)
+	first, err := st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("sk-one"), ada.ID)
+	must(t, err)
 	c.t = c.t.Add(time.Hour)
 	second, err := st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("sk-two"), bob.ID)
 	if err != nil {
@@ -135,10 +146,11 @@ func TestOrgAPIKeyUpsertListDelete(t *testing.T) {
 	if *second.SetBy != bob.ID || !second.UpdatedAt.After(first.UpdatedAt.Time) || !second.CreatedAt.Equal(first.CreatedAt.Time) {
 		t.Errorf("upsert: first %+v, second %+v", first, second)
 	}
-	if got, _ := st.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI); got.Reveal() != "sk-two" {
+	if got, err := st.OpenOrgAPIKey(ctx, orgdb.ProviderOpenAI); err != nil || got.Reveal() != "sk-two" {
 		t.Error("upsert did not replace the key")
 	}
-	views, _ = st.ListOrgAPIKeys(ctx)
+	views, err = st.ListOrgAPIKeyViews(ctx)
+	must(t, err)
 	set := map[orgdb.Provider]bool{}
 	for _, v := range views {
 		set[v.Provider] = v.IsSet
@@ -149,12 +161,13 @@ func TestOrgAPIKeyUpsertListDelete(t *testing.T) {
 	if err := st.DeleteOrgAPIKey(ctx, orgdb.ProviderOpenAI); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI); !errors.Is(err, orgdb.ErrNotFound) {
+	if _, err := st.OpenOrgAPIKey(ctx, orgdb.ProviderOpenAI); !errors.Is(err, orgdb.ErrNotFound) {
 		t.Errorf("after delete: %v", err)
 	}
 }
 
 func TestOrgAPIKeyOpenFailures(t *testing.T) {
+	t.Parallel()
 	k := newKey(t)
 	st := dbtest.New(t, store.WithSealingKey(k))
 	admin := signup(t, st, "ada@acme.test")
@@ -164,23 +177,20 @@ func TestOrgAPIKeyOpenFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
-	for p, v := range map[orgdb.Provider]string{orgdb.ProviderOpenAI: secretKey, orgdb.ProviderGoogle: "g-key"} {
-		if _, err := st.SetOrgAPIKey(ctx, p, seal.NewSecret(v), admin.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
+	closeStore(t, other)
+	must(t, second(st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret(secretKey), admin.ID)))
+	must(t, second(st.SetOrgAPIKey(ctx, orgdb.ProviderGoogle, seal.NewSecret("g-key"), admin.ID)))
 
-	_, err = other.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
+	_, err = other.OpenOrgAPIKey(ctx, orgdb.ProviderOpenAI)
 	wantErr(t, err, orgdb.CodeEncryption, seal.ReasonWrongKey)
 
 	// A row moved onto another provider.
-	st.DB().Exec(`UPDATE org_api_keys SET encrypted_key = (SELECT encrypted_key FROM org_api_keys WHERE provider = 'openai') WHERE provider = 'google'`)
-	_, err = st.GetOrgAPIKey(ctx, orgdb.ProviderGoogle)
+	exec(t, st.DB(), `UPDATE org_api_keys SET encrypted_key = (SELECT encrypted_key FROM org_api_keys WHERE provider = 'openai') WHERE provider = 'google'`)
+	_, err = st.OpenOrgAPIKey(ctx, orgdb.ProviderGoogle)
 	wantErr(t, err, orgdb.CodeEncryption, seal.ReasonTampered)
 	// A tampered and a truncated value.
-	st.DB().Exec(`UPDATE org_api_keys SET encrypted_key = substr(encrypted_key, 1, length(encrypted_key) - 6) WHERE provider = 'google'`)
-	_, err = st.GetOrgAPIKey(ctx, orgdb.ProviderGoogle)
+	exec(t, st.DB(), `UPDATE org_api_keys SET encrypted_key = substr(encrypted_key, 1, length(encrypted_key) - 6) WHERE provider = 'google'`)
+	_, err = st.OpenOrgAPIKey(ctx, orgdb.ProviderGoogle)
 	wantErr(t, err, orgdb.CodeEncryption, "")
 	if strings.Contains(err.Error(), secretKey) {
 		t.Error("error leaks the key")
@@ -191,8 +201,8 @@ func TestOrgAPIKeyOpenFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bare.Close()
-	_, err = bare.GetOrgAPIKey(ctx, orgdb.ProviderOpenAI)
+	closeStore(t, bare)
+	_, err = bare.OpenOrgAPIKey(ctx, orgdb.ProviderOpenAI)
 	wantErr(t, err, orgdb.CodeEncryption, seal.ReasonBadKey)
 	_, err = bare.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret(secretKey), admin.ID)
 	wantErr(t, err, orgdb.CodeEncryption, seal.ReasonBadKey)
@@ -202,6 +212,7 @@ func TestOrgAPIKeyOpenFailures(t *testing.T) {
 }
 
 func TestResolveLLMKeys(t *testing.T) {
+	t.Parallel()
 	// Every combination of org key set/unset and env var set/unset, for
 	// every provider at once.
 	for mask := range 1 << 6 {
@@ -243,15 +254,17 @@ func TestResolveLLMKeys(t *testing.T) {
 }
 
 func TestResolveLLMKeysNeverFallsBackOnBrokenOrgKey(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t, store.WithSealingKey(newKey(t)))
 	admin := signup(t, st, "ada@acme.test")
-	st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret("org-key"), admin.ID)
-	st.DB().Exec(`UPDATE org_api_keys SET encrypted_key = encrypted_key || 'x'`)
+	must(t, second(st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret("org-key"), admin.ID)))
+	exec(t, st.DB(), `UPDATE org_api_keys SET encrypted_key = encrypted_key || 'x'`)
 	_, err := st.ResolveLLMKeys(ctx, func(string) string { return "env-key" })
 	wantErr(t, err, orgdb.CodeEncryption, "")
 }
 
 func TestRotateSealingKey(t *testing.T) {
+	t.Parallel()
 	oldKey, newK := newKey(t), newKey(t)
 	st := dbtest.New(t, store.WithSealingKey(oldKey))
 	admin := signup(t, st, "ada@acme.test")
@@ -262,7 +275,7 @@ func TestRotateSealingKey(t *testing.T) {
 	}
 
 	// One corrupt row: nothing changes, and the error names its provider.
-	st.DB().Exec(`UPDATE org_api_keys SET encrypted_key = encrypted_key || 'A' WHERE provider = 'openai'`)
+	exec(t, st.DB(), `UPDATE org_api_keys SET encrypted_key = encrypted_key || 'A' WHERE provider = 'openai'`)
 	before := dbtest.Snapshot(t, st.DB())
 	_, err := st.RotateSealingKey(ctx, oldKey, newK)
 	wantErr(t, err, orgdb.CodeEncryption, "")
@@ -285,12 +298,12 @@ func TestRotateSealingKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rotated.Close()
+	closeStore(t, rotated)
 	for _, p := range orgdb.Providers() {
-		if got, err := rotated.GetOrgAPIKey(ctx, p); err != nil || got.Reveal() != "key-"+string(p) {
+		if got, err := rotated.OpenOrgAPIKey(ctx, p); err != nil || got.Reveal() != "key-"+string(p) {
 			t.Errorf("%s after rotation: %v", p, err)
 		}
-		_, err := st.GetOrgAPIKey(ctx, p) // still on the old key
+		_, err := st.OpenOrgAPIKey(ctx, p) // still on the old key
 		wantErr(t, err, orgdb.CodeEncryption, seal.ReasonWrongKey)
 	}
 	// Running it again is a no-op; the same key twice is refused.

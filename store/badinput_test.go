@@ -11,6 +11,7 @@ import (
 
 // Bad input gets a VALIDATION_ERROR and writes nothing.
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	admin := signup(t, st, "ada@acme.test")
 	member := signup(t, st, "bob@acme.test")

@@ -1,36 +1,51 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/agentops/orgdb"
 	"github.com/mattn/go-sqlite3"
 )
 
-// Translate turns a database error into the orgdb error the service maps
-// to HTTP, naming what the statement was about (e.g. "invite"):
+// Translate is the one function that interprets a database error: every
+// error a [Store] method returns went through it. It turns err into the
+// [*orgdb.Error] the service maps to HTTP, naming what the statement was
+// about (e.g. "invite"; "" says "row"):
 //
-//   - an *orgdb.Error already in the chain (a typed value refused by its
-//     Value method, or a trigger's validation) is returned as is;
-//   - sql.ErrNoRows → NotFound;
-//   - a UNIQUE or PRIMARY KEY violation → Conflict ("already exists");
-//   - a FOREIGN KEY violation → Conflict (a referenced row is missing, or
+//   - an *orgdb.Error is returned as is; one deeper in the chain (a typed
+//     value refused by its Value method, wrapped by database/sql) gives an
+//     *orgdb.Error of the same code, reason and details whose message is
+//     err's whole text;
+//   - sql.ErrNoRows → NOT_FOUND ("<what> not found");
+//   - a UNIQUE or PRIMARY KEY violation → CONFLICT ("already exists");
+//   - a FOREIGN KEY violation → CONFLICT (a referenced row is missing, or
 //     the row is still referenced);
-//   - a trigger's RAISE(ABORT, msg) → Validation with the trigger's msg;
-//   - a NOT NULL or CHECK violation → Validation.
+//   - a trigger's RAISE(ABORT, msg) → VALIDATION_ERROR with the trigger's msg;
+//   - a NOT NULL or CHECK violation → VALIDATION_ERROR;
+//   - anything else (the disk, a lock held past the busy timeout, a
+//     cancelled context, a write on a read-only connection) →
+//     INTERNAL_ERROR, "<what>: <cause>".
 //
 // Constraint kinds are told apart by SQLite's extended result code, never
-// by the message text. Other errors are wrapped with what as context; nil
-// stays nil.
+// by the message text. The cause stays in the chain (errors.Is(err,
+// context.DeadlineExceeded) still works); nil stays nil.
 func Translate(err error, what string) error {
 	if err == nil {
 		return nil
 	}
+	if what == "" {
+		what = "row"
+	}
+	if oe, ok := err.(*orgdb.Error); ok {
+		return oe
+	}
 	var oe *orgdb.Error
 	if errors.As(err, &oe) {
-		return err
+		e := orgdb.Wrap(oe.Code, err, "%s", err.Error()).WithReason(oe.Reason)
+		e.Details = oe.Details
+		return e
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return orgdb.Wrap(orgdb.CodeNotFound, err, "%s not found", what)
@@ -50,7 +65,10 @@ func Translate(err error, what string) error {
 			return orgdb.Wrap(orgdb.CodeValidation, err, "%s: a value is out of range", what)
 		}
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return orgdb.Internal(err, "%s: %v (the request was cancelled or timed out)", what, err)
+	}
+	return orgdb.Internal(err, "%s: %v", what, err)
 }
 
 // triggerMessage is the text a trigger passed to RAISE(ABORT, ...): our

@@ -16,8 +16,10 @@ import (
 // Each database error, produced for real, maps to its error type and
 // HTTP status.
 func TestTranslate(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
-	if _, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Role: orgdb.RoleAdmin}); err != nil {
+	q := db.New(st.DB()) // raw statements, to produce each database error
+	if _, err := q.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "ada@acme.test", Role: orgdb.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	exp := orgdb.NewTime(time.Now().Add(time.Hour))
@@ -28,17 +30,17 @@ func TestTranslate(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{"no rows", func() error { _, err := st.GetUser(ctx, "nobody"); return err }, orgdb.CodeNotFound, 404, "user not found"},
+		{"no rows", func() error { _, err := q.GetUser(ctx, "nobody"); return err }, orgdb.CodeNotFound, 404, "user not found"},
 		{"unique", func() error {
-			_, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u2", Email: "ada@acme.test", Role: orgdb.RoleMember})
+			_, err := q.InsertUser(ctx, db.InsertUserParams{ID: "u2", Email: "ada@acme.test", Role: orgdb.RoleMember})
 			return err
 		}, orgdb.CodeConflict, 409, "user already exists"},
 		{"primary key", func() error {
-			_, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "other@acme.test", Role: orgdb.RoleMember})
+			_, err := q.InsertUser(ctx, db.InsertUserParams{ID: "u1", Email: "other@acme.test", Role: orgdb.RoleMember})
 			return err
 		}, orgdb.CodeConflict, 409, "user already exists"},
 		{"foreign key on insert", func() error {
-			_, err := st.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "ghost", ExpiresAt: exp, CreatedAt: st.Now()})
+			_, err := q.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "ghost", ExpiresAt: exp, CreatedAt: st.Now()})
 			return err
 		}, orgdb.CodeConflict, 409, "referenced row"},
 		{"trigger", func() error {
@@ -54,7 +56,7 @@ func TestTranslate(t *testing.T) {
 			return err
 		}, orgdb.CodeValidation, 400, "out of range"},
 		{"typed value refused before SQL", func() error {
-			_, err := st.InsertUser(ctx, db.InsertUserParams{ID: "u4", Email: "x@acme.test", Role: "owner"})
+			_, err := q.InsertUser(ctx, db.InsertUserParams{ID: "u4", Email: "x@acme.test", Role: "owner"})
 			return err
 		}, orgdb.CodeValidation, 400, `invalid role "owner"`},
 	}
@@ -78,11 +80,21 @@ func TestTranslate(t *testing.T) {
 		t.Error("Translate(nil) != nil")
 	}
 	other := errors.New("disk on fire")
-	if err := store.Translate(other, "user"); !errors.Is(err, other) || orgdb.HTTPStatus(err) != 500 || err.Error() != "user: disk on fire" {
+	if err := store.Translate(other, "user"); !errors.Is(err, other) || !errors.Is(err, orgdb.ErrInternal) || err.Error() != "user: disk on fire" {
 		t.Errorf("Translate(other) = %v", err)
 	}
-	already := fmt.Errorf("wrapped: %w", orgdb.Forbidden("Admin access required"))
-	if err := store.Translate(already, "user"); err != already {
+	if _, ok := store.Translate(other, "user").(*orgdb.Error); !ok {
+		t.Error("Translate(other) is not an *orgdb.Error")
+	}
+	forbidden := orgdb.Forbidden("Admin access required").WithReason("admin_required")
+	if err := store.Translate(forbidden, "user"); err != forbidden {
 		t.Errorf("Translate re-wrapped an orgdb error: %v", err)
+	}
+	// One deeper in the chain keeps its code and reason, with the whole text.
+	wrapped := fmt.Errorf("wrapped: %w", forbidden)
+	err := store.Translate(wrapped, "user")
+	var e *orgdb.Error
+	if !errors.As(err, &e) || err.(*orgdb.Error) != e || e.Code != orgdb.CodeForbidden || e.Reason != "admin_required" || e.Message != "wrapped: Admin access required" {
+		t.Errorf("Translate(wrapped) = %#v", err)
 	}
 }

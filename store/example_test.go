@@ -10,12 +10,14 @@ import (
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/access"
+	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/store"
 )
 
-// Open a database file (migrating it) and run generated queries on it.
+// Open a database file (migrating it) and read from it.
 func ExampleOpen() {
-	dir, _ := os.MkdirTemp("", "orgdb-example")
+	dir, err := os.MkdirTemp("", "orgdb-example")
+	check(err)
 	defer os.RemoveAll(dir)
 
 	ctx := context.Background()
@@ -23,9 +25,9 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer st.Close()
+	defer func() { check(st.Close()) }()
 
-	settings, err := st.GetOrgSettings(ctx) // the generated gen/db query
+	settings, err := st.GetOrgSettings(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -39,12 +41,92 @@ func ExampleOpen() {
 
 // openExample opens a fresh database in a temporary directory.
 func openExample() (*store.Store, func()) {
-	dir, _ := os.MkdirTemp("", "orgdb-example")
+	dir, err := os.MkdirTemp("", "orgdb-example")
+	check(err)
 	st, err := store.Open(context.Background(), filepath.Join(dir, "orgdb.db"))
+	check(err)
+	return st, func() { check(st.Close()); check(os.RemoveAll(dir)) }
+}
+
+// check stops the example on an error.
+func check(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	return st, func() { st.Close(); os.RemoveAll(dir) }
+}
+
+// value stops the example on an error, else returns v.
+func value[T any](v T, err error) T {
+	check(err)
+	return v
+}
+
+// A read of a missing row is NOT_FOUND, an *orgdb.Error the service maps
+// to HTTP 404.
+func ExampleStore_GetUser() {
+	st, done := openExample()
+	defer done()
+	ctx := context.Background()
+
+	_, err := st.GetUser(ctx, "no-such-id")
+	var e *orgdb.Error
+	fmt.Println(errors.Is(err, orgdb.ErrNotFound), errors.As(err, &e), orgdb.HTTPStatus(err), err)
+	// Output:
+	// true true 404 user not found
+}
+
+// Tx runs a read-check-write sequence the store has no method for, in one
+// IMMEDIATE transaction: what it reads stays true until it commits. The
+// queries inside are the raw generated ones: no policy applies to them.
+func ExampleStore_Tx() {
+	st, done := openExample()
+	defer done()
+	ctx := context.Background()
+	ada := value(st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"}))
+	inv := value(st.CreateInvite(ctx, store.NewInvite{Email: "bob@acme.com", InvitedBy: ada.ID}))
+
+	// Withdraw an invite, but only while nobody has accepted it.
+	withdraw := func(id string) error {
+		return st.Tx(ctx, func(q *db.Queries) error {
+			inv, err := q.GetInvite(ctx, id)
+			if err != nil {
+				return store.Translate(err, "invite")
+			}
+			if inv.AcceptedAt != nil {
+				return orgdb.Conflict("invite already accepted; nothing withdrawn")
+			}
+			_, err = q.DeleteInvite(ctx, id)
+			return err
+		})
+	}
+	fmt.Println(withdraw(inv.ID))
+	err := withdraw(inv.ID)
+	fmt.Println(errors.Is(err, orgdb.ErrNotFound), err)
+	// Output:
+	// <nil>
+	// true invite not found
+}
+
+// ReadTx reads several things from one snapshot: the count and the page
+// agree even while other requests sign users up.
+func ExampleStore_ReadTx() {
+	st, done := openExample()
+	defer done()
+	ctx := context.Background()
+	check(second(st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"})))
+	check(second(st.CreateUser(ctx, store.NewUser{Email: "bob@acme.com"})))
+
+	var admins, users int64
+	err := st.ReadTx(ctx, func(q *db.Queries) (err error) {
+		if admins, err = q.CountAdmins(ctx); err != nil {
+			return err
+		}
+		users, err = q.CountUsers(ctx)
+		return err
+	})
+	fmt.Println(admins, "of", users, "users are admins;", err)
+	// Output:
+	// 1 of 2 users are admins; <nil>
 }
 
 // Sign-up: the first user becomes admin; roles change only through the
@@ -54,8 +136,8 @@ func ExampleStore_CreateUser() {
 	defer done()
 	ctx := context.Background()
 
-	ada, _ := st.CreateUser(ctx, store.NewUser{Email: "Ada@Acme.com"})
-	bob, _ := st.CreateUser(ctx, store.NewUser{Email: "bob@acme.com"})
+	ada := value(st.CreateUser(ctx, store.NewUser{Email: "Ada@Acme.com"}))
+	bob := value(st.CreateUser(ctx, store.NewUser{Email: "bob@acme.com"}))
 	fmt.Println(ada.Email, ada.Role, "/", bob.Email, bob.Role)
 
 	_, err := st.UpdateUserRole(ctx, ada.ID, orgdb.RoleMember)
@@ -76,7 +158,7 @@ func ExampleStore_CreateInvite() {
 	defer done()
 	ctx := context.Background()
 
-	admin, _ := st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"})
+	admin := value(st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"}))
 	inv, err := st.CreateInvite(ctx, store.NewInvite{Email: "Carol@Acme.com", Role: orgdb.RoleAdmin, InvitedBy: admin.ID})
 	if err != nil {
 		log.Fatal(err)
@@ -84,11 +166,11 @@ func ExampleStore_CreateInvite() {
 	fmt.Println(inv.Email, inv.Role, inv.ExpiresAt.Sub(inv.CreatedAt.Time))
 
 	// Carol signs up: she gets the invite's role and the invite is used.
-	carol, _ := st.CreateUser(ctx, store.NewUser{Email: "carol@acme.com"})
+	carol := value(st.CreateUser(ctx, store.NewUser{Email: "carol@acme.com"}))
 	_, err = st.AcceptInvite(ctx, inv.ID)
 	fmt.Println(carol.Role, errors.Is(err, store.ErrInviteAccepted))
 
-	list, _ := st.ListInvites(ctx, store.ListInvitesOptions{})
+	list := value(st.ListInvites(ctx, store.ListInvitesOptions{}))
 	fmt.Println(list[0].Email, list[0].Status)
 	// Output:
 	// carol@acme.com admin 168h0m0s
@@ -108,7 +190,7 @@ func ExampleStore_UpdateOrgSettings() {
 		log.Fatal(err)
 	}
 	name := "Acme"
-	s, _ = st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{Name: &name}) // the rest stays as it was
+	s = value(st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{Name: &name})) // the rest stays as it was
 	fmt.Println(s.Name, *s.AllowedEmailDomain, s.DomainGatingEnabled)
 
 	fmt.Println(st.CheckSignup(ctx, "dev@acme.com", nil))
@@ -125,10 +207,10 @@ func ExampleStore_DeleteUser() {
 	defer done()
 	ctx := context.Background()
 
-	ada, _ := st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"})
-	bob, _ := st.CreateUser(ctx, store.NewUser{Email: "bob@acme.com"})
-	st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)
-	st.CreateInvite(ctx, store.NewInvite{Email: "carol@acme.com", InvitedBy: bob.ID})
+	ada := value(st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"}))
+	bob := value(st.CreateUser(ctx, store.NewUser{Email: "bob@acme.com"}))
+	check(second(st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)))
+	check(second(st.CreateInvite(ctx, store.NewInvite{Email: "carol@acme.com", InvitedBy: bob.ID})))
 
 	fmt.Println(st.DeleteUser(ctx, ada.ID, bob.ID, store.DeleteUserOptions{}))
 	fmt.Println(st.DeleteUser(ctx, ada.ID, bob.ID, store.DeleteUserOptions{ReassignToActor: true}))

@@ -1,9 +1,10 @@
 package store
 
-// UseWriterDriver makes Open use the named driver for the writer until the
-// returned function is called.
-func UseWriterDriver(name string) (restore func()) {
-	old := writerDriverName
-	writerDriverName = name
-	return func() { writerDriverName = old }
-}
+// Test hooks: the unexported options, for the external tests.
+var (
+	WithWriterDriver    = withWriterDriver
+	WithCheckpointQuery = withCheckpointQuery
+)
+
+// WithAfterCheckpoint is withAfterCheckpoint, for the external tests.
+var WithAfterCheckpoint = withAfterCheckpoint

@@ -18,10 +18,23 @@ type NewOrgIntegration struct {
 	Status string
 }
 
+// ListIntegrationsForUser returns the integrations a user sees: their own
+// (user-scoped) ones and the organization's. Errors: VALIDATION_ERROR
+// (empty id), INTERNAL_ERROR; an unknown user has none.
+func (s *Store) ListIntegrationsForUser(ctx context.Context, userID string) ([]db.Integration, error) {
+	if err := requireID("user id", userID); err != nil {
+		return nil, err
+	}
+	its, err := s.rq.ListIntegrationsForUser(ctx, userID)
+	return its, Translate(err, "integrations")
+}
+
 // CreateOrgIntegration creates an org-scoped integration on behalf of
 // actor, who must be an admin and becomes its owner (integrations.user_id).
 // An integration for the same service that the actor already owns is a
-// CONFLICT.
+// CONFLICT. Errors: VALIDATION_ERROR (empty service or actor, config not a
+// JSON object), UNAUTHORIZED (unknown actor), FORBIDDEN, CONFLICT,
+// INTERNAL_ERROR.
 func (s *Store) CreateOrgIntegration(ctx context.Context, actorID string, in NewOrgIntegration) (db.Integration, error) {
 	if err := requireID("actor id", actorID); err != nil {
 		return db.Integration{}, err
@@ -61,7 +74,8 @@ type OrgIntegrationUpdate struct {
 
 // UpdateOrgIntegration updates an org-scoped integration on behalf of
 // actor, who must be an admin. A user-scoped or missing integration is
-// NOT_FOUND.
+// NOT_FOUND. Errors: VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
+// INTERNAL_ERROR.
 func (s *Store) UpdateOrgIntegration(ctx context.Context, actorID, id string, in OrgIntegrationUpdate) (db.Integration, error) {
 	if err := requireID("actor id", actorID); err != nil {
 		return db.Integration{}, err
@@ -91,7 +105,8 @@ func (s *Store) UpdateOrgIntegration(ctx context.Context, actorID, id string, in
 
 // DeleteOrgIntegration deletes an org-scoped integration on behalf of
 // actor, who must be an admin. A user-scoped or missing integration is
-// NOT_FOUND.
+// NOT_FOUND. Errors: VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
+// INTERNAL_ERROR.
 func (s *Store) DeleteOrgIntegration(ctx context.Context, actorID, id string) error {
 	if err := requireID("actor id", actorID); err != nil {
 		return err

@@ -4,18 +4,16 @@ import (
 	"testing"
 
 	"github.com/agentops/orgdb"
-	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
 )
 
 func TestOrgIntegrations(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	admin := signup(t, st, "ada@acme.test")
 	member := signup(t, st, "bob@acme.test")
-	if _, err := st.InsertIntegration(ctx, db.InsertIntegrationParams{ID: "mine", UserID: member.ID, Service: "slack", Config: "{}", Status: "active", Scope: orgdb.ScopeUser}); err != nil {
-		t.Fatal(err)
-	}
+	addUserIntegration(t, st, "mine", member.ID, "slack")
 
 	before := dbtest.Snapshot(t, st.DB())
 	_, err := st.CreateOrgIntegration(ctx, member.ID, store.NewOrgIntegration{Service: "github"})
@@ -48,7 +46,7 @@ func TestOrgIntegrations(t *testing.T) {
 		t.Errorf("scopes = %v", scopes)
 	}
 	// The admin does not see the member's own integration.
-	if its, _ := st.ListIntegrationsForUser(ctx, admin.ID); len(its) != 1 || its[0].ID != org.ID {
+	if its, err := st.ListIntegrationsForUser(ctx, admin.ID); err != nil || len(its) != 1 || its[0].ID != org.ID {
 		t.Errorf("admin's integrations = %+v", its)
 	}
 

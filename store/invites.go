@@ -39,7 +39,9 @@ type NewInvite struct {
 // otherwise); the inviter must be an admin (FORBIDDEN). There is one invite
 // per email: inviting an email with a pending, expired or accepted invite
 // replaces it with a fresh one (new id, role and expiry). Inviting the email
-// of an existing user is a CONFLICT.
+// of an existing user is a CONFLICT (reason user_exists). Errors:
+// VALIDATION_ERROR, UNAUTHORIZED (unknown inviter), FORBIDDEN, CONFLICT,
+// INTERNAL_ERROR.
 func (s *Store) CreateInvite(ctx context.Context, in NewInvite) (db.Invite, error) {
 	email, err := orgdb.NormalizeEmail(in.Email)
 	if err != nil {
@@ -81,24 +83,39 @@ func (s *Store) CreateInvite(ctx context.Context, in NewInvite) (db.Invite, erro
 	return inv, err
 }
 
+// GetInvite returns the invite with this id, whatever its status. Errors:
+// VALIDATION_ERROR (empty id), NOT_FOUND, INTERNAL_ERROR.
+func (s *Store) GetInvite(ctx context.Context, id string) (db.Invite, error) {
+	if err := requireID("invite id", id); err != nil {
+		return db.Invite{}, err
+	}
+	inv, err := s.rq.GetInvite(ctx, id)
+	return inv, Translate(err, "invite")
+}
+
 // ValidInvite returns the invite for email if it is neither accepted nor
-// expired (NOT_FOUND otherwise); the email is compared case-insensitively.
+// expired at the store's current time; the email is compared
+// case-insensitively. Errors: VALIDATION_ERROR (empty email), NOT_FOUND (no
+// valid invite), INTERNAL_ERROR.
 func (s *Store) ValidInvite(ctx context.Context, email string) (db.Invite, error) {
-	inv, err := s.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: email, Now: s.Now()})
+	if err := requireID("email", email); err != nil {
+		return db.Invite{}, err
+	}
+	inv, err := s.rq.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: email, Now: s.Now()})
 	return inv, Translate(err, "valid invite")
 }
 
 // AcceptInvite marks the invite accepted. Of any number of simultaneous
 // calls exactly one succeeds: the guard is part of the UPDATE. An invite
 // already accepted or expired is a CONFLICT that says which
-// (errors.Is(err, ErrInviteAccepted) / ErrInviteExpired); a missing one is
-// NOT_FOUND.
+// (errors.Is(err, ErrInviteAccepted) / ErrInviteExpired). Errors:
+// VALIDATION_ERROR (empty id), NOT_FOUND, CONFLICT, INTERNAL_ERROR.
 func (s *Store) AcceptInvite(ctx context.Context, id string) (db.Invite, error) {
 	if err := requireID("invite id", id); err != nil {
 		return db.Invite{}, err
 	}
 	now := s.Now()
-	inv, err := s.Queries.AcceptInvite(ctx, db.AcceptInviteParams{AcceptedAt: &now, ID: id, Now: now})
+	inv, err := s.wq.AcceptInvite(ctx, db.AcceptInviteParams{AcceptedAt: &now, ID: id, Now: now})
 	if err == nil {
 		return inv, nil
 	}
@@ -109,7 +126,7 @@ func (s *Store) AcceptInvite(ctx context.Context, id string) (db.Invite, error) 
 	cur, err := s.GetInvite(ctx, id)
 	switch {
 	case err != nil:
-		return db.Invite{}, Translate(err, "invite")
+		return db.Invite{}, err
 	case cur.AcceptedAt != nil:
 		return db.Invite{}, orgdb.Conflict("invite already accepted").WithReason(ReasonInviteAccepted)
 	default:
@@ -140,29 +157,28 @@ var endOfTime = orgdb.NewTime(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC))
 // ListInvites returns a page of invites, newest first, each with its status
 // at the store's current time. For the next page pass the last row's
 // CreatedAt and ID; a page shorter than the limit is the last. A page costs
-// the same however many invites exist.
+// the same however many invites exist. Errors: VALIDATION_ERROR (page
+// size), INTERNAL_ERROR.
 func (s *Store) ListInvites(ctx context.Context, opts ListInvitesOptions) ([]db.ListInvitesRow, error) {
-	limit := opts.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultInvitePage
-	case limit < 0 || limit > MaxInvitePage:
-		return nil, orgdb.Validation("page size %d: must be 1–%d", limit, MaxInvitePage)
+	limit, err := pageSize(opts.Limit, DefaultInvitePage, MaxInvitePage)
+	if err != nil {
+		return nil, err
 	}
 	p := db.ListInvitesParams{Now: s.Now(), BeforeCreatedAt: opts.BeforeCreatedAt, BeforeID: opts.BeforeID, PageSize: int64(limit)}
 	if p.BeforeCreatedAt.IsZero() {
 		p.BeforeCreatedAt, p.BeforeID = endOfTime, ""
 	}
-	invs, err := s.Queries.ListInvites(ctx, p)
+	invs, err := s.rq.ListInvites(ctx, p)
 	return invs, Translate(err, "invites")
 }
 
-// DeleteInvite deletes an invite; a missing one is NOT_FOUND.
+// DeleteInvite deletes an invite. Errors: VALIDATION_ERROR (empty id),
+// NOT_FOUND, INTERNAL_ERROR.
 func (s *Store) DeleteInvite(ctx context.Context, id string) error {
 	if err := requireID("invite id", id); err != nil {
 		return err
 	}
-	n, err := s.Queries.DeleteInvite(ctx, id)
+	n, err := s.wq.DeleteInvite(ctx, id)
 	if err != nil {
 		return Translate(err, "invite")
 	}
@@ -173,8 +189,8 @@ func (s *Store) DeleteInvite(ctx context.Context, id string) error {
 }
 
 // DeleteExpiredInvites deletes every invite that expired without being
-// accepted and returns how many.
+// accepted and returns how many. Errors: INTERNAL_ERROR.
 func (s *Store) DeleteExpiredInvites(ctx context.Context) (int64, error) {
-	n, err := s.Queries.DeleteExpiredInvites(ctx, s.Now())
+	n, err := s.wq.DeleteExpiredInvites(ctx, s.Now())
 	return n, Translate(err, "invites")
 }

@@ -20,6 +20,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 func TestCreateInvite(t *testing.T) {
+	t.Parallel()
 	c := &clock{time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	st := dbtest.New(t, store.WithClock(c.now))
 	admin := signup(t, st, "ada@acme.test")
@@ -72,6 +73,7 @@ func TestCreateInvite(t *testing.T) {
 }
 
 func TestInviteLifecycle(t *testing.T) {
+	t.Parallel()
 	c := &clock{time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	st := dbtest.New(t, store.WithClock(c.now))
 	admin := signup(t, st, "ada@acme.test")
@@ -154,6 +156,7 @@ func countRows(t *testing.T, st *store.Store, table string) int {
 // Pages cover every invite once, newest first, also when invites share a
 // created_at (ties are ordered by id).
 func TestListInvitesPages(t *testing.T) {
+	t.Parallel()
 	c := &clock{time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	st := dbtest.New(t, store.WithClock(c.now))
 	admin := signup(t, st, "ada@acme.test")
@@ -190,7 +193,8 @@ func TestListInvitesPages(t *testing.T) {
 	if !slices.Equal(slices.Compact(slices.Clone(seen)), seen) {
 		t.Errorf("an invite listed twice: %v", seen)
 	}
-	all, _ := st.ListInvites(ctx, store.ListInvitesOptions{})
+	all, err := st.ListInvites(ctx, store.ListInvitesOptions{})
+	must(t, err)
 	for i := 1; i < len(all); i++ {
 		a, b := all[i-1], all[i]
 		if a.CreatedAt.Before(b.CreatedAt.Time) || a.CreatedAt.Equal(b.CreatedAt.Time) && a.ID < b.ID {

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"sync/atomic"
@@ -14,54 +13,52 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// prepares counts statements prepared on writer connections.
-var prepares atomic.Int64
+// countingDriver wraps the store's writer driver and counts every
+// statement its connections prepare.
+type countingDriver struct {
+	driver.Driver
+	prepares *atomic.Int64
+}
 
-// countingDriver is go-sqlite3 (with the writer's settings) counting
-// every statement its connections prepare.
-type countingDriver struct{ sqlite3.SQLiteDriver }
-
-func (d *countingDriver) Open(dsn string) (driver.Conn, error) {
-	c, err := d.SQLiteDriver.Open(dsn)
+func (d countingDriver) Open(dsn string) (driver.Conn, error) {
+	c, err := d.Driver.Open(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{c.(*sqlite3.SQLiteConn)}, nil
+	return &countingConn{c.(*sqlite3.SQLiteConn), d.prepares}, nil
 }
 
-type countingConn struct{ *sqlite3.SQLiteConn }
+type countingConn struct {
+	*sqlite3.SQLiteConn
+	prepares *atomic.Int64
+}
 
 func (c *countingConn) Prepare(query string) (driver.Stmt, error) {
-	prepares.Add(1)
+	c.prepares.Add(1)
 	return c.SQLiteConn.Prepare(query)
 }
 
 func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	prepares.Add(1)
+	c.prepares.Add(1)
 	return c.SQLiteConn.PrepareContext(ctx, query)
-}
-
-func init() {
-	sql.Register("sqlite3_counting_writer", &countingDriver{sqlite3.SQLiteDriver{
-		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(`PRAGMA wal_autocheckpoint = 0`, nil)
-			return err
-		},
-	}})
 }
 
 // Statements are prepared once: transactions reuse them through
 // tx.StmtContext instead of preparing them again on every call.
 func TestTransactionsDoNotRePrepare(t *testing.T) {
-	defer store.UseWriterDriver("sqlite3_counting_writer")()
-	st := dbtest.New(t)
+	t.Parallel()
+	var prepares atomic.Int64
+	st := dbtest.New(t, store.WithWriterDriver(func(d driver.Driver) driver.Driver {
+		return countingDriver{Driver: d, prepares: &prepares}
+	}))
 	ada, err := st.CreateUser(ctx, store.NewUser{Email: "ada@acme.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob, _ := st.CreateUser(ctx, store.NewUser{Email: "bob@acme.test"})
-	st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)
-	st.CreateInvite(ctx, store.NewInvite{Email: "warm@acme.test", InvitedBy: ada.ID})
+	bob, err := st.CreateUser(ctx, store.NewUser{Email: "bob@acme.test"})
+	must(t, err)
+	must(t, second(st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)))
+	must(t, second(st.CreateInvite(ctx, store.NewInvite{Email: "warm@acme.test", InvitedBy: ada.ID})))
 	before := prepares.Load()
 	if before == 0 {
 		t.Fatal("the counting driver saw no prepare: is it in use?")

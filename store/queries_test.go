@@ -62,8 +62,11 @@ func TestEveryQueryRuns(t *testing.T) {
 			must(t, err == nil && u.ID == "u1", "GetUserByEmail = %+v, %v", u, err)
 		}},
 		{"ListUsers", func(t *testing.T) {
-			us, err := q.ListUsers(ctx)
+			start := orgdb.NewTime(time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC))
+			us, err := q.ListUsers(ctx, db.ListUsersParams{AfterCreatedAt: start, PageSize: 10})
 			must(t, err == nil && len(us) == 2, "ListUsers = %+v, %v", us, err)
+			rest, err := q.ListUsers(ctx, db.ListUsersParams{AfterCreatedAt: us[0].CreatedAt, AfterID: us[0].ID, PageSize: 10})
+			must(t, err == nil && len(rest) == 1 && rest[0].ID == us[1].ID, "ListUsers after the first = %+v, %v", rest, err)
 		}},
 		{"CountUsers", func(t *testing.T) {
 			n, err := q.CountUsers(ctx)
@@ -162,6 +165,10 @@ func TestEveryQueryRuns(t *testing.T) {
 			_, err := q.GetSealingKey(ctx)
 			must(t, errors.Is(err, sql.ErrNoRows), "GetSealingKey before any key = %v", err)
 		}},
+		{"HasOrgAPIKeys", func(t *testing.T) {
+			ok, err := q.HasOrgAPIKeys(ctx)
+			must(t, err == nil && !ok, "HasOrgAPIKeys before any key = %v, %v", ok, err)
+		}},
 		{"ClaimSealingKey", func(t *testing.T) {
 			n, err := q.ClaimSealingKey(ctx, db.ClaimSealingKeyParams{KeyID: "0000000a", Now: now})
 			must(t, err == nil && n == 1, "ClaimSealingKey = %d, %v", n, err)
@@ -201,7 +208,7 @@ func TestEveryQueryRuns(t *testing.T) {
 			n, err = q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: "0000000b", Now: later, OldKeyID: "00000000"})
 			must(t, err == nil && n == 1, "MoveSealingKey = %d, %v", n, err)
 			k, err := q.GetSealingKey(ctx)
-			must(t, err == nil && k.KeyID == "0000000b" && k.KeysStored && k.UpdatedAt.Equal(later.Time), "GetSealingKey = %+v, %v", k, err)
+			must(t, err == nil && k.KeyID == "0000000b" && k.UpdatedAt.Equal(later.Time), "GetSealingKey = %+v, %v", k, err)
 			_, err = q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: "v1:00000000:y", ID: "k1", OldSealed: "v1:00000000:sealed"})
 			must(t, err != nil, "ResealOrgAPIKey under a key not recorded was accepted")
 			n, err = q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: "00000000", Now: later, OldKeyID: "0000000b"})

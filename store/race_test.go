@@ -55,6 +55,7 @@ func noBusy(t *testing.T, errs []error) {
 }
 
 func TestRaceFirstSignupsYieldOneAdmin(t *testing.T) {
+	t.Parallel()
 	for trial := range trials {
 		st := dbtest.New(t)
 		errs := together(goroutines, func(i int) error {
@@ -67,13 +68,14 @@ func TestRaceFirstSignupsYieldOneAdmin(t *testing.T) {
 				t.Fatalf("trial %d: sign-up failed: %v", trial, err)
 			}
 		}
-		if n, _ := st.CountAdmins(ctx); n != 1 {
+		if n, err := st.CountAdmins(ctx); err != nil || n != 1 {
 			t.Fatalf("trial %d: %d admins from %d simultaneous first sign-ups", trial, n, goroutines)
 		}
 	}
 }
 
 func TestRaceSameEmailSignsUpOnce(t *testing.T) {
+	t.Parallel()
 	for trial := range trials {
 		st := dbtest.New(t)
 		errs := together(goroutines, func(i int) error {
@@ -89,13 +91,14 @@ func TestRaceSameEmailSignsUpOnce(t *testing.T) {
 				t.Fatalf("trial %d: %v", trial, err)
 			}
 		}
-		if n, _ := st.CountUsers(ctx); ok != 1 || n != 1 {
+		if n, err := st.CountUsers(ctx); err != nil || ok != 1 || n != 1 {
 			t.Fatalf("trial %d: %d sign-ups succeeded, %d users", trial, ok, n)
 		}
 	}
 }
 
 func TestRaceAdminsDemotingEachOther(t *testing.T) {
+	t.Parallel()
 	for trial := range trials * 2 {
 		st := dbtest.New(t)
 		a := signup(t, st, "a@acme.test")
@@ -114,13 +117,14 @@ func TestRaceAdminsDemotingEachOther(t *testing.T) {
 				t.Fatalf("trial %d: %v", trial, err)
 			}
 		}
-		if n, _ := st.CountAdmins(ctx); n != 1 {
+		if n, err := st.CountAdmins(ctx); err != nil || n != 1 {
 			t.Fatalf("trial %d: %d admins left after mutual demotion, want 1", trial, n)
 		}
 	}
 }
 
 func TestRaceInviteAcceptedOnce(t *testing.T) {
+	t.Parallel()
 	for trial := range trials {
 		st := dbtest.New(t)
 		admin := signup(t, st, "ada@acme.test")
@@ -151,6 +155,7 @@ func TestRaceInviteAcceptedOnce(t *testing.T) {
 // Sign-ups racing for one invite: the invite is consumed once, and only the
 // user created with it gets its role.
 func TestRaceInvitedSignups(t *testing.T) {
+	t.Parallel()
 	for trial := range trials {
 		st := dbtest.New(t)
 		admin := signup(t, st, "ada@acme.test")
@@ -166,7 +171,7 @@ func TestRaceInvitedSignups(t *testing.T) {
 			return err
 		})
 		noBusy(t, errs)
-		if n, _ := st.CountAdmins(ctx); n != 2 {
+		if n, err := st.CountAdmins(ctx); err != nil || n != 2 {
 			t.Fatalf("trial %d: %d admins, want ada and bob", trial, n)
 		}
 		if u, err := st.GetUserByEmail(ctx, "other1@acme.test"); err != nil || u.Role != orgdb.RoleMember {

@@ -34,19 +34,25 @@ func wrongSealingKey(recorded string, have seal.Key) *orgdb.Error {
 }
 
 // checkSealingKey refuses k if org API keys are stored under another
-// recorded key.
-func checkSealingKey(ctx context.Context, q *db.Queries, k seal.Key) error {
-	rec, err := q.GetSealingKey(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+// recorded key. It reads in one snapshot.
+func (s *Store) checkSealingKey(ctx context.Context, k seal.Key) error {
+	return s.ReadTx(ctx, func(q *db.Queries) error {
+		rec, err := q.GetSealingKey(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return Translate(err, "sealing key record")
+		}
+		stored, err := q.HasOrgAPIKeys(ctx)
+		if err != nil {
+			return Translate(err, "org API keys")
+		}
+		if stored && rec.KeyID != k.ID() {
+			return wrongSealingKey(rec.KeyID, k)
+		}
 		return nil
-	}
-	if err != nil {
-		return Translate(err, "sealing key record")
-	}
-	if rec.KeysStored && rec.KeyID != k.ID() {
-		return wrongSealingKey(rec.KeyID, k)
-	}
-	return nil
+	})
 }
 
 // claimSealingKey records k as the sealing key, inside the transaction
@@ -94,7 +100,7 @@ func moveSealingKey(ctx context.Context, q *db.Queries, old, next seal.Key, now 
 // SealingKeyID returns the id of the sealing key the org API keys are
 // sealed with, and false when none is recorded (no key was ever set).
 func (s *Store) SealingKeyID(ctx context.Context) (string, bool, error) {
-	rec, err := s.Queries.GetSealingKey(ctx)
+	rec, err := s.rq.GetSealingKey(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}

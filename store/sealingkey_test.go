@@ -42,7 +42,7 @@ func TestSealingKeyIsRecordedAndEnforced(t *testing.T) {
 	if id, ok, err := st.SealingKeyID(ctx); err != nil || !ok || id != keyA.ID() {
 		t.Fatalf("recorded = %q %v %v, want %s", id, ok, err, keyA.ID())
 	}
-	views, err := st.ListOrgAPIKeys(ctx)
+	views, err := st.ListOrgAPIKeyViews(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,12 +23,21 @@ type OrgSettingsPatch struct {
 	EmailAllowlistEnabled *bool
 }
 
+// GetOrgSettings returns the organization's settings. Errors:
+// INTERNAL_ERROR (NOT_FOUND only if the migrated settings row was deleted).
+func (s *Store) GetOrgSettings(ctx context.Context) (db.OrgSettings, error) {
+	o, err := s.rq.GetOrgSettings(ctx)
+	return o, Translate(err, "org settings")
+}
+
 // UpdateOrgSettings applies a partial update and returns the new settings.
 // It reads, merges, validates and writes in one IMMEDIATE transaction, so
 // concurrent patches of different fields do not undo each other. The
 // result must be valid as a whole: a non-empty name; gating on requires a
 // valid domain; every allowlist entry must be a valid email, and the
 // allowlist on requires at least one. A refused patch changes nothing.
+// It does not check who asks: the service calls [access.RequireAdmin]
+// first. Errors: VALIDATION_ERROR, INTERNAL_ERROR.
 func (s *Store) UpdateOrgSettings(ctx context.Context, p OrgSettingsPatch) (db.OrgSettings, error) {
 	var out db.OrgSettings
 	err := s.Tx(ctx, func(q *db.Queries) error {
@@ -95,29 +104,33 @@ func (s *Store) UpdateOrgSettings(ctx context.Context, p OrgSettingsPatch) (db.O
 }
 
 // CheckSignup applies [access.CheckSignup] to email with what the database
-// holds: the settings, whether email has a valid invite and whether any
-// invite exists. envAllowed is the ALLOWED_EMAILS fallback (see
-// orgdb.ParseEmailList). It returns nil or the refusal (FORBIDDEN, with the
-// reason).
+// holds, read from one snapshot: the settings, whether email has a valid
+// invite and whether any invite exists. envAllowed is the ALLOWED_EMAILS
+// fallback (see orgdb.ParseEmailList). It returns nil or the refusal.
+// Errors: VALIDATION_ERROR (email), FORBIDDEN (with the reason),
+// INTERNAL_ERROR.
 func (s *Store) CheckSignup(ctx context.Context, email string, envAllowed orgdb.EmailList) error {
 	norm, err := orgdb.NormalizeEmail(email)
 	if err != nil {
 		return err
 	}
-	settings, err := s.GetOrgSettings(ctx)
-	if err != nil {
-		return Translate(err, "org settings")
-	}
-	_, err = s.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: norm, Now: s.Now()})
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return Translate(err, "invite")
-	}
-	hasInvite := err == nil
-	anyInvite, err := s.HasInvites(ctx)
-	if err != nil {
-		return Translate(err, "invites")
-	}
-	return access.CheckSignup(access.Signup{
-		Email: norm, Settings: settings, HasValidInvite: hasInvite, InvitesExist: anyInvite, AllowedEmails: envAllowed,
+	in := access.Signup{Email: norm, AllowedEmails: envAllowed}
+	err = s.ReadTx(ctx, func(q *db.Queries) (err error) {
+		if in.Settings, err = q.GetOrgSettings(ctx); err != nil {
+			return Translate(err, "org settings")
+		}
+		_, err = q.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: norm, Now: s.Now()})
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return Translate(err, "invite")
+		}
+		in.HasValidInvite = err == nil
+		if in.InvitesExist, err = q.HasInvites(ctx); err != nil {
+			return Translate(err, "invites")
+		}
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return access.CheckSignup(in)
 }

@@ -15,6 +15,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestUpdateOrgSettingsPartial(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	full, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{
 		Name:                  ptr("Acme"),
@@ -51,6 +52,7 @@ func TestUpdateOrgSettingsPartial(t *testing.T) {
 }
 
 func TestUpdateOrgSettingsRefusals(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	if _, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{AllowedEmailDomain: ptr("acme.test"), DomainGatingEnabled: ptr(true)}); err != nil {
 		t.Fatal(err)
@@ -79,6 +81,7 @@ func TestUpdateOrgSettingsRefusals(t *testing.T) {
 // Concurrent patches of different fields must not undo each other: each
 // merges into the row as it is at its own IMMEDIATE transaction.
 func TestUpdateOrgSettingsConcurrentPatches(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	const n = 16
 	var wg sync.WaitGroup
@@ -103,13 +106,15 @@ func TestUpdateOrgSettingsConcurrentPatches(t *testing.T) {
 			t.Errorf("concurrent patch: %v", err)
 		}
 	}
-	s, _ := st.GetOrgSettings(ctx)
+	s, err := st.GetOrgSettings(ctx)
+	must(t, err)
 	if s.Name != "Acme" || !s.EmailAllowlistEnabled || !slices.Equal(s.AllowedEmails, orgdb.EmailList{"a@acme.test"}) {
 		t.Errorf("settings after concurrent patches = %+v", s)
 	}
 }
 
 func TestStoreCheckSignup(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	// Nothing configured: open.
 	if err := st.CheckSignup(ctx, "anyone@x.io", nil); err != nil {

@@ -1,9 +1,25 @@
 // Package store opens an orgdb SQLite database with the settings every
-// caller needs, migrates it, and adds the few operations that need more
-// than one generated query (policy decisions, multi-statement flows).
+// caller needs, migrates it, and is the API a service holds: typed reads
+// and policy-checked writes, every error an [*orgdb.Error].
 //
-// The generated queries of gen/db are embedded in [Store], so
-// st.GetOrgSettings(ctx) is the typed sqlc query itself, prepared once.
+// # The surface
+//
+// A [Store]'s methods are the operations a service needs: the reads
+// (GetUser, GetUserByEmail, ListUsers, CountUsers, GetOrgSettings,
+// ValidInvite, ListInvites, ListIntegrationsForUser, ListOrgAPIKeyViews, …)
+// and the writes, each of which validates its input and applies its rule
+// (the last admin, accept-once, admin-only, sealing) in one statement or one
+// IMMEDIATE transaction. Every error they return is an [*orgdb.Error]: a
+// missing row is NOT_FOUND (errors.Is(err, orgdb.ErrNotFound)), a
+// database failure that is nobody's fault is INTERNAL_ERROR wrapping its
+// cause; see [Translate].
+//
+// The generated queries of gen/db are not part of the Store's method set.
+// They are reached inside a transaction, for the sequences the Store has no
+// method for: [Store.Tx] (the writer, IMMEDIATE) and [Store.ReadTx] (one
+// snapshot on a reader). Code inside those transactions, and code using
+// [Store.DB] directly, is trusted: it can write anything the schema's
+// constraints and triggers allow, bypassing the Store's policies.
 //
 // # Connections
 //
@@ -11,48 +27,57 @@
 // connection (SQLite allows one writer at a time; queueing in Go is cheaper
 // than SQLite's busy-waiting), and reads through a pool of read-only
 // connections, one per core by default ([WithReadConns]), which WAL lets
-// run beside the writer. Every generated query is prepared once on the
-// pool it belongs to: a SELECT on the readers, anything else on the writer;
-// callers never choose. [Store.Tx] runs on the writer, in one IMMEDIATE
-// transaction, with the statements prepared there. Commits never stop to
-// checkpoint the WAL: a background goroutine does it on its own connection.
+// run beside the writer. Every generated query is prepared once on each
+// pool; the Store's reads run on the readers and its writes on the writer.
+// Writer transactions are IMMEDIATE, reader transactions deferred. Commits
+// never stop to checkpoint the WAL: a background goroutine does it on its
+// own connection.
 package store
 
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/seal"
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
-// Store is an open orgdb database. It is safe for concurrent use.
-//
-// Its own methods (CreateUser, UpdateUserRole, CreateInvite, …) are the
-// operations that need validation, a policy decision or more than one
-// statement; where one has the name of a generated query it wraps that
-// query, which stays reachable as st.Queries.Name.
+// Store is an open orgdb database. It is safe for concurrent use. Its
+// methods are listed in the package documentation; the generated queries
+// are reached through [Store.Tx] and [Store.ReadTx].
 type Store struct {
-	*db.Queries             // prepared on the router: SELECTs on the readers, writes on the writer
-	txq         *db.Queries // prepared on the writer, for Tx
-	writer      *sql.DB     // one connection
-	readers     *sql.DB     // read-only connections
-	ckpt        *sql.DB     // one connection, for the background checkpoints
-	stop        chan struct{}
-	done        chan struct{}
-	readConns   int
-	now         func() time.Time
-	inviteTTL   time.Duration
-	key         seal.Key
-	keySet      bool
+	rq      *db.Queries // prepared on the readers
+	wq      *db.Queries // prepared on the writer
+	writer  *sql.DB     // one connection
+	readers *sql.DB     // read-only connections, deferred transactions
+	ckpt    *sql.DB     // one connection, for the background checkpoints
+	stop    chan struct{}
+	done    chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+
+	readConns int
+	now       func() time.Time
+	inviteTTL time.Duration
+	key       seal.Key
+	keySet    bool
+	log       *slog.Logger
+
+	// Test hooks, set by unexported options.
+	wrapWriter      func(driver.Driver) driver.Driver
+	checkpointQuery string
+	afterCheckpoint func(error)
 }
 
 // DefaultInviteTTL is how long an invite stays valid unless configured
@@ -90,92 +115,146 @@ func WithInviteTTL(d time.Duration) Option {
 	return func(s *Store) { s.inviteTTL = d }
 }
 
+// WithLogger sets where the store reports what it cannot return to a
+// caller: a failed background checkpoint (logged at Warn, retried on the
+// next tick). The default discards them.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) { s.log = l }
+}
+
+// withWriterDriver wraps the writer's driver (tests count its prepares).
+func withWriterDriver(wrap func(driver.Driver) driver.Driver) Option {
+	return func(s *Store) { s.wrapWriter = wrap }
+}
+
+// withCheckpointQuery replaces the background checkpoint statement (tests
+// make it fail).
+func withCheckpointQuery(q string) Option {
+	return func(s *Store) { s.checkpointQuery = q }
+}
+
+// withAfterCheckpoint is called after every background checkpoint with its
+// result (tests await a checkpoint instead of sleeping).
+func withAfterCheckpoint(f func(error)) Option {
+	return func(s *Store) { s.afterCheckpoint = f }
+}
+
 // DSN returns the go-sqlite3 data source name orgdb uses for the database
 // file at path; see [schema.DSN] for the settings it carries.
 func DSN(path string) string { return schema.DSN(path) }
 
-// readDSN is DSN for the read pool: the same settings, and query_only so a
-// write that reached a reader by mistake fails loudly.
-func readDSN(path string) string { return DSN(path) + "&_query_only=1" }
-
 // Open opens (creating if needed) the database file at path, applies every
 // pending migration, prepares every query and returns the store. The
 // directory must exist. ":memory:" is refused: every pooled connection
-// would get its own empty database.
+// would get its own empty database. Its errors are [*orgdb.Error]s:
+// VALIDATION_ERROR for a bad path or option, INTERNAL_ERROR (naming the
+// path and the cause) when the file cannot be opened or migrated.
 func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, fmt.Errorf("open orgdb: path %q: want the path of a database file", path)
+		return nil, orgdb.Validation("open orgdb: path %q: want the path of a database file", path)
 	}
-	s := &Store{now: time.Now, inviteTTL: DefaultInviteTTL, readConns: max(2, runtime.GOMAXPROCS(0))}
+	s := &Store{
+		now: time.Now, inviteTTL: DefaultInviteTTL, readConns: max(2, runtime.GOMAXPROCS(0)),
+		checkpointQuery: `PRAGMA wal_checkpoint(PASSIVE)`,
+	}
 	for _, o := range opts {
 		o(s)
 	}
 	if s.inviteTTL <= 0 {
-		return nil, fmt.Errorf("open orgdb: invite TTL %v: must be positive", s.inviteTTL)
+		return nil, orgdb.Validation("open orgdb: invite TTL %v: must be positive", s.inviteTTL)
 	}
 	if s.keySet && s.key.IsZero() {
-		return nil, fmt.Errorf("open orgdb: WithSealingKey given the zero key; load it with seal.KeyFromEnv")
+		return nil, orgdb.Validation("open orgdb: WithSealingKey given the zero key; load it with seal.KeyFromEnv")
 	}
 	if s.readConns < 1 {
-		return nil, fmt.Errorf("open orgdb: %d read connections: want at least 1", s.readConns)
+		return nil, orgdb.Validation("open orgdb: %d read connections: want at least 1", s.readConns)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	defer func() {
 		if err != nil {
-			s.Close()
-			err = fmt.Errorf("open orgdb %s: %w", path, err)
+			err = Translate(errors.Join(err, s.Close()), "open orgdb "+path)
 		}
 	}()
-	// Neither pool closes idle connections: a connection keeps the
-	// statements prepared on it.
-	if s.writer, err = sql.Open(writerDriverName, DSN(path)); err != nil {
+	if err := s.openWriter(ctx, path); err != nil {
 		return nil, err
 	}
-	s.writer.SetMaxOpenConns(1)
-	s.writer.SetMaxIdleConns(1)
-	// The first connection to a new file switches it to WAL, which fails at
-	// once while another process does the same.
-	if err := schema.RetryBusy(ctx, func() error { return s.writer.PingContext(ctx) }); err != nil {
-		return nil, err
-	}
-	if _, err := schema.Migrate(ctx, s.writer, schema.FS()); err != nil {
-		return nil, err
-	}
-	if s.readers, err = sql.Open(readerDriver, readDSN(path)); err != nil {
-		return nil, err
-	}
-	s.readers.SetMaxOpenConns(s.readConns)
-	s.readers.SetMaxIdleConns(s.readConns)
-	if s.Queries, err = db.Prepare(ctx, router{readers: s.readers, writer: s.writer}); err != nil {
-		return nil, err
-	}
-	if s.txq, err = db.Prepare(ctx, s.writer); err != nil {
+	if err := s.openReaders(ctx, path); err != nil {
 		return nil, err
 	}
 	if s.keySet {
-		if err := checkSealingKey(ctx, s.Queries, s.key); err != nil {
+		if err := s.checkSealingKey(ctx, s.key); err != nil {
 			return nil, err
 		}
 	}
-	if s.ckpt, err = sql.Open("sqlite3", DSN(path)); err != nil {
-		return nil, err
-	}
+	s.ckpt = sql.OpenDB(newConnector(DSN(path), plainDriver()))
 	s.ckpt.SetMaxOpenConns(1)
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	go s.checkpoints()
 	return s, nil
 }
 
-// Close stops the checkpoints, checkpoints the whole WAL into the database
-// file, and closes the prepared statements and the pools.
+// openWriter opens the writer connection, migrates the database and
+// prepares the queries on it. Neither pool closes idle connections: a
+// connection keeps the statements prepared on it.
+func (s *Store) openWriter(ctx context.Context, path string) (err error) {
+	drv := writerDriver()
+	if s.wrapWriter != nil {
+		drv = s.wrapWriter(drv)
+	}
+	s.writer = sql.OpenDB(newConnector(DSN(path), drv))
+	s.writer.SetMaxOpenConns(1)
+	s.writer.SetMaxIdleConns(1)
+	// The first connection to a new file switches it to WAL, which fails at
+	// once while another process does the same.
+	if err := schema.RetryBusy(ctx, func() error { return s.writer.PingContext(ctx) }); err != nil {
+		return err
+	}
+	if _, err := schema.Migrate(ctx, s.writer, schema.FS()); err != nil {
+		return err
+	}
+	s.wq, err = db.Prepare(ctx, s.writer)
+	return err
+}
+
+// openReaders opens the read pool and prepares the queries on it.
+func (s *Store) openReaders(ctx context.Context, path string) (err error) {
+	dsn, err := readDSN(path)
+	if err != nil {
+		return err
+	}
+	s.readers = sql.OpenDB(newConnector(dsn, readerDriver()))
+	s.readers.SetMaxOpenConns(s.readConns)
+	s.readers.SetMaxIdleConns(s.readConns)
+	s.rq, err = db.Prepare(ctx, s.readers)
+	return err
+}
+
+// Close stops the background checkpoints, runs a last PASSIVE checkpoint
+// (it copies what it can and never waits for other processes' readers: the
+// WAL is durable either way), and closes the prepared statements and the
+// pools. It returns what failed, as an INTERNAL_ERROR. Close is idempotent
+// and safe to call concurrently: every call returns the first call's
+// result.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = Translate(s.close(), "close orgdb") })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	var errs []error
 	if s.stop != nil {
 		close(s.stop)
 		<-s.done
-		_, err := s.ckpt.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-		errs = append(errs, err, s.ckpt.Close())
 	}
-	for _, q := range []*db.Queries{s.Queries, s.txq} {
+	if s.ckpt != nil {
+		if _, err := s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+		}
+		errs = append(errs, s.ckpt.Close())
+	}
+	for _, q := range []*db.Queries{s.rq, s.wq} {
 		if q != nil {
 			errs = append(errs, q.Close())
 		}
@@ -189,52 +268,69 @@ func (s *Store) Close() error {
 }
 
 // DB returns the writer pool (one connection), for database/sql access
-// outside the generated queries: it can read and write. Do not hold one of
-// its connections or transactions while calling the store's methods that
-// write: they wait for that same connection.
+// outside the generated queries. It can read and write anything, bypassing
+// every policy of the Store: it is for maintenance and tests. Do not hold
+// one of its connections or transactions while calling the store's methods
+// that write: they wait for that same connection.
 func (s *Store) DB() *sql.DB { return s.writer }
 
-// ReadDB returns the pool of read-only connections.
+// ReadDB returns the pool of read-only connections. Its transactions are
+// deferred (BeginTx works and reads one snapshot); a write through it fails
+// with "attempt to write a readonly database".
 func (s *Store) ReadDB() *sql.DB { return s.readers }
 
 // Tx runs fn in one IMMEDIATE transaction on the writer connection: it
 // holds the database's write lock from its start, so whatever fn reads stays
-// true until it commits. Use only q inside fn (the store's own methods would
-// wait for the connection fn holds). fn's error (or a panic) rolls back;
-// otherwise Tx commits.
+// true until it commits. Use only q inside fn (the store's own methods that
+// write would wait for the connection fn holds). fn's error (or a panic)
+// rolls back; otherwise Tx commits.
 //
-// This is how a caller runs a read-check-write sequence safely:
+// q is the raw generated queries: what fn writes is checked by the schema's
+// constraints and triggers only, not by the Store's policies.
 //
-//	err := st.Tx(ctx, func(q *db.Queries) error {
-//		u, err := q.GetUser(ctx, id)
-//		if err != nil {
-//			return err
-//		}
-//		...
-//	})
-func (s *Store) Tx(ctx context.Context, fn func(q *db.Queries) error) (err error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
+// Errors: an [*orgdb.Error] returned by fn is returned unchanged; any other
+// error from fn, and a failure to begin or commit, is translated by
+// [Translate] (sql.ErrNoRows → NOT_FOUND, a constraint → CONFLICT or
+// VALIDATION_ERROR, anything else → INTERNAL_ERROR), keeping it in the
+// chain. Return store.Translate(err, "user") from fn for a message that
+// names what was missing.
+func (s *Store) Tx(ctx context.Context, fn func(q *db.Queries) error) error {
+	return runTx(ctx, s.writer, s.wq, "write transaction", fn)
+}
+
+// ReadTx runs fn in one deferred transaction on a read-only connection:
+// every read fn makes through q sees the same snapshot of the database,
+// whatever the writer commits meanwhile. It never waits for the writer.
+// Its statements are the ones prepared on the readers. A write through q
+// fails ("attempt to write a readonly database", INTERNAL_ERROR).
+//
+// Errors are as for [Store.Tx].
+func (s *Store) ReadTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	return runTx(ctx, s.readers, s.rq, "read transaction", fn)
+}
+
+// runTx runs fn in a transaction on pool, with q's statements bound to it.
+func runTx(ctx context.Context, pool *sql.DB, q *db.Queries, what string, fn func(q *db.Queries) error) error {
+	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return Translate(fmt.Errorf("begin: %w", err), what)
 	}
+	ended := false
 	defer func() {
-		if err != nil {
-			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-				err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
-			}
+		if !ended { // fn panicked or called runtime.Goexit
+			_ = tx.Rollback() // what matters is the panic
 		}
 	}()
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
+	if err := fn(q.WithTx(tx)); err != nil {
+		ended = true
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return Translate(errors.Join(err, fmt.Errorf("rollback: %w", rerr)), what)
 		}
-	}()
-	if err := fn(s.txq.WithTx(tx)); err != nil {
-		return err
+		return Translate(err, "")
 	}
+	ended = true
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return Translate(fmt.Errorf("commit: %w", err), what)
 	}
 	return nil
 }

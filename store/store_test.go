@@ -16,11 +16,10 @@ import (
 	"github.com/agentops/orgdb/store"
 )
 
-var ctx = context.Background()
-
 // Every pooled connection must carry the DSN settings, not just the first:
 // the writer's one connection and each of the readers.
 func TestOpenSettingsOnEveryConnection(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	check := func(name string, conn *sql.Conn, queryOnly int) {
 		t.Helper()
@@ -29,9 +28,9 @@ func TestOpenSettingsOnEveryConnection(t *testing.T) {
 		if err := conn.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil {
 			t.Fatal(err)
 		}
-		conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
-		conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy)
-		conn.QueryRowContext(ctx, `PRAGMA query_only`).Scan(&qo)
+		must(t, conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode))
+		must(t, conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy))
+		must(t, conn.QueryRowContext(ctx, `PRAGMA query_only`).Scan(&qo))
 		if fk != 1 || mode != "wal" || busy != 5000 || qo != queryOnly {
 			t.Errorf("%s: foreign_keys=%d journal_mode=%s busy_timeout=%d query_only=%d", name, fk, mode, busy, qo)
 		}
@@ -45,7 +44,7 @@ func TestOpenSettingsOnEveryConnection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close() // hold it so the next Conn is a new connection
+		t.Cleanup(func() { must(t, conn.Close()) }) // hold it so the next Conn is a new connection
 		check(fmt.Sprintf("reader %d", i), conn, 1)
 	}
 	if got := st.ReadDB().Stats().OpenConnections; got != n {
@@ -56,13 +55,14 @@ func TestOpenSettingsOnEveryConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("writer", w, 0)
-	w.Close()
+	must(t, w.Close())
 	if got := st.DB().Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("writer pool allows %d connections, want 1", got)
 	}
 }
 
 func TestOpenMigrates(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	status, err := schema.StatusOf(ctx, st.DB(), schema.FS())
 	if err != nil {
@@ -76,15 +76,17 @@ func TestOpenMigrates(t *testing.T) {
 }
 
 func TestOpenRefusesNonFiles(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"", ":memory:", "file::memory:?cache=shared"} {
 		if st, err := store.Open(ctx, p); err == nil {
-			st.Close()
+			must(t, st.Close())
 			t.Errorf("Open(%q) accepted", p)
 		}
 	}
 }
 
 func TestDSNEscapesPath(t *testing.T) {
+	t.Parallel()
 	got := store.DSN("dir with space/a?b#c.db")
 	if !strings.HasPrefix(got, "file:dir%20with%20space/a%3Fb%23c.db?") {
 		t.Errorf("DSN = %s", got)
@@ -95,10 +97,11 @@ func TestDSNEscapesPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	must(t, st.Close())
 }
 
 func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	before := dbtest.Snapshot(t, st.DB())
 	insert := func(q *db.Queries) error {
@@ -132,7 +135,7 @@ func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
 	if err := st.Tx(ctx, insert); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := st.CountUsers(ctx); n != 1 {
+	if n, err := st.CountUsers(ctx); err != nil || n != 1 {
 		t.Errorf("committed transaction: %d users", n)
 	}
 }
@@ -140,6 +143,7 @@ func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
 // Reads go to the read pool, so a transaction holding the writer does not
 // stop them; writes wait for the writer.
 func TestReadsDoNotWaitForTheWriter(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	ada, err := st.CreateUser(ctx, store.NewUser{Email: "ada@acme.test"})
 	if err != nil {

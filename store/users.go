@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/access"
@@ -31,6 +32,89 @@ type NewUser struct {
 	AvatarURL      *string
 	GithubID       *string
 	GithubUsername *string
+}
+
+// GetUser returns the user with this id. Errors: VALIDATION_ERROR (empty
+// id), NOT_FOUND, INTERNAL_ERROR.
+func (s *Store) GetUser(ctx context.Context, id string) (db.User, error) {
+	if err := requireID("user id", id); err != nil {
+		return db.User{}, err
+	}
+	u, err := s.rq.GetUser(ctx, id)
+	return u, Translate(err, "user")
+}
+
+// GetUserByEmail returns the user with this email, compared
+// case-insensitively after trimming spaces. Errors: VALIDATION_ERROR (empty
+// email), NOT_FOUND, INTERNAL_ERROR.
+func (s *Store) GetUserByEmail(ctx context.Context, email string) (db.User, error) {
+	if err := requireID("email", email); err != nil {
+		return db.User{}, err
+	}
+	u, err := s.rq.GetUserByEmail(ctx, email)
+	return u, Translate(err, "user "+strings.TrimSpace(email))
+}
+
+// ListUsersOptions selects a page of [Store.ListUsers].
+type ListUsersOptions struct {
+	// Limit is the page size: 0 means DefaultUserPage, at most MaxUserPage.
+	Limit int
+	// AfterCreatedAt and AfterID are the cursor: the CreatedAt and ID of
+	// the last user of the previous page. Zero for the first page.
+	AfterCreatedAt orgdb.Time
+	AfterID        string
+}
+
+// Page sizes of ListUsers.
+const (
+	DefaultUserPage = 100
+	MaxUserPage     = 1000
+)
+
+// startOfTime is a cursor before every user: the first page.
+var startOfTime = orgdb.NewTime(time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC))
+
+// ListUsers returns a page of users, oldest first (users created within
+// one second in the order they signed up). For the next page pass the last user's
+// CreatedAt and ID; a page shorter than the limit is the last. A page costs
+// the same however many users exist. Errors: VALIDATION_ERROR (page size),
+// INTERNAL_ERROR.
+func (s *Store) ListUsers(ctx context.Context, opts ListUsersOptions) ([]db.User, error) {
+	limit, err := pageSize(opts.Limit, DefaultUserPage, MaxUserPage)
+	if err != nil {
+		return nil, err
+	}
+	p := db.ListUsersParams{AfterCreatedAt: opts.AfterCreatedAt, AfterID: opts.AfterID, PageSize: int64(limit)}
+	if p.AfterCreatedAt.IsZero() {
+		p.AfterCreatedAt, p.AfterID = startOfTime, ""
+	}
+	users, err := s.rq.ListUsers(ctx, p)
+	return users, Translate(err, "users")
+}
+
+// CountUsers returns how many users the organization has. Errors:
+// INTERNAL_ERROR.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	n, err := s.rq.CountUsers(ctx)
+	return n, Translate(err, "users")
+}
+
+// CountAdmins returns how many admins the organization has. Errors:
+// INTERNAL_ERROR.
+func (s *Store) CountAdmins(ctx context.Context) (int64, error) {
+	n, err := s.rq.CountAdmins(ctx)
+	return n, Translate(err, "users")
+}
+
+// pageSize applies a page size's default and bounds.
+func pageSize(limit, def, maxSize int) (int, error) {
+	switch {
+	case limit == 0:
+		return def, nil
+	case limit < 0 || limit > maxSize:
+		return 0, orgdb.Validation("page size %d: must be 1–%d", limit, maxSize).WithDetails("field", "limit")
+	}
+	return limit, nil
 }
 
 // CreateUser signs a user up, in one IMMEDIATE transaction: the first user
@@ -85,7 +169,9 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser) (db.User, error) {
 // UpdateUserRole sets a user's role and returns the user. Demoting the last
 // admin is a CONFLICT (reason last_admin) and changes nothing; the guard is
 // part of the UPDATE statement. It does not check who asks: the service
-// calls [access.RequireAdmin] on the caller first.
+// calls [access.RequireAdmin] on the caller first. Errors: VALIDATION_ERROR
+// (empty id, unknown role), NOT_FOUND, CONFLICT (reason last_admin),
+// INTERNAL_ERROR.
 func (s *Store) UpdateUserRole(ctx context.Context, id string, role orgdb.UserRole) (db.User, error) {
 	if err := requireID("user id", id); err != nil {
 		return db.User{}, err
@@ -129,7 +215,9 @@ type DeleteUserOptions struct {
 // delete themself (FORBIDDEN, reason delete_self); deleting the last admin
 // is a CONFLICT (reason last_admin). The user's own (user-scoped)
 // integrations are deleted with them. Either the user is deleted with all
-// that goes with them or nothing changes.
+// that goes with them or nothing changes. Errors: VALIDATION_ERROR (empty
+// id), UNAUTHORIZED (unknown actor), FORBIDDEN, NOT_FOUND (target),
+// CONFLICT (reasons last_admin, user_referenced), INTERNAL_ERROR.
 func (s *Store) DeleteUser(ctx context.Context, actorID, targetID string, opts DeleteUserOptions) error {
 	if err := requireID("actor id", actorID); err != nil {
 		return err
@@ -198,14 +286,14 @@ func describeRefs(r db.CountUserReferencesRow) string {
 
 // BootstrapAdmin promotes the user with this email (ADMIN_EMAIL) to admin
 // if, and only if, the organization has no admin; the check and the update
-// are one statement. It reports whether it promoted; a missing user is
-// NOT_FOUND.
+// are one statement. It reports whether it promoted. Errors:
+// VALIDATION_ERROR (email), NOT_FOUND (no such user), INTERNAL_ERROR.
 func (s *Store) BootstrapAdmin(ctx context.Context, email string) (bool, error) {
 	email, err := orgdb.NormalizeEmail(email)
 	if err != nil {
 		return false, err
 	}
-	n, err := s.Queries.BootstrapAdmin(ctx, db.BootstrapAdminParams{Now: s.Now(), Email: email})
+	n, err := s.wq.BootstrapAdmin(ctx, db.BootstrapAdminParams{Now: s.Now(), Email: email})
 	if err != nil {
 		return false, Translate(err, "user")
 	}
@@ -213,7 +301,7 @@ func (s *Store) BootstrapAdmin(ctx context.Context, email string) (bool, error) 
 		return true, nil
 	}
 	if _, err := s.GetUserByEmail(ctx, email); err != nil {
-		return false, Translate(err, "user "+email)
+		return false, err
 	}
 	return false, nil
 }

@@ -3,6 +3,8 @@ package store_test
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,6 +35,7 @@ func wantErr(t *testing.T, err error, code orgdb.Code, reason string) {
 }
 
 func TestCreateUser(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	name := "Ada"
 	first, err := st.CreateUser(ctx, store.NewUser{Email: "  Ada@Acme.test ", Name: &name})
@@ -66,6 +69,7 @@ func TestCreateUser(t *testing.T) {
 }
 
 func TestCreateUserWithInvite(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	admin := signup(t, st, "ada@acme.test")
 	inv, err := st.CreateInvite(ctx, store.NewInvite{Email: "Dan@acme.test", Role: orgdb.RoleAdmin, InvitedBy: admin.ID})
@@ -92,17 +96,18 @@ func TestCreateUserWithInvite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st2.Close()
+	closeStore(t, st2)
 	eve := signup(t, st2, "eve@acme.test")
 	if eve.Role != orgdb.RoleMember {
 		t.Errorf("expired invite gave role %s", eve.Role)
 	}
-	if got, _ := st2.GetInvite(ctx, old.ID); got.AcceptedAt != nil {
+	if got, err := st2.GetInvite(ctx, old.ID); err != nil || got.AcceptedAt != nil {
 		t.Error("expired invite marked accepted")
 	}
 }
 
 func TestUpdateUserRole(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	ada := signup(t, st, "ada@acme.test")
 	bob := signup(t, st, "bob@acme.test")
@@ -136,6 +141,7 @@ func TestUpdateUserRole(t *testing.T) {
 }
 
 func TestDeleteUser(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	ada := signup(t, st, "ada@acme.test")
 	bob := signup(t, st, "bob@acme.test")
@@ -165,14 +171,14 @@ func TestDeleteUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.InsertIntegration(ctx, db.InsertIntegrationParams{ID: "own", UserID: carol.ID, Service: "slack", Config: "{}", Status: "active", Scope: orgdb.ScopeUser}); err != nil {
-		t.Fatal(err)
-	}
+	addUserIntegration(t, st, "own", carol.ID, "slack")
 	before = dbtest.Snapshot(t, st.DB())
 	err = st.DeleteUser(ctx, ada.ID, carol.ID, store.DeleteUserOptions{})
 	wantErr(t, err, orgdb.CodeConflict, store.ReasonUserReferenced)
 	var e *orgdb.Error
-	errors.As(err, &e)
+	if !errors.As(err, &e) {
+		t.Fatalf("%v is not an *orgdb.Error", err)
+	}
 	if e.Details["invites"] != int64(1) || e.Details["orgApiKeys"] != int64(1) || e.Details["orgIntegrations"] != int64(1) ||
 		e.Message != "user is still referenced by 1 invite, 1 org API key, 1 org integration; reassign them to delete the user" {
 		t.Errorf("referenced error = %q %v", e.Message, e.Details)
@@ -184,19 +190,22 @@ func TestDeleteUser(t *testing.T) {
 	if err := st.DeleteUser(ctx, ada.ID, carol.ID, store.DeleteUserOptions{ReassignToActor: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.GetUser(ctx, carol.ID); !errors.Is(err, sql.ErrNoRows) {
+	if _, err := st.GetUser(ctx, carol.ID); !errors.Is(err, orgdb.ErrNotFound) {
 		t.Errorf("carol still there: %v", err)
 	}
-	refs, _ := st.CountUserReferences(ctx, ada.ID)
-	if refs != (db.CountUserReferencesRow{Invites: 1, OrgAPIKeys: 1, OrgIntegrations: 1}) {
-		t.Errorf("references not moved to the actor: %+v", refs)
-	}
-	if it, err := st.GetIntegration(ctx, org.ID); err != nil || it.UserID != ada.ID {
-		t.Errorf("org integration = %+v, %v", it, err)
-	}
-	if _, err := st.GetIntegration(ctx, "own"); !errors.Is(err, sql.ErrNoRows) {
-		t.Errorf("carol's own integration survived: %v", err)
-	}
+	must(t, st.ReadTx(ctx, func(q *db.Queries) error {
+		refs, err := q.CountUserReferences(ctx, ada.ID)
+		if err != nil || refs != (db.CountUserReferencesRow{Invites: 1, OrgAPIKeys: 1, OrgIntegrations: 1}) {
+			t.Errorf("references not moved to the actor: %+v, %v", refs, err)
+		}
+		if it, err := q.GetIntegration(ctx, org.ID); err != nil || it.UserID != ada.ID {
+			t.Errorf("org integration = %+v, %v", it, err)
+		}
+		if _, err := q.GetIntegration(ctx, "own"); !errors.Is(err, sql.ErrNoRows) {
+			t.Errorf("carol's own integration survived: %v", err)
+		}
+		return nil
+	}))
 	checkForeignKeys(t, st)
 
 	// A member without references is deleted outright.
@@ -208,29 +217,26 @@ func TestDeleteUser(t *testing.T) {
 // checkForeignKeys fails the test if any row references a missing row.
 func checkForeignKeys(t *testing.T, st *store.Store) {
 	t.Helper()
-	rows, err := st.DB().Query(`PRAGMA foreign_key_check`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	if rows.Next() {
-		t.Error("foreign_key_check reports violations")
+	if _, rows := dbtest.Rows(t, st.DB(), `PRAGMA foreign_key_check`); len(rows) > 0 {
+		t.Errorf("foreign_key_check reports violations: %v", rows)
 	}
 }
 
 func TestBootstrapAdmin(t *testing.T) {
+	t.Parallel()
 	st := dbtest.New(t)
 	// Members only, as in a database from before roles existed.
 	for _, e := range []string{"ada@acme.test", "bob@acme.test"} {
-		if _, err := st.InsertUser(ctx, db.InsertUserParams{ID: e, Email: e, Role: orgdb.RoleMember}); err != nil {
-			t.Fatal(err)
-		}
+		inTx(t, st, func(q *db.Queries) error {
+			_, err := q.InsertUser(ctx, db.InsertUserParams{ID: e, Email: e, Role: orgdb.RoleMember})
+			return err
+		})
 	}
 	ok, err := st.BootstrapAdmin(ctx, " BOB@acme.test")
 	if err != nil || !ok {
 		t.Fatalf("BootstrapAdmin = %v, %v", ok, err)
 	}
-	if u, _ := st.GetUser(ctx, "bob@acme.test"); u.Role != orgdb.RoleAdmin {
+	if u, err := st.GetUser(ctx, "bob@acme.test"); err != nil || u.Role != orgdb.RoleAdmin {
 		t.Errorf("bob = %s", u.Role)
 	}
 	before := dbtest.Snapshot(t, st.DB())
@@ -243,5 +249,39 @@ func TestBootstrapAdmin(t *testing.T) {
 	wantErr(t, err, orgdb.CodeValidation, "")
 	if dbtest.Snapshot(t, st.DB()) != before {
 		t.Error("a refused bootstrap changed the database")
+	}
+}
+
+// ListUsers pages through every user once, in sign-up order, however the
+// pages fall; a bad page size is refused.
+func TestListUsersPages(t *testing.T) {
+	t.Parallel()
+	st := dbtest.New(t)
+	var want []string
+	for i := range 7 {
+		want = append(want, signup(t, st, fmt.Sprintf("u%d@acme.test", i)).ID)
+	}
+	for _, limit := range []int{1, 2, 3, 7, 8} {
+		var got []string
+		opts := store.ListUsersOptions{Limit: limit}
+		for {
+			page, err := st.ListUsers(ctx, opts)
+			must(t, err)
+			for _, u := range page {
+				got = append(got, u.ID)
+			}
+			if len(page) < limit {
+				break
+			}
+			last := page[len(page)-1]
+			opts = store.ListUsersOptions{Limit: limit, AfterCreatedAt: last.CreatedAt, AfterID: last.ID}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("pages of %d: %v, want %v", limit, got, want)
+		}
+	}
+	for _, bad := range []int{-1, store.MaxUserPage + 1} {
+		_, err := st.ListUsers(ctx, store.ListUsersOptions{Limit: bad})
+		wantErr(t, err, orgdb.CodeValidation, "")
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	osexec "os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -107,14 +107,14 @@ func xprocRun(t *testing.T, action, path string, args []string) []string {
 		t.Fatal(err)
 	}
 	type child struct {
-		cmd    *exec.Cmd
+		cmd    *osexec.Cmd
 		in     io.WriteCloser
 		out    *bufio.Scanner
 		stderr strings.Builder
 	}
 	children := make([]*child, len(args))
 	for i, arg := range args {
-		c := &child{cmd: exec.Command(exe, "-test.run=^$")}
+		c := &child{cmd: osexec.Command(exe, "-test.run=^$")}
 		c.cmd.Env = append(os.Environ(), xprocEnv+"="+action+" "+path+" "+arg)
 		c.cmd.Stderr = &c.stderr
 		if c.in, err = c.cmd.StdinPipe(); err != nil {

@@ -46,7 +46,7 @@ func cmdKeysSet(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	admin, err := st.GetUserByEmail(ctx, *by)
 	if err != nil {
-		return store.Translate(err, "user "+*by)
+		return err
 	}
 	v, err := st.SetOrgAPIKey(ctx, provider, seal.NewSecret(string(b)), admin.ID)
 	if err != nil {
@@ -65,26 +65,32 @@ func cmdKeysList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	views, err := st.ListOrgAPIKeys(ctx)
+	views, err := st.ListOrgAPIKeyViews(ctx)
 	if err != nil {
 		return err
-	}
-	emails := map[string]string{}
-	if users, err := st.ListUsers(ctx); err == nil {
-		for _, u := range users {
-			emails[u.ID] = u.Email
-		}
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tSET\tSET BY\tUPDATED (UTC)\tSEALED WITH\tFALLBACK")
 	for _, v := range views {
 		set, by, updated, with := "no", "-", "-", "-"
 		if v.IsSet {
-			set, by, updated, with = "yes", emails[*v.SetBy], when(*v.UpdatedAt), "key "+v.SealedWith
+			set, updated, with = "yes", when(*v.UpdatedAt), "key "+v.SealedWith
+			if by, err = setter(ctx, st, *v.SetBy); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Provider, set, by, updated, with, v.Provider.EnvVar())
 	}
 	return tw.Flush()
+}
+
+// setter is the email of the user with id setBy.
+func setter(ctx context.Context, st *store.Store, setBy string) (string, error) {
+	u, err := st.GetUser(ctx, setBy)
+	if err != nil {
+		return "", err
+	}
+	return u.Email, nil
 }
 
 func cmdKeysDelete(ctx context.Context, e *env, args []string) error {

@@ -29,6 +29,7 @@ func cliIn(t *testing.T, env map[string]string, stdin string, args ...string) (c
 }
 
 func TestMigrateAndStatus(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "nested", "dir", "orgdb.db")
 	code, out, errs := cli(t, nil, "status", "--db", path)
 	if code != 0 || !strings.Contains(out, "0001_initial.sql") || !strings.Contains(out, "pending") || errs != "" {
@@ -58,6 +59,7 @@ func TestMigrateAndStatus(t *testing.T) {
 }
 
 func TestDatabaseFromEnvironment(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "env.db")
 	if code, _, errs := cli(t, map[string]string{"ORGDB_DB": path}, "migrate"); code != 0 {
 		t.Fatalf("migrate: %s", errs)
@@ -84,6 +86,7 @@ func TestDefaultDatabase(t *testing.T) {
 }
 
 func TestUsageAndFailures(t *testing.T) {
+	t.Parallel()
 	if code, out, _ := cli(t, nil, "--help"); code != 0 || !strings.Contains(out, "migrate") || !strings.Contains(out, "status") {
 		t.Errorf("--help: %d %q", code, out)
 	}
@@ -116,6 +119,7 @@ func TestUsageAndFailures(t *testing.T) {
 }
 
 func TestOrgCommands(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"ORGDB_DB": filepath.Join(t.TempDir(), "org.db")}
 	ok := func(args ...string) string {
 		t.Helper()
@@ -178,6 +182,7 @@ func TestOrgCommands(t *testing.T) {
 }
 
 func TestAdminBootstrapPromotes(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "org.db")
 	env := map[string]string{"ORGDB_DB": path}
 	if code, _, errs := cli(t, env, "migrate"); code != 0 {
@@ -188,7 +193,11 @@ func TestAdminBootstrapPromotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := db.Exec(`INSERT INTO users (id, email) VALUES ('u1', 'ada@acme.test')`); err != nil {
 		t.Fatal(err)
 	}
@@ -197,13 +206,13 @@ func TestAdminBootstrapPromotes(t *testing.T) {
 		t.Fatalf("bootstrap: %d %q %q", code, out, errs)
 	}
 	var role string
-	db.QueryRow(`SELECT role FROM users WHERE id = 'u1'`).Scan(&role)
-	if role != "admin" {
-		t.Errorf("role = %s", role)
+	if err := db.QueryRow(`SELECT role FROM users WHERE id = 'u1'`).Scan(&role); err != nil || role != "admin" {
+		t.Errorf("role = %s, %v", role, err)
 	}
 }
 
 func TestKeysCommands(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "org.db")
 	code, gen, _ := cli(t, nil, "keys", "gen-sealing-key")
 	if code != 0 || len(strings.TrimSpace(gen)) != 44 {
@@ -229,14 +238,21 @@ func TestKeysCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	var sealed string
-	db.QueryRow(`SELECT encrypted_key FROM org_api_keys`).Scan(&sealed)
-	if sealed == "" || strings.Contains(sealed, "sk-test") {
-		t.Errorf("stored = %q", sealed)
+	if err := db.QueryRow(`SELECT encrypted_key FROM org_api_keys`).Scan(&sealed); err != nil || sealed == "" || strings.Contains(sealed, "sk-test") {
+		t.Errorf("stored = %q, %v", sealed, err)
 	}
 	for _, f := range []string{path, path + "-wal"} {
-		if b, _ := os.ReadFile(f); bytes.Contains(b, []byte("sk-test")) {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("sk-test")) {
 			t.Errorf("%s holds the plaintext", f)
 		}
 	}
@@ -275,8 +291,10 @@ func TestKeysCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.GetOrgAPIKey(context.Background(), "anthropic")
-	st.Close()
+	got, err := st.OpenOrgAPIKey(context.Background(), "anthropic")
+	if cerr := st.Close(); cerr != nil {
+		t.Fatal(cerr)
+	}
 	if err != nil || got.Reveal() != "sk-test" {
 		t.Errorf("after rotation: %v", err)
 	}
@@ -312,14 +330,21 @@ func mustKey(t *testing.T, s string) seal.Key {
 }
 
 func TestEditedMigrationInStatusAndRepair(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "org.db")
 	env := map[string]string{"ORGDB_DB": path}
-	cli(t, env, "migrate")
+	if code, _, errs := cli(t, env, "migrate"); code != 0 {
+		t.Fatal(errs)
+	}
 	db, err := sql.Open("sqlite3", store.DSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	// As if 0006 had been edited after this database applied it.
 	if _, err := db.Exec(`UPDATE schema_migrations SET sha256 = 'abcdef0123456789' WHERE version = 6`); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -43,20 +44,42 @@ func cmdUsersList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	users, err := st.ListUsers(ctx)
-	if err != nil {
-		return store.Translate(err, "users")
-	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tROLE\tNAME\tCREATED (UTC)\tID")
-	for _, u := range users {
+	err = eachUser(ctx, st, func(u db.User) bool {
 		name := "-"
 		if u.Name != nil {
 			name = *u.Name
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, u.Role, name, when(u.CreatedAt), u.ID)
+		return true
+	})
+	if err != nil {
+		return err
 	}
 	return tw.Flush()
+}
+
+// eachUser calls fn for every user, oldest first, a page at a time, until
+// fn returns false.
+func eachUser(ctx context.Context, st *store.Store, fn func(db.User) bool) error {
+	var page store.ListUsersOptions
+	for {
+		users, err := st.ListUsers(ctx, page)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if !fn(u) {
+				return nil
+			}
+		}
+		if len(users) < store.DefaultUserPage {
+			return nil
+		}
+		last := users[len(users)-1]
+		page = store.ListUsersOptions{AfterCreatedAt: last.CreatedAt, AfterID: last.ID}
+	}
 }
 
 func cmdUsersSetRole(ctx context.Context, e *env, args []string) error {
@@ -75,7 +98,7 @@ func cmdUsersSetRole(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	u, err := st.GetUserByEmail(ctx, pos[0])
 	if err != nil {
-		return store.Translate(err, "user "+pos[0])
+		return err
 	}
 	if u, err = st.UpdateUserRole(ctx, u.ID, role); err != nil {
 		return err
@@ -118,18 +141,19 @@ func inviterID(ctx context.Context, st *store.Store, by string) (string, error) 
 	if by != "" {
 		u, err := st.GetUserByEmail(ctx, by)
 		if err != nil {
-			return "", store.Translate(err, "user "+by)
+			return "", err
 		}
 		return u.ID, nil
 	}
-	users, err := st.ListUsers(ctx)
-	if err != nil {
-		return "", store.Translate(err, "users")
-	}
-	for _, u := range users {
+	var admin string
+	err := eachUser(ctx, st, func(u db.User) bool {
 		if u.Role == orgdb.RoleAdmin {
-			return u.ID, nil
+			admin = u.ID
 		}
+		return admin == ""
+	})
+	if err != nil || admin != "" {
+		return admin, err
 	}
 	return "", fmt.Errorf("no admin to invite on behalf of: add a user first (orgdb users add EMAIL) or pass --by")
 }

@@ -84,6 +84,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.hasInvitesStmt, err = db.PrepareContext(ctx, hasInvites); err != nil {
 		return nil, fmt.Errorf("error preparing query HasInvites: %w", err)
 	}
+	if q.hasOrgAPIKeysStmt, err = db.PrepareContext(ctx, hasOrgAPIKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query HasOrgAPIKeys: %w", err)
+	}
 	if q.hasUsersStmt, err = db.PrepareContext(ctx, hasUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query HasUsers: %w", err)
 	}
@@ -243,6 +246,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing hasInvitesStmt: %w", cerr)
 		}
 	}
+	if q.hasOrgAPIKeysStmt != nil {
+		if cerr := q.hasOrgAPIKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing hasOrgAPIKeysStmt: %w", cerr)
+		}
+	}
 	if q.hasUsersStmt != nil {
 		if cerr := q.hasUsersStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing hasUsersStmt: %w", cerr)
@@ -392,6 +400,7 @@ type Queries struct {
 	getUserStmt                 *sql.Stmt
 	getUserByEmailStmt          *sql.Stmt
 	hasInvitesStmt              *sql.Stmt
+	hasOrgAPIKeysStmt           *sql.Stmt
 	hasUsersStmt                *sql.Stmt
 	insertIntegrationStmt       *sql.Stmt
 	insertUserStmt              *sql.Stmt
@@ -436,6 +445,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getUserStmt:                 q.getUserStmt,
 		getUserByEmailStmt:          q.getUserByEmailStmt,
 		hasInvitesStmt:              q.hasInvitesStmt,
+		hasOrgAPIKeysStmt:           q.hasOrgAPIKeysStmt,
 		hasUsersStmt:                q.hasUsersStmt,
 		insertIntegrationStmt:       q.insertIntegrationStmt,
 		insertUserStmt:              q.insertUserStmt,

@@ -36,24 +36,32 @@ func (q *Queries) ClaimSealingKey(ctx context.Context, arg ClaimSealingKeyParams
 }
 
 const getSealingKey = `-- name: GetSealingKey :one
-SELECT sealing_key.key_id, sealing_key.updated_at,
-       EXISTS (SELECT 1 FROM org_api_keys) AS keys_stored
-FROM sealing_key WHERE sealing_key.id = 'default'
+SELECT id, key_id, created_at, updated_at FROM sealing_key WHERE id = 'default'
 `
 
-type GetSealingKeyRow struct {
-	KeyID      string     `json:"keyId"`
-	UpdatedAt  orgdb.Time `json:"updatedAt"`
-	KeysStored bool       `json:"keysStored"`
+// The recorded sealing key: the id of the key the org API keys are sealed
+// with.
+func (q *Queries) GetSealingKey(ctx context.Context) (SealingKey, error) {
+	row := q.queryRow(ctx, q.getSealingKeyStmt, getSealingKey)
+	var i SealingKey
+	err := row.Scan(
+		&i.ID,
+		&i.KeyID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
 }
 
-// The recorded sealing key id and whether any org API key is sealed under
-// a key at all.
-func (q *Queries) GetSealingKey(ctx context.Context) (GetSealingKeyRow, error) {
-	row := q.queryRow(ctx, q.getSealingKeyStmt, getSealingKey)
-	var i GetSealingKeyRow
-	err := row.Scan(&i.KeyID, &i.UpdatedAt, &i.KeysStored)
-	return i, err
+const hasOrgAPIKeys = `-- name: HasOrgAPIKeys :one
+SELECT EXISTS (SELECT 1 FROM org_api_keys) AS keys_stored
+`
+
+func (q *Queries) HasOrgAPIKeys(ctx context.Context) (bool, error) {
+	row := q.queryRow(ctx, q.hasOrgAPIKeysStmt, hasOrgAPIKeys)
+	var keys_stored bool
+	err := row.Scan(&keys_stored)
+	return keys_stored, err
 }
 
 const moveSealingKey = `-- name: MoveSealingKey :execrows

@@ -189,13 +189,30 @@ func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, e
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, email, name, avatar_url, github_id, github_username, created_at, updated_at, role FROM users ORDER BY created_at, rowid
+SELECT id, email, name, avatar_url, github_id, github_username, created_at, updated_at, role FROM users
+WHERE users.created_at >= ?1
+  AND NOT (users.created_at = ?1
+           AND users.rowid <= coalesce((SELECT c.rowid FROM users AS c WHERE c.id = ?2), -1))
+ORDER BY users.created_at, users.rowid
+LIMIT ?3
 `
 
-// Oldest first. created_at has one-second resolution (datetime('now')), so
-// rowid, which grows with each insert, orders users created within a second.
-func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := q.query(ctx, q.listUsersStmt, listUsers)
+type ListUsersParams struct {
+	AfterCreatedAt orgdb.Time `json:"afterCreatedAt"`
+	AfterID        string     `json:"afterId"`
+	PageSize       int64      `json:"pageSize"`
+}
+
+// A page of users, oldest first, after the cursor: the created_at and id
+// of the last user of the previous page (for the first page the store
+// passes a created_at before every row). created_at has one-second
+// resolution (datetime('now')), so rowid, which grows with each insert,
+// orders the users of one second; the cursor's rowid is looked up by id
+// (a cursor user deleted meanwhile gives -1: that second's users again,
+// never a skipped one). Served by idx_users_created (created_at, then
+// rowid): a page costs the same however many users there are.
+func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error) {
+	rows, err := q.query(ctx, q.listUsersStmt, listUsers, arg.AfterCreatedAt, arg.AfterID, arg.PageSize)
 	if err != nil {
 		return nil, err
 	}

@@ -20,12 +20,6 @@ export interface CountUserReferencesRow {
   orgIntegrations: number;
 }
 
-export interface GetSealingKeyRow {
-  keyId: string;
-  updatedAt: string;
-  keysStored: boolean;
-}
-
 export interface Integration {
   id: string;
   userId: string;

@@ -23,7 +23,11 @@ func New(tb testing.TB, opts ...store.Option) *store.Store {
 	if err != nil {
 		tb.Fatalf("dbtest: open: %v", err)
 	}
-	tb.Cleanup(func() { st.Close() })
+	tb.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			tb.Errorf("dbtest: close: %v", err)
+		}
+	})
 	return st
 }
 
@@ -41,8 +45,63 @@ func Raw(tb testing.TB, path string) *sql.DB {
 	if err != nil {
 		tb.Fatalf("dbtest: open raw: %v", err)
 	}
-	tb.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Errorf("dbtest: close raw: %v", err)
+		}
+	})
 	return db
+}
+
+// Querier is what [Rows] reads from: a *sql.DB, *sql.Conn or *sql.Tx.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Rows runs query and returns its column names and every row, each as its
+// values in column order (go-sqlite3 gives TEXT as string, INTEGER as
+// int64, NULL as nil). Any error, including one met while iterating, fails
+// the test.
+func Rows(tb testing.TB, q Querier, query string, args ...any) (cols []string, rows [][]any) {
+	tb.Helper()
+	r, err := q.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		tb.Fatalf("dbtest: %s: %v", query, err)
+	}
+	defer r.Close()
+	if cols, err = r.Columns(); err != nil {
+		tb.Fatalf("dbtest: %s: %v", query, err)
+	}
+	for r.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := r.Scan(ptrs...); err != nil {
+			tb.Fatalf("dbtest: %s: %v", query, err)
+		}
+		rows = append(rows, vals)
+	}
+	if err := r.Err(); err != nil {
+		tb.Fatalf("dbtest: %s: %v", query, err)
+	}
+	return cols, rows
+}
+
+// Strings is [Rows] for a query of one TEXT column.
+func Strings(tb testing.TB, q Querier, query string, args ...any) []string {
+	tb.Helper()
+	_, rows := Rows(tb, q, query, args...)
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		s, ok := r[0].(string)
+		if !ok {
+			tb.Fatalf("dbtest: %s: row %d is %T, want a string", query, i, r[0])
+		}
+		out[i] = s
+	}
+	return out
 }
 
 // Snapshot returns the whole content of the database, every row of every
@@ -50,61 +109,24 @@ func Raw(tb testing.TB, path string) *sql.DB {
 // changed nothing by comparing the snapshots taken before and after.
 func Snapshot(tb testing.TB, db *sql.DB) string {
 	tb.Helper()
-	tables, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
-	if err != nil {
-		tb.Fatalf("dbtest: snapshot: %v", err)
-	}
-	var names []string
-	for tables.Next() {
-		var n string
-		if err := tables.Scan(&n); err != nil {
-			tb.Fatalf("dbtest: snapshot: %v", err)
-		}
-		names = append(names, n)
-	}
-	tables.Close()
 	var b strings.Builder
-	for _, n := range names {
+	for _, n := range Strings(tb, db, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`) {
 		fmt.Fprintf(&b, "== %s\n", n)
-		for _, r := range dump(tb, db, n) {
-			fmt.Fprintln(&b, r)
+		cols, rows := Rows(tb, db, `SELECT * FROM "`+n+`"`)
+		var lines []string
+		for _, r := range rows {
+			var l strings.Builder
+			for i, c := range cols {
+				fmt.Fprintf(&l, "%s=%#v ", c, r[i])
+			}
+			lines = append(lines, l.String())
+		}
+		slices.Sort(lines)
+		for _, l := range lines {
+			fmt.Fprintln(&b, l)
 		}
 	}
 	return b.String()
-}
-
-func dump(tb testing.TB, db *sql.DB, table string) []string {
-	tb.Helper()
-	rows, err := db.Query(`SELECT * FROM "` + table + `"`)
-	if err != nil {
-		tb.Fatalf("dbtest: dump %s: %v", table, err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		tb.Fatalf("dbtest: dump %s: %v", table, err)
-	}
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			tb.Fatalf("dbtest: dump %s: %v", table, err)
-		}
-		var b strings.Builder
-		for i, c := range cols {
-			fmt.Fprintf(&b, "%s=%#v ", c, vals[i])
-		}
-		out = append(out, b.String())
-	}
-	if err := rows.Err(); err != nil {
-		tb.Fatalf("dbtest: dump %s: %v", table, err)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // File returns the path of the database file d has open.

@@ -66,7 +66,9 @@ func TestFillHead(t *testing.T) {
 			}
 		}
 	}
-	if several < len(cat.Tables)-1 {
+	// Tables that hold one row by design (the org settings, the sealing key
+	// record: a CHECK on the primary key) get one.
+	if several < len(cat.Tables)-2 {
 		t.Errorf("only %d of %d tables got several rows", several, len(cat.Tables))
 	}
 	var ok string

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// connector opens go-sqlite3 connections with one DSN, for sql.OpenDB: the
+// store's drivers are values built in Open, never registered by name.
+type connector struct {
+	dsn string
+	drv driver.Driver
+}
+
+func newConnector(dsn string, drv driver.Driver) connector { return connector{dsn: dsn, drv: drv} }
+
+// Connect opens a connection; go-sqlite3 does not take a context to open.
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+// Driver returns the driver the connector opens with.
+func (c connector) Driver() driver.Driver { return c.drv }
+
+// mmapSize is the most of the file a connection maps (address space, not
+// memory).
+const mmapSize = 1 << 30
+
+// writerDriver is go-sqlite3 with automatic checkpoints turned off on the
+// connection: by default the commit that grows the WAL past 1000 pages
+// copies them into the database file and fsyncs it, inside that commit,
+// while the write lock is held and every other writer waits. The store
+// checkpoints in the background instead (Store.checkpoints). The writer
+// maps the file too (see readerDriver).
+func writerDriver() driver.Driver {
+	return &sqlite3.SQLiteDriver{ConnectHook: pragmas(`PRAGMA wal_autocheckpoint = 0`, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize))}
+}
+
+// readerDriver is go-sqlite3 with the database file memory-mapped on the
+// connection: a read of a page the OS already caches is a memory access,
+// not a read(2) into SQLite's small per-connection cache. It keeps point
+// lookups flat as tables outgrow that cache. Writes still go through
+// write(2) and the WAL.
+func readerDriver() driver.Driver {
+	return &sqlite3.SQLiteDriver{ConnectHook: pragmas(fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize))}
+}
+
+// plainDriver is go-sqlite3 as it comes, for the checkpoint connection.
+func plainDriver() driver.Driver { return &sqlite3.SQLiteDriver{} }
+
+// pragmas is a ConnectHook running the statements on every new connection.
+func pragmas(stmts ...string) func(*sqlite3.SQLiteConn) error {
+	return func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec(strings.Join(stmts, "; "), nil)
+		return err
+	}
+}
+
+// readDSN is DSN for the read pool: the same settings, but deferred
+// transactions (a reader never takes the write lock: an IMMEDIATE BEGIN on
+// a query_only connection fails) and query_only, so a write that reaches a
+// reader fails loudly.
+func readDSN(path string) (string, error) {
+	base, query, ok := strings.Cut(DSN(path), "?")
+	if !ok {
+		return "", fmt.Errorf("read DSN: %q has no settings", DSN(path))
+	}
+	v, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("read DSN: %w", err)
+	}
+	v.Set("_txlock", "deferred")
+	v.Set("_query_only", "1")
+	return base + "?" + v.Encode(), nil
+}

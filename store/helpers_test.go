@@ -1,0 +1,58 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/store"
+)
+
+var ctx = context.Background()
+
+// must fails the test on an error.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// second is the error of a call that returns a value and an error:
+// must(t, second(st.CreateUser(...))).
+func second[T any](_ T, err error) error { return err }
+
+// exec runs a statement through a pool, failing the test on an error.
+func exec(t testing.TB, d interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, query string, args ...any) {
+	t.Helper()
+	if _, err := d.ExecContext(ctx, query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// inTx runs fn on the generated queries in one write transaction, failing
+// the test on an error.
+func inTx(t testing.TB, st *store.Store, fn func(q *db.Queries) error) {
+	t.Helper()
+	must(t, st.Tx(ctx, fn))
+}
+
+// closeStore closes st when the test ends and checks the error.
+func closeStore(t testing.TB, st *store.Store) {
+	t.Helper()
+	t.Cleanup(func() { must(t, st.Close()) })
+}
+
+// addUserIntegration stores a user-scoped integration (the store has no
+// method for them: a service writes them through Tx).
+func addUserIntegration(t testing.TB, st *store.Store, id, userID, service string) {
+	t.Helper()
+	inTx(t, st, func(q *db.Queries) error {
+		_, err := q.InsertIntegration(ctx, db.InsertIntegrationParams{ID: id, UserID: userID, Service: service, Config: "{}", Status: "active", Scope: orgdb.ScopeUser})
+		return err
+	})
+}
