@@ -65,6 +65,9 @@ func Translate(err error, what string) error {
 			return orgdb.Wrap(orgdb.CodeValidation, err, "%s: a value is out of range", what)
 		}
 	}
+	if errors.As(err, &se) && se.Code == sqlite3.ErrReadonly {
+		return orgdb.Internal(err, "%s: the database is open read-only (store.ReadOnly, or a file this process may not write): %v", what, err)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return orgdb.Internal(err, "%s: %v (the request was cancelled or timed out)", what, err)
 	}

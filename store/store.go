@@ -40,6 +40,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -56,13 +57,14 @@ import (
 // methods are listed in the package documentation; the generated queries
 // are reached through [Store.Tx] and [Store.ReadTx].
 type Store struct {
-	rq      *db.Queries // prepared on the readers
-	wq      *db.Queries // prepared on the writer
-	writer  *sql.DB     // one connection
-	readers *sql.DB     // read-only connections, deferred transactions
-	ckpt    *sql.DB     // one connection, for the background checkpoints
-	stop    chan struct{}
-	done    chan struct{}
+	readOnly bool        // opened with ReadOnly: writer and wq are the readers'
+	rq       *db.Queries // prepared on the readers
+	wq       *db.Queries // prepared on the writer
+	writer   *sql.DB     // one connection
+	readers  *sql.DB     // read-only connections, deferred transactions
+	ckpt     *sql.DB     // one connection, for the background checkpoints
+	stop     chan struct{}
+	done     chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -113,6 +115,19 @@ func WithReadConns(n int) Option {
 // [DefaultInviteTTL]).
 func WithInviteTTL(d time.Duration) Option {
 	return func(s *Store) { s.inviteTTL = d }
+}
+
+// ReadOnly opens the database for reading only, changing nothing in or
+// beside the file: no migration, no journal-mode switch, no checkpoints.
+// The file must exist (else NOT_FOUND, reason no_database, naming the path
+// and `orgdb migrate`) and be an orgdb database with every migration
+// applied (else VALIDATION_ERROR not_orgdb, or CONFLICT not_migrated). A
+// file the process may not write (a read-only copy, another user's file)
+// can be read. The store's writes, and Tx, then fail with INTERNAL_ERROR
+// ("the database is open read-only"). Commands and services that only
+// read use it, so a typo'd path is an error rather than a new database.
+func ReadOnly() Option {
+	return func(s *Store) { s.readOnly = true }
 }
 
 // WithLogger sets where the store reports what it cannot return to a
@@ -177,6 +192,14 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 			err = Translate(errors.Join(err, s.Close()), "open orgdb "+path)
 		}
 	}()
+	if s.readOnly {
+		return s.openReadOnly(ctx, path)
+	}
+	// Another application's database is refused before orgdb's DSN would
+	// switch it to WAL.
+	if _, err := schema.Inspect(ctx, path, schema.FS()); errors.Is(err, schema.ErrNotOrgdb) {
+		return nil, notOrgdb(path, err)
+	}
 	if err := s.openWriter(ctx, path); err != nil {
 		return nil, err
 	}
@@ -194,6 +217,55 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	go s.checkpoints()
 	return s, nil
 }
+
+// openReadOnly opens the existing, migrated database at path for reading
+// only (see [ReadOnly]): one pool of read-only connections, which also
+// stands in for the writer so that a write fails with SQLite's
+// "attempt to write a readonly database" rather than a nil pointer.
+func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
+	dsn, err := schema.ReadOnlyDSN(ctx, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, orgdb.NotFound("no orgdb database at %s: check the path, or create it with `orgdb migrate --db %s`", path, path).
+			WithReason(ReasonNoDatabase)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.readers = sql.OpenDB(newConnector(dsn, readerDriver()))
+	s.readers.SetMaxOpenConns(s.readConns)
+	s.readers.SetMaxIdleConns(s.readConns)
+	switch err := schema.Verify(ctx, s.readers, schema.FS()); {
+	case errors.Is(err, schema.ErrNotOrgdb):
+		return nil, notOrgdb(path, err)
+	case errors.Is(err, schema.ErrNotMigrated):
+		return nil, orgdb.Wrap(orgdb.CodeConflict, err, "%s: %v", path, err).WithReason(ReasonNotMigrated)
+	case err != nil:
+		return nil, err
+	}
+	if s.rq, err = db.Prepare(ctx, s.readers); err != nil {
+		return nil, err
+	}
+	s.writer, s.wq = s.readers, s.rq
+	if s.keySet {
+		if err := s.checkSealingKey(ctx, s.key); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// notOrgdb is the refusal of another application's SQLite file.
+func notOrgdb(path string, err error) *orgdb.Error {
+	return orgdb.Wrap(orgdb.CodeValidation, err, "%s: %v; orgdb opens only its own databases: check the path", path, err).
+		WithReason(ReasonNotOrgdb)
+}
+
+// Reasons of Open's refusals, in orgdb.Error.Reason.
+const (
+	ReasonNoDatabase  = "no_database"  // ReadOnly: the file does not exist
+	ReasonNotOrgdb    = "not_orgdb"    // a SQLite file of another application
+	ReasonNotMigrated = "not_migrated" // ReadOnly: migrations are pending
+)
 
 // openWriter opens the writer connection, migrates the database and
 // prepares the queries on it. Neither pool closes idle connections: a
@@ -254,12 +326,20 @@ func (s *Store) close() error {
 		}
 		errs = append(errs, s.ckpt.Close())
 	}
-	for _, q := range []*db.Queries{s.rq, s.wq} {
+	queries := []*db.Queries{s.rq, s.wq}
+	if s.readOnly {
+		queries = queries[:1]
+	}
+	for _, q := range queries {
 		if q != nil {
 			errs = append(errs, q.Close())
 		}
 	}
-	for _, d := range []*sql.DB{s.readers, s.writer} {
+	pools := []*sql.DB{s.readers, s.writer}
+	if s.readOnly {
+		pools = pools[:1] // the writer is the readers
+	}
+	for _, d := range pools {
 		if d != nil {
 			errs = append(errs, d.Close())
 		}

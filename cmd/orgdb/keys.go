@@ -60,7 +60,7 @@ func cmdKeysList(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(e.flags("keys list"), args, 0); err != nil {
 		return err
 	}
-	st, err := e.open(ctx)
+	st, err := e.openRead(ctx)
 	if err != nil {
 		return err
 	}

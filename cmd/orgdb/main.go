@@ -125,12 +125,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 // open creates the database's directory, opens the database and applies
-// pending migrations.
+// pending migrations: for the commands that write.
 func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, error) {
 	if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
 	return store.Open(ctx, e.dbPath, opts...)
+}
+
+// openRead opens the database read-only: a command that only reads never
+// creates, migrates or changes a file, so a typo'd --db is an error that
+// names the path rather than a new empty database.
+func (e *env) openRead(ctx context.Context, opts ...store.Option) (*store.Store, error) {
+	return store.Open(ctx, e.dbPath, append(opts, store.ReadOnly())...)
 }
 
 // flags returns a flag set for a command with the --db flag bound to e.

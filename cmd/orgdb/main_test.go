@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -363,5 +365,51 @@ func TestEditedMigrationInStatusAndRepair(t *testing.T) {
 	}
 	if code, out, _ := cli(t, env, "status"); code != 0 || strings.Contains(out, "EDITED") {
 		t.Errorf("status after repair:\n%s", out)
+	}
+}
+
+// Commands that only read never create or change a file: a typo'd path is
+// an error naming it, and another application's SQLite file is refused
+// byte for byte untouched, by the commands that write too.
+func TestReadingChangesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	typo := filepath.Join(dir, "typo", "orgdb.db")
+	for _, args := range [][]string{{"users", "list"}, {"invites", "list"}, {"keys", "list"}} {
+		code, out, errs := cli(t, nil, append(args, "--db", typo)...)
+		if code != 1 || out != "" || !strings.Contains(errs, typo) || !strings.Contains(errs, "orgdb migrate") || strings.Count(errs, "\n") != 1 {
+			t.Errorf("orgdb %s on a missing file: exit %d, %q %q; want one line naming the path and orgdb migrate", strings.Join(args, " "), code, out, errs)
+		}
+	}
+	if _, err := os.Stat(filepath.Dir(typo)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a read command created %s", filepath.Dir(typo))
+	}
+
+	other := filepath.Join(dir, "notes.db")
+	d, err := sql.Open("sqlite3", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Exec(`CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"status"}, {"users", "list"}, {"migrate"}, {"users", "add", "ada@acme.test"}} {
+		if code, _, errs := cli(t, nil, append(args, "--db", other)...); code != 1 || !strings.Contains(errs, "not an orgdb database") {
+			t.Errorf("orgdb %s on another application's file: exit %d, %q", strings.Join(args, " "), code, errs)
+		}
+	}
+	after, err := os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("another application's database file changed")
 	}
 }

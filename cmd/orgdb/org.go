@@ -39,7 +39,7 @@ func cmdUsersList(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(e.flags("users list"), args, 0); err != nil {
 		return err
 	}
-	st, err := e.open(ctx)
+	st, err := e.openRead(ctx)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func cmdInvitesList(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(e.flags("invites list"), args, 0); err != nil {
 		return err
 	}
-	st, err := e.open(ctx)
+	st, err := e.openRead(ctx)
 	if err != nil {
 		return err
 	}
