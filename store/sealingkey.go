@@ -99,6 +99,7 @@ func moveSealingKey(ctx context.Context, q *db.Queries, old, next seal.Key, now 
 
 // SealingKeyID returns the id of the sealing key the org API keys are
 // sealed with, and false when none is recorded (no key was ever set).
+// Errors: INTERNAL_ERROR.
 func (s *Store) SealingKeyID(ctx context.Context) (string, bool, error) {
 	rec, err := s.rq.GetSealingKey(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
