@@ -39,8 +39,12 @@ fuzz: ## fuzz the timestamp and email-list parsers for FUZZTIME each (default 30
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTime$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEmailList$$' -fuzztime=$(FUZZTIME) .
 
-bench: ## measure orgdb against hand-written SQL, the prepared floor and GORM; write bench/RESULTS.md (about 5 min)
+bench: ## measure orgdb against hand-written SQL, the floor and GORM: median, 95% interval and verdict per target; write bench/RESULTS.md (about 6 min)
 	cd bench && $(GO) run . -out RESULTS.md
+
+.PHONY: bench-compare
+bench-compare: ## compare the benchmarks at BASE=<git ref> with the working tree (interleaved, benchstat); fail on a significant slowdown over 10%
+	cd bench && $(GO) run ./cmd/compare -go "$(GO)" -base "$(BASE)"
 
 check: sumcheck drift lint typecheck ## the CI check: migrations unedited, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles
 
