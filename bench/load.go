@@ -96,7 +96,7 @@ func runLoadOn(t loadTarget, d time.Duration) loadResult {
 	return res
 }
 
-// runLoad runs the load against orgdb's Open on a quiet machine, repeatedly,
+// runLoad runs the load against orgdb's Open alone, repeatedly,
 // then beside a CPU-bound process, and once against a naive pool on the
 // same file for comparison.
 func runLoad(dir string, c config) ([]*figure, string, error) {
@@ -139,7 +139,7 @@ func runLoad(dir string, c config) ([]*figure, string, error) {
 			})
 		},
 	}
-	quiet := newLoadFigures("quiet", &target{"≤", 10})
+	quiet := newLoadFigures("alone", &target{"≤", 10})
 	more := func(int) error {
 		quiet.add(runLoadOn(orgdbLoad, d))
 		return nil
@@ -207,7 +207,7 @@ func runLoad(dir string, c config) ([]*figure, string, error) {
 
 	figs := append(append(quiet.figures(), busy.figures()...), naiveFigs.figures()...)
 	var md strings.Builder
-	fmt.Fprintf(&md, "## Load (%d goroutines, 80%% reads / 20%% read-then-write transactions, %s per run; %d extra quiet runs for an unclear p99)\n\n",
+	fmt.Fprintf(&md, "## Load (%d goroutines, 80%% reads / 20%% read-then-write transactions, %s per run; %d extra runs alone for an unclear p99)\n\n",
 		loadWorkers, d, batches)
 	markdown(&md, figs)
 	md.WriteString("The target (p99 ≤ 10 ms, no busy or other errors in any run) is for a quiet machine. " +
