@@ -66,6 +66,11 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(dir)
+	// fail exits without running deferred calls: remove the databases first.
+	failed := func(err error) {
+		os.RemoveAll(dir)
+		fail(err)
+	}
 
 	var report strings.Builder
 	fmt.Fprintf(&report, "# Benchmark results\n\n%s, %s, %s/%s, %d CPUs, %s.\n\n", time.Now().UTC().Format("2006-01-02"),
@@ -92,7 +97,7 @@ func main() {
 		t0 := time.Now()
 		figs, md, err := p.run()
 		if err != nil {
-			fail(err)
+			failed(err)
 		}
 		fmt.Fprintf(os.Stderr, "%s done in %s\n", p.name, time.Since(t0).Round(time.Second))
 		for _, f := range figs {
@@ -104,7 +109,7 @@ func main() {
 	counts := tally(all)
 	fmt.Fprintf(&report, "Verdicts: %s. Wall time of the run: %s.\n", counts, time.Since(start).Round(time.Second))
 	if err := os.WriteFile(*out, []byte(report.String()), 0o644); err != nil {
-		fail(err)
+		failed(err)
 	}
 	fmt.Printf("verdicts: %s; wrote %s in %s\n", counts, *out, time.Since(start).Round(time.Second))
 }
