@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity
+.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,8 +43,11 @@ fuzz: ## fuzz the timestamp and email-list parsers for FUZZTIME each (default 30
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTime$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEmailList$$' -fuzztime=$(FUZZTIME) .
 
-bench: ## measure orgdb against hand-written SQL, the prepared floor and GORM; write bench/RESULTS.md (about 5 min)
+bench: ## measure orgdb against hand-written SQL, the floor and GORM: median, 95% interval and verdict per target; write bench/RESULTS.md (about 6 min)
 	cd bench && $(GO) run . -out RESULTS.md
+
+bench-compare: ## compare the benchmarks at BASE=<git ref> with the working tree (interleaved, benchstat); fail on a significant slowdown over 10%
+	cd bench && $(GO) run ./cmd/compare -go "$(GO)" -base "$(BASE)"
 
 # The CI check. It judges the working tree and never changes it; each step
 # prints one line when it passes. D1 parity needs wrangler and runs in

@@ -49,3 +49,33 @@ func BenchmarkOps(b *testing.B) {
 		}
 	}
 }
+
+// compareScale is the size of BenchmarkScale's database: big enough that a
+// lost index turns a lookup into a scan that costs far more than noise,
+// small enough to seed in about a second.
+const compareScale = 20_000
+
+// BenchmarkScale is the scaling operations of make bench on a database of
+// compareScale users and invites, for make bench-compare: the small
+// fixture of BenchmarkOps hides a lost index, this one does not.
+func BenchmarkScale(b *testing.B) {
+	s, err := seed(b.TempDir(), compareScale)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.st.Close()
+	for o := range scaleOps {
+		b.Run(scaleOps[o].name, func(b *testing.B) {
+			if err := s.prepare(o, b.N); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if err := scaleOps[o].run(s, i); err != nil {
+					b.Fatalf("%s: %v", scaleOps[o].name, err)
+				}
+			}
+		})
+	}
+}
