@@ -48,10 +48,9 @@ func queries(st *store.Store) *db.Queries { return db.New(st.DB()) }
 const testKeyID = "0a0b0c0d"
 
 // addOrgKey stores a raw org API key row whose value has the header of
-// testKeyID, recording that key first.
+// testKeyID (the first one records that key).
 func addOrgKey(t *testing.T, st *store.Store, id string, provider orgdb.Provider, body string) {
 	t.Helper()
-	mustExec(t, st.DB(), `INSERT OR IGNORE INTO sealing_key (key_id) VALUES (?)`, testKeyID)
 	mustExec(t, st.DB(), `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES (?, ?, ?, 'u1')`,
 		id, provider, "v1:"+testKeyID+":"+body)
 }

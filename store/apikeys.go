@@ -64,13 +64,13 @@ func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key s
 		if err := requireAdminID(ctx, q, setBy); err != nil {
 			return err
 		}
-		if err := claimSealingKey(ctx, q, k, s.Now()); err != nil {
-			return err
-		}
 		row, err = q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{
 			ID: orgdb.NewID(), Provider: provider, EncryptedKey: sealed, SetBy: setBy, Now: s.Now(),
 		})
-		return Translate(err, "org API key")
+		if err != nil {
+			return sealedUnderOtherKey(ctx, q, k, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return OrgAPIKeyView{}, err

@@ -8,14 +8,15 @@ import (
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/seal"
+	"github.com/mattn/go-sqlite3"
 )
 
 // The database records which sealing key its org API keys are sealed with
 // (table sealing_key: the key id, never the key), and its triggers refuse a
-// sealed value under any other key. So every stored key opens with one
-// sealing key. The record is taken by the first seal, moves only with
-// [Store.RotateSealingKey], and may be taken over by another key only
-// while no org API key is stored.
+// sealed value under any other key while other keys are stored. So every
+// stored key opens with one sealing key. The first sealed value records its
+// key (a trigger), the record moves with [Store.RotateSealingKey], and a key
+// may take it over only when no other provider's key is stored.
 
 // newKeyEnvVar names the variable that `orgdb keys rotate` reads the new
 // sealing key from; the refusal below names it as part of the fix.
@@ -55,32 +56,29 @@ func (s *Store) checkSealingKey(ctx context.Context, k seal.Key) error {
 	})
 }
 
-// claimSealingKey records k as the sealing key, inside the transaction
-// that is about to store a value sealed with it, or refuses it when keys
-// are stored under another one.
-func claimSealingKey(ctx context.Context, q *db.Queries, k seal.Key, now orgdb.Time) error {
-	n, err := q.ClaimSealingKey(ctx, db.ClaimSealingKeyParams{KeyID: k.ID(), Now: now})
-	if err != nil {
-		return Translate(err, "sealing key record")
+// sealedUnderOtherKey turns the refusal of the sealing-key triggers, met
+// by a write of a value sealed with k, into the error that names both key
+// ids; err is returned translated if it was anything else. It reads the
+// record in the writer's transaction, so it sees what refused the write.
+func sealedUnderOtherKey(ctx context.Context, q *db.Queries, k seal.Key, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintTrigger {
+		if rec, rerr := q.GetSealingKey(ctx); rerr == nil && rec.KeyID != k.ID() {
+			return wrongSealingKey(rec.KeyID, k)
+		}
 	}
-	if n == 1 {
-		return nil
-	}
-	rec, err := q.GetSealingKey(ctx)
-	if err != nil {
-		return Translate(err, "sealing key record")
-	}
-	return wrongSealingKey(rec.KeyID, k)
+	return Translate(err, "org API key")
 }
 
 // moveSealingKey moves the record from old to next at the start of a
 // rotation. It succeeds when old is recorded, when next already is (the
-// rotation is run again), and when nothing is recorded yet.
+// rotation is run again), and when nothing is recorded yet (the first
+// value re-sealed records next).
 func moveSealingKey(ctx context.Context, q *db.Queries, old, next seal.Key, now orgdb.Time) error {
 	rec, err := q.GetSealingKey(ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return claimSealingKey(ctx, q, next, now)
+		return nil
 	case err != nil:
 		return Translate(err, "sealing key record")
 	case rec.KeyID == next.ID():

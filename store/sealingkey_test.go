@@ -93,8 +93,8 @@ func TestSealingKeyTriggerRefusesRawWrites(t *testing.T) {
 	keyA, keyB := newKey(t), newKey(t)
 	st := dbtest.New(t, store.WithSealingKey(keyA))
 	admin := signup(t, st, "ada@acme.test")
-	if _, err := st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret("sk-a"), admin.ID); err != nil {
-		t.Fatal(err)
+	for _, p := range []orgdb.Provider{orgdb.ProviderAnthropic, orgdb.ProviderGoogle} {
+		must(t, second(st.SetOrgAPIKey(ctx, p, seal.NewSecret("sk-a"), admin.ID)))
 	}
 	underB, err := keyB.Seal(orgdb.ProviderOpenAI, seal.NewSecret("sk-b"))
 	if err != nil {
@@ -119,8 +119,9 @@ func TestSealingKeyTriggerRefusesRawWrites(t *testing.T) {
 	}
 }
 
-// With no org API key stored, nothing is sealed under the recorded key, so
-// another key may take the record over.
+// With no other provider's key stored, nothing else is sealed under the
+// recorded key, so another key may take the record over: after all keys
+// were deleted, and when the one stored key is replaced.
 func TestSealingKeyTakenOverWhenNoKeyIsStored(t *testing.T) {
 	t.Parallel()
 	keyA, keyB := newKey(t), newKey(t)
@@ -143,6 +144,14 @@ func TestSealingKeyTakenOverWhenNoKeyIsStored(t *testing.T) {
 	}
 	if id, _, _ := stB.SealingKeyID(ctx); id != keyB.ID() {
 		t.Fatalf("recorded = %s, want %s", id, keyB.ID())
+	}
+	// The only stored key, replaced under a third key, moves the record.
+	keyC := newKey(t)
+	underC, err := keyC.Seal(orgdb.ProviderOpenAI, seal.NewSecret("sk-c"))
+	must(t, err)
+	exec(t, st.DB(), `UPDATE org_api_keys SET encrypted_key = ? WHERE provider = 'openai'`, underC)
+	if id, _, _ := stB.SealingKeyID(ctx); id != keyC.ID() {
+		t.Fatalf("recorded after replacing the only key = %s, want %s", id, keyC.ID())
 	}
 }
 

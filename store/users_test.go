@@ -163,8 +163,7 @@ func TestDeleteUser(t *testing.T) {
 	if _, err := st.CreateInvite(ctx, store.NewInvite{Email: "dan@acme.test", InvitedBy: carol.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DB().Exec(`INSERT INTO sealing_key (key_id) VALUES ('00000000');
-		INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'v1:00000000:sealed', ?)`, carol.ID); err != nil {
+	if _, err := st.DB().Exec(`INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'v1:00000000:sealed', ?)`, carol.ID); err != nil {
 		t.Fatal(err)
 	}
 	org, err := st.CreateOrgIntegration(ctx, carol.ID, store.NewOrgIntegration{Service: "github"})

@@ -30,9 +30,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.bootstrapAdminStmt, err = db.PrepareContext(ctx, bootstrapAdmin); err != nil {
 		return nil, fmt.Errorf("error preparing query BootstrapAdmin: %w", err)
 	}
-	if q.claimSealingKeyStmt, err = db.PrepareContext(ctx, claimSealingKey); err != nil {
-		return nil, fmt.Errorf("error preparing query ClaimSealingKey: %w", err)
-	}
 	if q.countAdminsStmt, err = db.PrepareContext(ctx, countAdmins); err != nil {
 		return nil, fmt.Errorf("error preparing query CountAdmins: %w", err)
 	}
@@ -154,11 +151,6 @@ func (q *Queries) Close() error {
 	if q.bootstrapAdminStmt != nil {
 		if cerr := q.bootstrapAdminStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing bootstrapAdminStmt: %w", cerr)
-		}
-	}
-	if q.claimSealingKeyStmt != nil {
-		if cerr := q.claimSealingKeyStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing claimSealingKeyStmt: %w", cerr)
 		}
 	}
 	if q.countAdminsStmt != nil {
@@ -382,7 +374,6 @@ type Queries struct {
 	tx                          *sql.Tx
 	acceptInviteStmt            *sql.Stmt
 	bootstrapAdminStmt          *sql.Stmt
-	claimSealingKeyStmt         *sql.Stmt
 	countAdminsStmt             *sql.Stmt
 	countUserReferencesStmt     *sql.Stmt
 	countUsersStmt              *sql.Stmt
@@ -427,7 +418,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		tx:                          tx,
 		acceptInviteStmt:            q.acceptInviteStmt,
 		bootstrapAdminStmt:          q.bootstrapAdminStmt,
-		claimSealingKeyStmt:         q.claimSealingKeyStmt,
 		countAdminsStmt:             q.countAdminsStmt,
 		countUserReferencesStmt:     q.countUserReferencesStmt,
 		countUsersStmt:              q.countUsersStmt,

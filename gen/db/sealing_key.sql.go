@@ -11,30 +11,6 @@ import (
 	"github.com/agentops/orgdb"
 )
 
-const claimSealingKey = `-- name: ClaimSealingKey :execrows
-INSERT INTO sealing_key (id, key_id, created_at, updated_at)
-VALUES ('default', ?1, ?2, ?2)
-ON CONFLICT (id) DO UPDATE SET
-  key_id = excluded.key_id,
-  updated_at = CASE WHEN sealing_key.key_id = excluded.key_id THEN sealing_key.updated_at ELSE excluded.updated_at END
-WHERE sealing_key.key_id = excluded.key_id OR NOT EXISTS (SELECT 1 FROM org_api_keys)
-`
-
-type ClaimSealingKeyParams struct {
-	KeyID string     `json:"keyId"`
-	Now   orgdb.Time `json:"now"`
-}
-
-// Records key_id as the sealing key unless another key is recorded while
-// org API keys are stored (they are sealed under it). Zero rows: refused.
-func (q *Queries) ClaimSealingKey(ctx context.Context, arg ClaimSealingKeyParams) (int64, error) {
-	result, err := q.exec(ctx, q.claimSealingKeyStmt, claimSealingKey, arg.KeyID, arg.Now)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected()
-}
-
 const getSealingKey = `-- name: GetSealingKey :one
 SELECT id, key_id, created_at, updated_at FROM sealing_key WHERE id = 'default'
 `
