@@ -36,10 +36,6 @@ RETURNING id, email, role, invited_by, accepted_at, expires_at, created_at`,
 	"UpsertOrgAPIKey": `INSERT INTO org_api_keys (id, provider, encrypted_key, set_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
 ON CONFLICT (provider) DO UPDATE SET encrypted_key = excluded.encrypted_key, set_by = excluded.set_by, updated_at = excluded.updated_at
 RETURNING id, provider, encrypted_key, set_by, created_at, updated_at`,
-	"ClaimSealingKey": `INSERT INTO sealing_key (id, key_id, created_at, updated_at) VALUES ('default', ?1, ?2, ?2)
-ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id,
-  updated_at = CASE WHEN sealing_key.key_id = excluded.key_id THEN sealing_key.updated_at ELSE excluded.updated_at END
-WHERE sealing_key.key_id = excluded.key_id OR NOT EXISTS (SELECT 1 FROM org_api_keys)`,
 	"UpdateUserRole": `UPDATE users SET role = ?1, updated_at = ?2 WHERE users.id = ?3
   AND (users.role = ?1 OR users.role <> 'admin' OR (SELECT COUNT(*) FROM users AS a WHERE a.role = 'admin') > 1)`,
 }
@@ -242,9 +238,6 @@ var ops = []op{
 					if u.Role != orgdb.RoleAdmin {
 						return errRefused
 					}
-					if res := tx.Exec(floorSQL["ClaimSealingKey"], f.key.ID(), t); res.Error != nil || res.RowsAffected != 1 {
-						return errors.Join(errRefused, res.Error)
-					}
 					return tx.Clauses(clause.OnConflict{
 						Columns:   []clause.Column{{Name: "provider"}},
 						DoUpdates: clause.AssignmentColumns([]string{"encrypted_key", "set_by", "updated_at"}),
@@ -362,24 +355,6 @@ func (f *fixture) row(tx *sql.Tx, prepared bool, name string, args ...any) *sql.
 	return tx.QueryRowContext(ctx, floorSQL[name], args...)
 }
 
-// claimSealingKey records f.key as the sealing key, or confirms it, in tx.
-func (f *fixture) claimSealingKey(tx *sql.Tx, prepared bool) error {
-	var res sql.Result
-	var err error
-	if prepared {
-		res, err = f.stmt(tx, "ClaimSealingKey").ExecContext(ctx, f.key.ID(), now())
-	} else {
-		res, err = tx.ExecContext(ctx, floorSQL["ClaimSealingKey"], f.key.ID(), now())
-	}
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errors.Join(errRefused, err)
-	}
-	return nil
-}
-
 func (f *fixture) createInviteSQL(i int, prepared bool) (string, error) {
 	email, t := f.emails[i%len(f.emails)], now()
 	var inv db.Invite
@@ -415,11 +390,6 @@ func (f *fixture) setKeySQL(i int, prepared bool) (string, error) {
 		}
 		if u.Role != orgdb.RoleAdmin {
 			return errRefused
-		}
-		// The database refuses a value sealed under another key than the
-		// recorded one: record (or confirm) this one first, as orgdb does.
-		if err := f.claimSealingKey(tx, prepared); err != nil {
-			return err
 		}
 		return f.row(tx, prepared, "UpsertOrgAPIKey", orgdb.NewID(), p, sealed, f.adminA, now()).
 			Scan(&k.ID, &k.Provider, &k.EncryptedKey, &k.SetBy, &k.CreatedAt, &k.UpdatedAt)
