@@ -32,8 +32,10 @@ func NewTime(t time.Time) Time { return Time{t.UTC()} }
 // "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "YYYY-MM-DD HH:MM:SS", each with an
 // optional fractional second, a space or 'T' between date and time, and an
 // optional zone suffix ("Z", "+HH:MM" or "-HH:MM", optionally after a
-// space). A value without a zone is UTC, as in SQLite. Anything else is a
-// validation error; ParseTime never returns a zero time for bad input.
+// space). A value without a zone is UTC, as in SQLite. Every field has its
+// full width ("2026-11-28 09:05:00", never " 9:5" or a run of spaces).
+// Anything else is a validation error; ParseTime never returns a zero time
+// for bad input.
 func ParseTime(s string) (Time, error) {
 	if t, ok := parseCanonical(s); ok {
 		return t, nil
