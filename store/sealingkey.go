@@ -26,8 +26,8 @@ const newKeyEnvVar = "ORGDB_NEW_ENCRYPTION_KEY"
 // recorded one: it names both key ids and the two ways out.
 func wrongSealingKey(recorded string, have seal.Key) *orgdb.Error {
 	return orgdb.Encryption(nil,
-		"the org API keys are sealed with sealing key %s, but this process has key %s: "+
-			"set %s to key %s, or move the keys to key %s with `orgdb keys rotate` (%s = key %s, %s = key %s)",
+		"the org API keys are sealed with sealing key %s, but this process has key %s (an old or wrong key): "+
+			"set %s to key %s, the one in use; to move the stored keys to key %s instead, run `orgdb keys rotate` with %s = key %s and %s = key %s",
 		recorded, have.ID(), seal.EnvVar, recorded, have.ID(), seal.EnvVar, recorded, newKeyEnvVar, have.ID()).
 		WithReason(seal.ReasonWrongKey).
 		WithDetails("recordedKeyId", recorded).
