@@ -3,7 +3,6 @@ package schema_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"io/fs"
 	"os"
@@ -13,28 +12,6 @@ import (
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/schema"
 )
-
-// otherAppDB writes a small SQLite database of another application (rollback
-// journal, one table) and returns its path and bytes.
-func otherAppDB(t *testing.T) (string, []byte) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "notes.db")
-	d, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Exec(`CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')`); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path, b
-}
 
 // unchanged fails unless the file at path still holds exactly want and no
 // journal or WAL content was left beside it. (Reading a WAL-mode file may
@@ -73,11 +50,11 @@ func TestInspectChangesNothing(t *testing.T) {
 
 	t.Run("another application's database", func(t *testing.T) {
 		t.Parallel()
-		path, before := otherAppDB(t)
+		path, unchanged := dbtest.ForeignDB(t)
 		if _, err := schema.Inspect(ctx, path, schema.FS()); !errors.Is(err, schema.ErrNotOrgdb) {
 			t.Fatalf("Inspect(other app) = %v, want ErrNotOrgdb", err)
 		}
-		unchanged(t, path, before)
+		unchanged()
 		// The migration runner refuses it too, and creates no table.
 		d := dbtest.Raw(t, path)
 		if _, err := schema.Migrate(ctx, d, schema.FS()); !errors.Is(err, schema.ErrNotOrgdb) {

@@ -1,8 +1,6 @@
 package store_test
 
 import (
-	"bytes"
-	"database/sql"
 	"errors"
 	"io/fs"
 	"os"
@@ -41,26 +39,14 @@ func TestReadOnlyRefusesWhatIsNotAnOrgdbDatabase(t *testing.T) {
 
 	t.Run("another application's database", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join(t.TempDir(), "notes.db")
-		d, err := sql.Open("sqlite3", path)
-		must(t, err)
-		exec(t, d, `CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')`)
-		must(t, d.Close())
-		before := fileBytes(t, path)
-		_, err = store.Open(ctx, path, store.ReadOnly())
+		path, unchanged := dbtest.ForeignDB(t)
+		_, err := store.Open(ctx, path, store.ReadOnly())
 		wantErr(t, err, orgdb.CodeValidation, store.ReasonNotOrgdb)
 		// Opening it to write is refused too, before orgdb's DSN would
 		// switch it to WAL.
 		_, err = store.Open(ctx, path)
 		wantErr(t, err, orgdb.CodeValidation, store.ReasonNotOrgdb)
-		if !bytes.Equal(fileBytes(t, path), before) {
-			t.Error("the other application's file changed")
-		}
-		for _, suffix := range []string{"-wal", "-shm", "-journal"} {
-			if _, err := os.Stat(path + suffix); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("%s%s was created", path, suffix)
-			}
-		}
+		unchanged()
 	})
 
 	t.Run("not migrated", func(t *testing.T) {

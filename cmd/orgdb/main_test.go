@@ -385,31 +385,11 @@ func TestReadingChangesNothing(t *testing.T) {
 		t.Errorf("a read command created %s", filepath.Dir(typo))
 	}
 
-	other := filepath.Join(dir, "notes.db")
-	d, err := sql.Open("sqlite3", other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Exec(`CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')`); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	before, err := os.ReadFile(other)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other, unchanged := dbtest.ForeignDB(t)
 	for _, args := range [][]string{{"status"}, {"users", "list"}, {"migrate"}, {"users", "add", "ada@acme.test"}} {
 		if code, _, errs := cli(t, nil, append(args, "--db", other)...); code != 1 || !strings.Contains(errs, "not an orgdb database") {
 			t.Errorf("orgdb %s on another application's file: exit %d, %q", strings.Join(args, " "), code, errs)
 		}
 	}
-	after, err := os.ReadFile(other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(before, after) {
-		t.Error("another application's database file changed")
-	}
+	unchanged()
 }

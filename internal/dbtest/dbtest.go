@@ -3,10 +3,14 @@
 package dbtest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -218,4 +222,43 @@ func query(tb testing.TB, db *sql.DB, q string, args ...any) []string {
 		tb.Fatalf("dbtest: %s: %v", q, err)
 	}
 	return out
+}
+
+// ForeignDB writes the SQLite database of another application (one table
+// and a row, rollback journal) under tb.TempDir(). It returns its path and
+// a check, to call at the end of a test that must not touch it: the check
+// fails tb unless the file holds exactly its bytes and nothing was left
+// beside it (no -wal, -shm or -journal: it was not switched to WAL either).
+func ForeignDB(tb testing.TB) (path string, unchanged func()) {
+	tb.Helper()
+	path = filepath.Join(tb.TempDir(), "notes.db")
+	d, err := sql.Open("sqlite3", path)
+	if err != nil {
+		tb.Fatalf("dbtest: foreign database: %v", err)
+	}
+	if _, err := d.Exec(`CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')`); err != nil {
+		tb.Fatalf("dbtest: foreign database: %v", err)
+	}
+	if err := d.Close(); err != nil {
+		tb.Fatalf("dbtest: foreign database: %v", err)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("dbtest: foreign database: %v", err)
+	}
+	return path, func() {
+		tb.Helper()
+		got, err := os.ReadFile(path)
+		if err != nil {
+			tb.Fatalf("dbtest: %v", err)
+		}
+		if !bytes.Equal(got, want) {
+			tb.Errorf("%s (another application's database) changed", path)
+		}
+		for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+			if _, err := os.Stat(path + suffix); !errors.Is(err, fs.ErrNotExist) {
+				tb.Errorf("%s%s was created beside another application's database", path, suffix)
+			}
+		}
+	}
 }
