@@ -25,15 +25,18 @@ var ErrNotMigrated = errors.New("database not migrated")
 // existing file at path without changing it: SQLite opens it read-only
 // (mode=ro: a missing file is an error, not a new empty database), the
 // journal mode is left as the file has it, transactions are deferred, and
-// query_only refuses any write that gets that far.
+// query_only refuses any write that gets that far. It returns an error
+// wrapping fs.ErrNotExist for a missing file.
 //
 // A WAL-mode file in a directory the process cannot write (a read-only
 // copy, another user's file) cannot be opened that way while its -shm file
-// is missing: SQLite would have to create it. If no -wal file exists
-// either, nothing can be writing to the file, and ReadOnlyDSN opens it as
-// immutable instead. It returns an error wrapping fs.ErrNotExist for a
-// missing file.
-func ReadOnlyDSN(ctx context.Context, path string) (string, error) {
+// is missing: SQLite would have to create it. With atRest, and only if no
+// -wal or -journal file is beside it (nothing is writing to it, nothing to
+// recover), ReadOnlyDSN opens such a file as immutable instead. That is for
+// one-shot readers (a CLI command): an immutable connection takes no locks
+// and would not see, and could misread, what a writer starting later
+// writes.
+func ReadOnlyDSN(ctx context.Context, path string, atRest bool) (string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", err
 	}
@@ -43,13 +46,20 @@ func ReadOnlyDSN(ctx context.Context, path string) (string, error) {
 		return dsn, nil
 	}
 	var se sqlite3.Error
-	if _, werr := os.Stat(path + "-wal"); errors.As(err, &se) && se.Code == sqlite3.ErrReadonly && errors.Is(werr, fs.ErrNotExist) {
+	if atRest && errors.As(err, &se) && se.Code == sqlite3.ErrReadonly && !exists(path+"-wal") && !exists(path+"-journal") {
 		dsn = readOnlyDSN(path, "&immutable=1")
 		if err := probe(ctx, dsn); err == nil {
 			return dsn, nil
 		}
 	}
 	return "", fmt.Errorf("open %s read-only: %w", path, err)
+}
+
+// exists reports whether a file is at path (an error other than "does not
+// exist" counts as there: the caller must not assume it away).
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 func readOnlyDSN(path, extra string) string {
@@ -143,13 +153,13 @@ func Verify(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	return nil
 }
 
-// Inspect opens the existing database file at path read-only (see
-// [ReadOnlyDSN]) and returns the status of every migration of fsys,
+// Inspect opens the existing database file at path read-only, once (see
+// [ReadOnlyDSN], at rest), and returns the status of every migration of fsys,
 // changing nothing: not the file, not its journal mode. A missing file is
 // an error wrapping fs.ErrNotExist, another application's database one
 // wrapping [ErrNotOrgdb].
 func Inspect(ctx context.Context, path string, fsys fs.FS) ([]Status, error) {
-	dsn, err := ReadOnlyDSN(ctx, path)
+	dsn, err := ReadOnlyDSN(ctx, path, true)
 	if err != nil {
 		return nil, err
 	}

@@ -143,26 +143,20 @@ BEGIN
   SELECT RAISE(ABORT, 'invalid provider: must be anthropic, openai or google');
 END;
 
-CREATE TRIGGER org_api_keys_record_sealing_key_insert AFTER INSERT ON org_api_keys
-WHEN NEW.encrypted_key GLOB 'v1:?*:*'
-BEGIN
-  INSERT INTO sealing_key (id, key_id) VALUES ('default', substr(NEW.encrypted_key, 4, instr(substr(NEW.encrypted_key, 4), ':') - 1)) ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, updated_at = datetime('now') WHERE sealing_key.key_id <> excluded.key_id;
-END;
-
-CREATE TRIGGER org_api_keys_record_sealing_key_update AFTER UPDATE OF encrypted_key ON org_api_keys
+CREATE TRIGGER org_api_keys_record_sealing_key AFTER INSERT ON org_api_keys
 WHEN NEW.encrypted_key GLOB 'v1:?*:*'
 BEGIN
   INSERT INTO sealing_key (id, key_id) VALUES ('default', substr(NEW.encrypted_key, 4, instr(substr(NEW.encrypted_key, 4), ':') - 1)) ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, updated_at = datetime('now') WHERE sealing_key.key_id <> excluded.key_id;
 END;
 
 CREATE TRIGGER org_api_keys_sealed_with_recorded_key_insert BEFORE INSERT ON org_api_keys
-WHEN EXISTS (SELECT 1 FROM sealing_key) AND NOT EXISTS (SELECT 1 FROM sealing_key WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':') AND EXISTS (SELECT 1 FROM org_api_keys WHERE provider <> NEW.provider)
+WHEN EXISTS (SELECT 1 FROM sealing_key) AND NOT EXISTS (SELECT 1 FROM sealing_key WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':') AND EXISTS (SELECT 1 FROM org_api_keys)
 BEGIN
   SELECT RAISE(ABORT, 'org API key sealed with a key other than the recorded sealing key');
 END;
 
 CREATE TRIGGER org_api_keys_sealed_with_recorded_key_update BEFORE UPDATE OF encrypted_key ON org_api_keys
-WHEN EXISTS (SELECT 1 FROM sealing_key) AND NOT EXISTS (SELECT 1 FROM sealing_key WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':') AND EXISTS (SELECT 1 FROM org_api_keys WHERE provider <> NEW.provider)
+WHEN EXISTS (SELECT 1 FROM sealing_key) AND NOT EXISTS (SELECT 1 FROM sealing_key WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':')
 BEGIN
   SELECT RAISE(ABORT, 'org API key sealed with a key other than the recorded sealing key');
 END;

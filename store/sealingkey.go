@@ -13,10 +13,13 @@ import (
 
 // The database records which sealing key its org API keys are sealed with
 // (table sealing_key: the key id, never the key), and its triggers refuse a
-// sealed value under any other key while other keys are stored. So every
-// stored key opens with one sealing key. The first sealed value records its
-// key (a trigger), the record moves with [Store.RotateSealingKey], and a key
-// may take it over only when no other provider's key is stored.
+// sealed value under any other key while any key is stored. So every
+// stored key opens with one sealing key. The first sealed value stored in
+// an empty table records its key (a trigger; so another key takes the
+// record over once every key was deleted), and the record moves with
+// [Store.RotateSealingKey]. Writes to sealing_key itself (the generated
+// MoveSealingKey in Tx, or DB()) are not guarded: they are for the
+// rotation.
 
 // newKeyEnvVar names the variable that `orgdb keys rotate` reads the new
 // sealing key from; the refusal below names it as part of the fix.
@@ -72,8 +75,8 @@ func sealedUnderOtherKey(ctx context.Context, q *db.Queries, k seal.Key, err err
 
 // moveSealingKey moves the record from old to next at the start of a
 // rotation. It succeeds when old is recorded, when next already is (the
-// rotation is run again), and when nothing is recorded yet (the first
-// value re-sealed records next).
+// rotation is run again), when nothing is recorded yet, and when no key is
+// stored (nothing is sealed under the recorded key).
 func moveSealingKey(ctx context.Context, q *db.Queries, old, next seal.Key, now orgdb.Time) error {
 	rec, err := q.GetSealingKey(ctx)
 	switch {
@@ -84,6 +87,16 @@ func moveSealingKey(ctx context.Context, q *db.Queries, old, next seal.Key, now 
 	case rec.KeyID == next.ID():
 		return nil
 	case rec.KeyID != old.ID():
+		// With no key stored, nothing is sealed under the recorded key:
+		// the rotation just records next.
+		stored, err := q.HasOrgAPIKeys(ctx)
+		if err != nil {
+			return Translate(err, "org API keys")
+		}
+		if !stored {
+			_, err := q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: next.ID(), Now: now, OldKeyID: rec.KeyID})
+			return Translate(err, "sealing key record")
+		}
 		return orgdb.Encryption(nil,
 			"rotate sealing key: nothing changed: the org API keys are sealed with sealing key %s, not with the old key %s: set %s to key %s",
 			rec.KeyID, old.ID(), seal.EnvVar, rec.KeyID).
@@ -95,9 +108,10 @@ func moveSealingKey(ctx context.Context, q *db.Queries, old, next seal.Key, now 
 	return nil
 }
 
-// SealingKeyID returns the id of the sealing key the org API keys are
-// sealed with, and false when none is recorded (no key was ever set).
-// Errors: INTERNAL_ERROR.
+// SealingKeyID returns the id of the recorded sealing key, which every
+// stored org API key is sealed with, and false when none is recorded (no
+// key was ever set). After every key was deleted it still returns the last
+// one, which the next key set may replace. Errors: INTERNAL_ERROR.
 func (s *Store) SealingKeyID(ctx context.Context) (string, bool, error) {
 	rec, err := s.rq.GetSealingKey(ctx)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -119,9 +119,9 @@ func TestSealingKeyTriggerRefusesRawWrites(t *testing.T) {
 	}
 }
 
-// With no other provider's key stored, nothing else is sealed under the
-// recorded key, so another key may take the record over: after all keys
-// were deleted, and when the one stored key is replaced.
+// With no key stored, nothing is sealed under the recorded key, so another
+// key may take the record over; but a process still holding the old key
+// cannot replace even the only stored key.
 func TestSealingKeyTakenOverWhenNoKeyIsStored(t *testing.T) {
 	t.Parallel()
 	keyA, keyB := newKey(t), newKey(t)
@@ -145,13 +145,24 @@ func TestSealingKeyTakenOverWhenNoKeyIsStored(t *testing.T) {
 	if id, _, _ := stB.SealingKeyID(ctx); id != keyB.ID() {
 		t.Fatalf("recorded = %s, want %s", id, keyB.ID())
 	}
-	// The only stored key, replaced under a third key, moves the record.
-	keyC := newKey(t)
-	underC, err := keyC.Seal(orgdb.ProviderOpenAI, seal.NewSecret("sk-c"))
-	must(t, err)
-	exec(t, st.DB(), `UPDATE org_api_keys SET encrypted_key = ? WHERE provider = 'openai'`, underC)
-	if id, _, _ := stB.SealingKeyID(ctx); id != keyC.ID() {
-		t.Fatalf("recorded after replacing the only key = %s, want %s", id, keyC.ID())
+	// st still holds key A (opened before B took over): re-setting the only
+	// stored key under A is refused, and the record stays B.
+	before := dbtest.Snapshot(t, st.DB())
+	_, err = st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("sk-stale"), admin.ID)
+	wantWrongKey(t, err, keyB, keyA)
+	if dbtest.Snapshot(t, st.DB()) != before {
+		t.Fatal("a refused SetOrgAPIKey changed the database")
+	}
+
+	// With every key deleted, a rotation from a key that is not recorded
+	// just records the new key.
+	must(t, stB.DeleteOrgAPIKey(ctx, orgdb.ProviderOpenAI))
+	keyC, keyD := newKey(t), newKey(t)
+	if n, err := stB.RotateSealingKey(ctx, keyC, keyD); err != nil || n != 0 {
+		t.Fatalf("rotation with no key stored = %d, %v", n, err)
+	}
+	if id, _, _ := stB.SealingKeyID(ctx); id != keyD.ID() {
+		t.Fatalf("recorded after a rotation with no key stored = %s, want %s", id, keyD.ID())
 	}
 }
 

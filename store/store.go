@@ -57,7 +57,8 @@ import (
 // methods are listed in the package documentation; the generated queries
 // are reached through [Store.Tx] and [Store.ReadTx].
 type Store struct {
-	readOnly bool        // opened with ReadOnly: writer and wq are the readers'
+	readOnly bool        // opened with ReadOnly: writer and wq are the readers
+	atRest   bool        // ReadOnlyAtRest: may open a file at rest as immutable
 	rq       *db.Queries // prepared on the readers
 	wq       *db.Queries // prepared on the writer
 	writer   *sql.DB     // one connection
@@ -130,6 +131,18 @@ func ReadOnly() Option {
 	return func(s *Store) { s.readOnly = true }
 }
 
+// ReadOnlyAtRest is [ReadOnly] for one-shot readers, such as a CLI
+// command: a WAL-mode file in a directory this process may not write (a
+// read-only copy, another user's file) can be opened only if its -shm file
+// exists, so when it does not, and no -wal or -journal file is beside it
+// (nothing writes to it, nothing to recover), the file is opened as
+// immutable. An immutable connection takes no locks: it would not see,
+// and could misread, what a writer starting later writes. A service that
+// stays open uses ReadOnly.
+func ReadOnlyAtRest() Option {
+	return func(s *Store) { s.readOnly, s.atRest = true, true }
+}
+
 // WithLogger sets where the store reports what it cannot return to a
 // caller: a failed background checkpoint (logged at Warn, retried on the
 // next tick). The default discards them.
@@ -162,8 +175,13 @@ func DSN(path string) string { return schema.DSN(path) }
 // pending migration, prepares every query and returns the store. The
 // directory must exist. ":memory:" is refused: every pooled connection
 // would get its own empty database. Its errors are [*orgdb.Error]s:
-// VALIDATION_ERROR for a bad path or option, INTERNAL_ERROR (naming the
-// path and the cause) when the file cannot be opened or migrated.
+// VALIDATION_ERROR for a bad path or option, or reason not_orgdb for
+// another application's SQLite file (refused before anything touches it);
+// ENCRYPTION_ERROR wrong_sealing_key when [WithSealingKey] is not the key
+// the stored org API keys are sealed with (checked after migrating, since
+// the record is a migration's table); with [ReadOnly], NOT_FOUND
+// no_database and CONFLICT not_migrated; INTERNAL_ERROR (naming the path
+// and the cause) when the file cannot be opened or migrated.
 func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, orgdb.Validation("open orgdb: path %q: want the path of a database file", path)
@@ -223,7 +241,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 // stands in for the writer so that a write fails with SQLite's
 // "attempt to write a readonly database" rather than a nil pointer.
 func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
-	dsn, err := schema.ReadOnlyDSN(ctx, path)
+	dsn, err := schema.ReadOnlyDSN(ctx, path, s.atRest)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, orgdb.NotFound("no orgdb database at %s: check the path, or create it with `orgdb migrate --db %s`", path, path).
 			WithReason(ReasonNoDatabase)

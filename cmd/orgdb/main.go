@@ -135,9 +135,10 @@ func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, err
 
 // openRead opens the database read-only: a command that only reads never
 // creates, migrates or changes a file, so a typo'd --db is an error that
-// names the path rather than a new empty database.
+// names the path rather than a new empty database. A command is one-shot,
+// so a read-only file at rest can be read too (store.ReadOnlyAtRest).
 func (e *env) openRead(ctx context.Context, opts ...store.Option) (*store.Store, error) {
-	return store.Open(ctx, e.dbPath, append(opts, store.ReadOnly())...)
+	return store.Open(ctx, e.dbPath, append(opts, store.ReadOnlyAtRest())...)
 }
 
 // flags returns a flag set for a command with the --db flag bound to e.
