@@ -7,8 +7,8 @@
 //   - every type orgdb serves (gen/ts/types.ts, generated from the Go types)
 //     must be assignable to the client's interface;
 //   - every request body the client sends must be assignable to the type
-//     orgdb decodes it into (the Go test TestClientRequestBodies in
-//     store/wire_test.go, TestClient*, decodes the same bodies).
+//     orgdb decodes it into (the Go tests TestClient* in
+//     store/wire_test.go decode the same bodies).
 //
 // A renamed, retyped or newly nullable field the client reads fails here,
 // naming the field. Compile it alone with
@@ -137,11 +137,27 @@ export type ServedFits =
   | Fits<Served.Integration, Client.Integration>
   | Fits<Served.ErrorBody, Client.ErrorBody>;
 
+/**
+ * Every field the client declares is one orgdb declares, optional ones
+ * included: assignability alone lets a served type lose an optional field
+ * (a renamed column the client reads as name?: string would pass).
+ */
+export type ServedKeys =
+  | Fits<keyof Client.User, keyof Served.User>
+  | Fits<keyof Client.OrgSettings, keyof Served.OrgSettings>
+  | Fits<keyof Client.OrgApiKey, keyof Served.OrgAPIKeyView>
+  | Fits<keyof Client.Invite, keyof Served.Invite>
+  | Fits<keyof Client.Invite, keyof Served.ListInvitesRow>
+  | Fits<keyof Client.Integration, keyof Served.Integration>
+  | Fits<keyof Client.ErrorBody, keyof Served.ErrorBody>;
+
 /** What the client sends fits what orgdb decodes. */
 export type SentFits =
   | Fits<Client.OrgSettingsPatch, Served.OrgSettingsPatch>
   | Fits<Client.SetKeyBody, Served.OrgAPIKeyInput>
-  | Fits<Client.CreateInviteBody, Served.NewInvite>;
+  | Fits<Client.CreateInviteBody, Served.NewInvite>
+  | Fits<keyof Client.OrgSettingsPatch, keyof Served.OrgSettingsPatch>
+  | Fits<keyof Client.CreateInviteBody, keyof Served.NewInvite>;
 
 /** The settings page's round trip: the text input's value, back as the patch. */
 export function settingsPageRoundTrip(settings: Served.OrgSettings): Served.OrgSettingsPatch {
