@@ -53,7 +53,7 @@ bench-compare: ## compare the benchmarks at BASE=<git ref> with the working tree
 # prints one line when it passes. D1 parity needs wrangler and runs in
 # .ci/run, not here.
 CHECKS := sumcheck drift lint typecheck lint-migrations
-check: $(CHECKS) ## the CI check, read-only: migrations summed, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles, migrations lint clean
+check: $(CHECKS) ## the CI check, read-only: migrations summed, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles and fits the web client, migrations lint clean
 	@echo "check: all passed ($(CHECKS))"
 
 sumcheck: ## fail if a migration was edited, deleted or added since schema/migrations.sum was written
@@ -62,11 +62,11 @@ sumcheck: ## fail if a migration was edited, deleted or added since schema/migra
 drift: ## fail if gen/ or schema/'s generated files differ from what make generate writes (regenerates into a temporary directory)
 	@$(GO) run ./internal/cmd/generate -check -go "$(GO)"
 
-typecheck: ## type-check gen/ts/types.ts with the pinned TypeScript (tsc --noEmit --strict); installs it with npm on first use
+typecheck: ## type-check gen/ts/types.ts and its wire compatibility with the web client (tools/ts/client-compat.ts) with the pinned TypeScript (tsc --noEmit --strict); installs it with npm on first use
 	@test -x $(TSC) || { command -v npm >/dev/null || { echo "typecheck: npm not found: install Node.js 20+ and npm (make check type-checks gen/ts/types.ts with the TypeScript pinned in tools/ts)"; exit 1; }; \
 	  npm ci --prefix tools/ts --no-audit --no-fund --silent; }
-	@$(TSC) --noEmit --strict gen/ts/types.ts
-	@echo "typecheck: gen/ts/types.ts compiles with TypeScript $$($(TSC) --version | cut -d' ' -f2) --strict"
+	@$(TSC) --noEmit --strict gen/ts/types.ts tools/ts/client-compat.ts || { echo "typecheck: FAILED: a type above does not compile or no longer fits the web client's shared types (the error names the field; change the migration, query or sqlc.yaml so the client still reads it, or list an intended difference with its reason in tools/ts/client-compat.ts)"; exit 1; }
+	@echo "typecheck: gen/ts/types.ts compiles with TypeScript $$($(TSC) --version | cut -d' ' -f2) --strict and fits the web client's types (tools/ts/client-compat.ts)"
 
 lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools, bench)
 	@$(GO) vet ./...

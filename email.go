@@ -81,8 +81,9 @@ func validLocalPart(l string) bool {
 // EmailList is a list of email addresses stored comma-separated in one
 // TEXT column (org_settings.allowed_emails). Parsing trims and lower-cases
 // each item, drops empty items and removes duplicates, keeping the first
-// occurrence's position. In JSON it is an array, [] when empty. NULL and ""
-// read as the empty list; the empty list writes NULL.
+// occurrence's position. In JSON it is the comma-separated string the web
+// client reads ("a@x.io,b@y.io"); an array is accepted on input. NULL and
+// "" read as the empty list; the empty list writes NULL.
 //
 // Parsing does not validate addresses, so a list written by another tool
 // still reads; [EmailList.Validate] does.
@@ -159,22 +160,35 @@ func (l EmailList) Value() (driver.Value, error) {
 	return s, nil
 }
 
-// MarshalJSON writes a JSON array of the normalized addresses, [] when
-// empty.
+// MarshalJSON writes the normalized comma-separated string the web client
+// reads and sends ("a@x.io,b@y.io"), "" when empty. (A field of this type
+// tagged omitempty is left out when the list is empty.)
 func (l EmailList) MarshalJSON() ([]byte, error) {
-	n := NewEmailList(l...)
-	if n == nil {
-		n = EmailList{}
-	}
-	return json.Marshal([]string(n))
+	return json.Marshal(l.String())
 }
 
-// UnmarshalJSON reads a JSON array of strings (or null) and normalizes it.
+// UnmarshalJSON reads the comma-separated string the web client sends, or a
+// JSON array of strings (a newer client may send either), or null, and
+// normalizes it as [ParseEmailList] does. Addresses are not validated here;
+// [EmailList.Validate] does that.
 func (l *EmailList) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*l = ParseEmailList(s)
+		return nil
+	}
 	var items []string
 	if err := json.Unmarshal(b, &items); err != nil {
-		return Validation("invalid email list: want an array of strings")
+		return Validation("invalid email list %s: want a comma-separated string or an array of strings", truncate(string(b), 80)).
+			WithDetails("field", "allowedEmails")
 	}
 	*l = NewEmailList(items...)
 	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }

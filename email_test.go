@@ -93,22 +93,38 @@ func TestEmailList(t *testing.T) {
 		t.Error("Scan(int) accepted")
 	}
 
-	// JSON form: an array, [] when empty.
+	// JSON form: the comma-separated string, "" when empty.
 	for _, tt := range []struct {
 		in   orgdb.EmailList
 		want string
-	}{{nil, "[]"}, {orgdb.EmailList{}, "[]"}, {l, `["bob@acme.test","eve@acme.test","carol@x.io"]`}} {
+	}{{nil, `""`}, {orgdb.EmailList{}, `""`}, {orgdb.EmailList{" ", ""}, `""`}, {orgdb.EmailList{" X@Y.io", "x@y.io"}, `"x@y.io"`},
+		{l, `"bob@acme.test,eve@acme.test,carol@x.io"`}} {
 		b, err := json.Marshal(tt.in)
 		if err != nil || string(b) != tt.want {
 			t.Errorf("Marshal(%q) = %s, %v", tt.in, b, err)
 		}
 	}
-	var back orgdb.EmailList
-	if err := json.Unmarshal([]byte(`[" A@b.io","a@b.io",""]`), &back); err != nil || !slices.Equal(back, orgdb.EmailList{"a@b.io"}) {
-		t.Errorf("Unmarshal = %q, %v", back, err)
+	// Input: the string, an array or null; anything else is a validation
+	// error naming the field.
+	for in, want := range map[string]orgdb.EmailList{
+		`" A@b.io, a@b.io,,c@d.io "`:       {"a@b.io", "c@d.io"},
+		`[" A@b.io","a@b.io","","c@d.io"]`: {"a@b.io", "c@d.io"},
+		`""`:                               nil,
+		`[]`:                               nil,
+		`null`:                             nil,
+	} {
+		back := orgdb.EmailList{"stale@x.io"}
+		if err := json.Unmarshal([]byte(in), &back); err != nil || !slices.Equal(back, want) {
+			t.Errorf("Unmarshal(%s) = %q, %v; want %q", in, back, err, want)
+		}
 	}
-	if err := json.Unmarshal([]byte(`"a@b.io,c@d.io"`), &back); err == nil {
-		t.Error("Unmarshal of a string accepted")
+	for _, bad := range []string{`3`, `{"a":"b"}`, `[1,2]`, `true`} {
+		var back orgdb.EmailList
+		err := json.Unmarshal([]byte(bad), &back)
+		var e *orgdb.Error
+		if !errors.As(err, &e) || e.Code != orgdb.CodeValidation || e.Details["field"] != "allowedEmails" {
+			t.Errorf("Unmarshal(%s) = %v, want a VALIDATION_ERROR on allowedEmails", bad, err)
+		}
 	}
 }
 

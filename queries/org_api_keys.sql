@@ -3,7 +3,7 @@
 -- header ("v1:<key-id>:<sealed>"). Keep this file ASCII: a multi-byte
 -- character in a comment shifts sqlc's offsets and garbles the queries
 -- after it (sqlc v1.31.1).
-SELECT provider, set_by, created_at, updated_at,
+SELECT id, provider, set_by, created_at, updated_at,
        CAST(substr(encrypted_key, 4, instr(substr(encrypted_key, 4), ':') - 1) AS TEXT) AS sealed_with
 FROM org_api_keys ORDER BY provider;
 

@@ -1,8 +1,11 @@
 package seal
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+
+	"github.com/agentops/orgdb"
 )
 
 // Redacted is what a Secret shows instead of its value.
@@ -43,6 +46,18 @@ func (s Secret) Format(f fmt.State, _ rune) { fmt.Fprint(f, Redacted) }
 
 // MarshalJSON writes "[REDACTED]".
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `"`), nil }
+
+// UnmarshalJSON reads a JSON string (a request body's key) into the
+// secret; null leaves it empty. The error for anything else never
+// contains the input.
+func (s *Secret) UnmarshalJSON(b []byte) error {
+	var v *string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return orgdb.Validation("the API key must be a JSON string").WithDetails("field", "key")
+	}
+	*s = Secret{v}
+	return nil
+}
 
 // MarshalText writes [Redacted].
 func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }

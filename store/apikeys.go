@@ -13,17 +13,32 @@ import (
 // maxAPIKeyLen bounds a provider API key; real ones are well under 1 KiB.
 const maxAPIKeyLen = 4096
 
-// OrgAPIKeyView is what the settings page shows of a provider's key: never
-// the key, sealed or not.
+// OrgAPIKeyView is what the settings page shows of a stored provider key,
+// the web client's OrgApiKey: never the key, sealed or not. There is a view
+// only for a provider whose key is stored (as in the original service), so
+// every field is set; a provider missing from [Store.ListOrgAPIKeyViews]
+// has no org key.
 type OrgAPIKeyView struct {
-	Provider  orgdb.Provider `json:"provider"`
-	IsSet     bool           `json:"isSet"`
-	SetBy     *string        `json:"setBy"`
-	CreatedAt *orgdb.Time    `json:"createdAt"`
-	UpdatedAt *orgdb.Time    `json:"updatedAt"`
+	// ID is the id of the org_api_keys row.
+	ID       string         `json:"id"`
+	Provider orgdb.Provider `json:"provider"`
+	// IsSet is always true: the client's OrgApiKey carries it.
+	IsSet bool `json:"isSet"`
+	// SetBy is the id of the admin who stored the key.
+	SetBy     string     `json:"setBy"`
+	CreatedAt orgdb.Time `json:"createdAt"`
+	UpdatedAt orgdb.Time `json:"updatedAt"`
 	// SealedWith is the id of the sealing key the stored key is sealed
-	// with (a fingerprint, not the key); empty when none is set.
+	// with (a fingerprint, not the key).
 	SealedWith string `json:"sealedWith,omitempty"`
+}
+
+// OrgAPIKeyInput is the body of PUT /api/admin/llm-keys/:provider, the web
+// client's { key: string }. The key decodes into a [seal.Secret], so the
+// decoded body prints and encodes as [seal.Redacted]; pass it to
+// [Store.SetOrgAPIKey].
+type OrgAPIKeyInput struct {
+	Key seal.Secret `json:"key"`
 }
 
 func (s *Store) sealingKey() (seal.Key, error) {
@@ -75,26 +90,26 @@ func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key s
 	if err != nil {
 		return OrgAPIKeyView{}, err
 	}
-	return OrgAPIKeyView{Provider: row.Provider, IsSet: true, SetBy: &row.SetBy, CreatedAt: &row.CreatedAt, UpdatedAt: &row.UpdatedAt, SealedWith: k.ID()}, nil
+	return OrgAPIKeyView{ID: row.ID, Provider: row.Provider, IsSet: true, SetBy: row.SetBy, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, SealedWith: k.ID()}, nil
 }
 
-// ListOrgAPIKeyViews returns one view per provider, in orgdb.Providers
-// order, unset providers included (IsSet false), so a settings page can show
-// all of them. It never reads the sealed values. Errors: INTERNAL_ERROR.
+// ListOrgAPIKeyViews returns a view of each stored key, in orgdb.Providers
+// order; a provider without a stored key is left out, as the original
+// service's GET /api/admin/llm-keys did (the web client shows a provider
+// missing from the list as not set). The list is empty, not nil, when no
+// key is stored. It never reads the sealed values. Errors: INTERNAL_ERROR.
 func (s *Store) ListOrgAPIKeyViews(ctx context.Context) ([]OrgAPIKeyView, error) {
 	rows, err := s.rq.ListOrgAPIKeys(ctx)
 	if err != nil {
 		return nil, Translate(err, "org API keys")
 	}
-	var views []OrgAPIKeyView
+	views := []OrgAPIKeyView{}
 	for _, p := range orgdb.Providers() {
-		v := OrgAPIKeyView{Provider: p}
 		for _, r := range rows {
 			if r.Provider == p {
-				v = OrgAPIKeyView{Provider: p, IsSet: true, SetBy: &r.SetBy, CreatedAt: &r.CreatedAt, UpdatedAt: &r.UpdatedAt, SealedWith: r.SealedWith}
+				views = append(views, OrgAPIKeyView{ID: r.ID, Provider: p, IsSet: true, SetBy: r.SetBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SealedWith: r.SealedWith})
 			}
 		}
-		views = append(views, v)
 	}
 	return views, nil
 }

@@ -24,14 +24,17 @@ var (
 
 // NewInvite is an invitation to join the organization.
 type NewInvite struct {
-	Email string
+	Email string `json:"email"`
 	// Role is the role the invitee gets; empty means member.
-	Role orgdb.UserRole
-	// InvitedBy is the id of the inviting user, who must be an admin.
-	InvitedBy string
+	Role orgdb.UserRole `json:"role,omitempty"`
+	// InvitedBy is the id of the inviting user, who must be an admin. It
+	// is never read from a request body (json:"-"): the service sets it to
+	// the signed-in user.
+	InvitedBy string `json:"-"`
 	// TTL is how long the invite stays valid; zero means the store's
-	// default (7 days unless configured with WithInviteTTL).
-	TTL time.Duration
+	// default (7 days unless configured with WithInviteTTL). Not part of
+	// a request body either.
+	TTL time.Duration `json:"-"`
 }
 
 // CreateInvite invites an email, in one IMMEDIATE transaction. The email is

@@ -46,9 +46,12 @@ func TestSealingKeyIsRecordedAndEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(views) != 1 {
+		t.Fatalf("views = %+v, want the one stored key", views)
+	}
 	for _, v := range views {
-		if want := map[bool]string{true: keyA.ID()}[v.IsSet]; v.SealedWith != want {
-			t.Errorf("%s: sealed with %q, want %q", v.Provider, v.SealedWith, want)
+		if v.SealedWith != keyA.ID() {
+			t.Errorf("%s: sealed with %q, want %q", v.Provider, v.SealedWith, keyA.ID())
 		}
 	}
 

@@ -14,13 +14,15 @@ import (
 // OrgSettingsPatch is a partial update of the organization's settings:
 // a nil field is left exactly as it is.
 type OrgSettingsPatch struct {
-	Name *string
+	Name *string `json:"name,omitempty"`
 	// AllowedEmailDomain: a pointer to "" clears the domain.
-	AllowedEmailDomain *string
-	// AllowedEmails replaces the allowlist; an empty list clears it.
-	AllowedEmails         *orgdb.EmailList
-	DomainGatingEnabled   *bool
-	EmailAllowlistEnabled *bool
+	AllowedEmailDomain *string `json:"allowedEmailDomain,omitempty"`
+	// AllowedEmails replaces the allowlist; an empty list clears it. In
+	// JSON it is the web client's comma-separated string ("" clears), or
+	// an array.
+	AllowedEmails         *orgdb.EmailList `json:"allowedEmails,omitempty"`
+	DomainGatingEnabled   *bool            `json:"domainGatingEnabled,omitempty"`
+	EmailAllowlistEnabled *bool            `json:"emailAllowlistEnabled,omitempty"`
 }
 
 // GetOrgSettings returns the organization's settings. Errors:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/agentops/orgdb"
@@ -71,15 +72,17 @@ func cmdKeysList(ctx context.Context, e *env, args []string) error {
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tSET\tSET BY\tUPDATED (UTC)\tSEALED WITH\tFALLBACK")
-	for _, v := range views {
+	// The views list stored keys only; every provider gets a line.
+	for _, p := range orgdb.Providers() {
 		set, by, updated, with := "no", "-", "-", "-"
-		if v.IsSet {
-			set, updated, with = "yes", when(*v.UpdatedAt), "key "+v.SealedWith
-			if by, err = setter(ctx, st, *v.SetBy); err != nil {
+		if i := slices.IndexFunc(views, func(v store.OrgAPIKeyView) bool { return v.Provider == p }); i >= 0 {
+			v := views[i]
+			set, updated, with = "yes", when(v.UpdatedAt), "key "+v.SealedWith
+			if by, err = setter(ctx, st, v.SetBy); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Provider, set, by, updated, with, v.Provider.EnvVar())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p, set, by, updated, with, p.EnvVar())
 	}
 	return tw.Flush()
 }

@@ -156,7 +156,7 @@ RETURNING id, user_id, service, config, status, error_message, last_synced_at, c
 type UpdateOrgIntegrationParams struct {
 	Config       string     `json:"config"`
 	Status       string     `json:"status"`
-	ErrorMessage *string    `json:"errorMessage"`
+	ErrorMessage *string    `json:"errorMessage,omitempty"`
 	UpdatedAt    orgdb.Time `json:"updatedAt"`
 	ID           string     `json:"id"`
 }

@@ -18,7 +18,7 @@ RETURNING id, email, role, invited_by, accepted_at, expires_at, created_at
 `
 
 type AcceptInviteParams struct {
-	AcceptedAt *orgdb.Time `json:"acceptedAt"`
+	AcceptedAt *orgdb.Time `json:"acceptedAt,omitempty"`
 	ID         string      `json:"id"`
 	Now        orgdb.Time  `json:"now"`
 }
@@ -151,7 +151,7 @@ type ListInvitesRow struct {
 	Email      string             `json:"email"`
 	Role       orgdb.UserRole     `json:"role"`
 	InvitedBy  string             `json:"invitedBy"`
-	AcceptedAt *orgdb.Time        `json:"acceptedAt"`
+	AcceptedAt *orgdb.Time        `json:"acceptedAt,omitempty"`
 	ExpiresAt  orgdb.Time         `json:"expiresAt"`
 	CreatedAt  orgdb.Time         `json:"createdAt"`
 	Status     orgdb.InviteStatus `json:"status"`

@@ -14,8 +14,8 @@ type Integration struct {
 	Service      string                 `json:"service"`
 	Config       string                 `json:"config"`
 	Status       string                 `json:"status"`
-	ErrorMessage *string                `json:"errorMessage"`
-	LastSyncedAt *orgdb.Time            `json:"lastSyncedAt"`
+	ErrorMessage *string                `json:"errorMessage,omitempty"`
+	LastSyncedAt *orgdb.Time            `json:"lastSyncedAt,omitempty"`
 	CreatedAt    orgdb.Time             `json:"createdAt"`
 	UpdatedAt    orgdb.Time             `json:"updatedAt"`
 	Scope        orgdb.IntegrationScope `json:"scope"`
@@ -26,7 +26,7 @@ type Invite struct {
 	Email      string         `json:"email"`
 	Role       orgdb.UserRole `json:"role"`
 	InvitedBy  string         `json:"invitedBy"`
-	AcceptedAt *orgdb.Time    `json:"acceptedAt"`
+	AcceptedAt *orgdb.Time    `json:"acceptedAt,omitempty"`
 	ExpiresAt  orgdb.Time     `json:"expiresAt"`
 	CreatedAt  orgdb.Time     `json:"createdAt"`
 }
@@ -43,8 +43,8 @@ type OrgAPIKey struct {
 type OrgSettings struct {
 	ID                    string          `json:"id"`
 	Name                  string          `json:"name"`
-	AllowedEmailDomain    *string         `json:"allowedEmailDomain"`
-	AllowedEmails         orgdb.EmailList `json:"allowedEmails"`
+	AllowedEmailDomain    *string         `json:"allowedEmailDomain,omitempty"`
+	AllowedEmails         orgdb.EmailList `json:"allowedEmails,omitempty"`
 	DomainGatingEnabled   bool            `json:"domainGatingEnabled"`
 	EmailAllowlistEnabled bool            `json:"emailAllowlistEnabled"`
 	CreatedAt             orgdb.Time      `json:"createdAt"`
@@ -61,10 +61,10 @@ type SealingKey struct {
 type User struct {
 	ID             string         `json:"id"`
 	Email          string         `json:"email"`
-	Name           *string        `json:"name"`
-	AvatarURL      *string        `json:"avatarUrl"`
-	GithubID       *string        `json:"githubId"`
-	GithubUsername *string        `json:"githubUsername"`
+	Name           *string        `json:"name,omitempty"`
+	AvatarURL      *string        `json:"avatarUrl,omitempty"`
+	GithubID       *string        `json:"githubId,omitempty"`
+	GithubUsername *string        `json:"githubUsername,omitempty"`
 	CreatedAt      orgdb.Time     `json:"createdAt"`
 	UpdatedAt      orgdb.Time     `json:"updatedAt"`
 	Role           orgdb.UserRole `json:"role"`

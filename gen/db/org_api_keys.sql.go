@@ -42,12 +42,13 @@ func (q *Queries) GetOrgAPIKey(ctx context.Context, provider orgdb.Provider) (Or
 }
 
 const listOrgAPIKeys = `-- name: ListOrgAPIKeys :many
-SELECT provider, set_by, created_at, updated_at,
+SELECT id, provider, set_by, created_at, updated_at,
        CAST(substr(encrypted_key, 4, instr(substr(encrypted_key, 4), ':') - 1) AS TEXT) AS sealed_with
 FROM org_api_keys ORDER BY provider
 `
 
 type ListOrgAPIKeysRow struct {
+	ID         string         `json:"id"`
 	Provider   orgdb.Provider `json:"provider"`
 	SetBy      string         `json:"setBy"`
 	CreatedAt  orgdb.Time     `json:"createdAt"`
@@ -69,6 +70,7 @@ func (q *Queries) ListOrgAPIKeys(ctx context.Context) ([]ListOrgAPIKeysRow, erro
 	for rows.Next() {
 		var i ListOrgAPIKeysRow
 		if err := rows.Scan(
+			&i.ID,
 			&i.Provider,
 			&i.SetBy,
 			&i.CreatedAt,

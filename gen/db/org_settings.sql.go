@@ -45,8 +45,8 @@ RETURNING id, name, allowed_email_domain, allowed_emails, domain_gating_enabled,
 
 type UpdateOrgSettingsParams struct {
 	Name                  string          `json:"name"`
-	AllowedEmailDomain    *string         `json:"allowedEmailDomain"`
-	AllowedEmails         orgdb.EmailList `json:"allowedEmails"`
+	AllowedEmailDomain    *string         `json:"allowedEmailDomain,omitempty"`
+	AllowedEmails         orgdb.EmailList `json:"allowedEmails,omitempty"`
 	DomainGatingEnabled   bool            `json:"domainGatingEnabled"`
 	EmailAllowlistEnabled bool            `json:"emailAllowlistEnabled"`
 	UpdatedAt             orgdb.Time      `json:"updatedAt"`

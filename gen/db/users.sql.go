@@ -156,10 +156,10 @@ RETURNING id, email, name, avatar_url, github_id, github_username, created_at, u
 type InsertUserParams struct {
 	ID             string         `json:"id"`
 	Email          string         `json:"email"`
-	Name           *string        `json:"name"`
-	AvatarURL      *string        `json:"avatarUrl"`
-	GithubID       *string        `json:"githubId"`
-	GithubUsername *string        `json:"githubUsername"`
+	Name           *string        `json:"name,omitempty"`
+	AvatarURL      *string        `json:"avatarUrl,omitempty"`
+	GithubID       *string        `json:"githubId,omitempty"`
+	GithubUsername *string        `json:"githubUsername,omitempty"`
 	Role           orgdb.UserRole `json:"role"`
 }
 

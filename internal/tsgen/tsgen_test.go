@@ -23,6 +23,9 @@ var handWritten = []reflect.Type{
 	reflect.TypeFor[orgdb.ErrorBody](),
 	reflect.TypeFor[store.OrgAPIKeyView](),
 	reflect.TypeFor[store.LLMKey](),
+	reflect.TypeFor[store.OrgSettingsPatch](),
+	reflect.TypeFor[store.NewInvite](),
+	reflect.TypeFor[store.OrgAPIKeyInput](),
 }
 
 // goTypes are the Go types behind the TypeScript interfaces: every struct a
