@@ -3,6 +3,7 @@ package orgdb
 import (
 	"bytes"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -196,18 +197,25 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// UnmarshalJSON reads RFC 3339 or null.
+// UnmarshalJSON reads RFC 3339 or null. An instant whose UTC year is
+// outside 0000–9999 is a validation error.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		*t = Time{}
 		return nil
 	}
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+	var s string // a JSON string, escapes decoded
+	if err := json.Unmarshal(b, &s); err != nil {
 		return Validation("invalid timestamp %s: want an RFC 3339 string", b)
 	}
-	p, err := time.Parse(time.RFC3339Nano, string(b[1:len(b)-1]))
+	p, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return Validation("invalid timestamp %s: want RFC 3339", b)
+	}
+	// An offset can move the instant out of 0000–9999 in UTC, which neither
+	// the database (see Value) nor RFC 3339 can write.
+	if y := p.UTC().Year(); y < 0 || y > 9999 {
+		return Validation("timestamp %s out of range: in UTC the year must be 0000–9999", b)
 	}
 	*t = NewTime(p)
 	return nil
