@@ -33,15 +33,19 @@ db-migrate: need-gen ## apply pending migrations to DB=path (default data/orgdb.
 build: need-gen ## build the CLI into bin/orgdb
 	$(GO) build -o bin/orgdb ./cmd/orgdb
 
-test: need-gen ## run the whole test suite under the race detector, plus a short fuzz of each parser
+test: need-gen ## run the whole test suite under the race detector, plus a short fuzz of every fuzz target (FUZZSMOKE, default 3s each)
 	$(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -count=1 ./...
-	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSMOKE)
 
+# Targets are found with go test -list '^Fuzz' ./... (internal/cmd/fuzz):
+# a new Fuzz* function is fuzzed with no edit here. FUZZ=regexp picks some.
 FUZZTIME ?= 30s
-fuzz: ## fuzz the timestamp and email-list parsers for FUZZTIME each (default 30s)
-	$(GO) test -run='^$$' -fuzz='^FuzzParseTime$$' -fuzztime=$(FUZZTIME) .
-	$(GO) test -run='^$$' -fuzz='^FuzzParseEmailList$$' -fuzztime=$(FUZZTIME) .
+FUZZSMOKE ?= 3s
+FUZZMINIMIZETIME ?= 5s
+FUZZPARALLEL ?= 0
+fuzz: need-gen ## fuzz every Fuzz* target for FUZZTIME each (default 30s; FUZZ=regexp for some); a finding fails and is saved under the package's testdata/fuzz
+	@$(GO) run ./internal/cmd/fuzz -go "$(GO)" -fuzztime "$(FUZZTIME)" -minimizetime "$(FUZZMINIMIZETIME)" -parallel "$(FUZZPARALLEL)" -run '$(FUZZ)'
 
 bench: ## measure orgdb against hand-written SQL, the floor and GORM: median, 95% interval and verdict per target; write bench/RESULTS.md (about 6 min)
 	cd bench && $(GO) run . -out RESULTS.md

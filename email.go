@@ -13,12 +13,14 @@ import (
 // parts, comments and non-ASCII addresses are refused with a validation
 // error naming the input.
 func NormalizeEmail(s string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(s))
+	e, ok := asciiLower(s)
 	at := strings.LastIndexByte(e, '@')
-	if at <= 0 || len(e) > 254 || !validLocalPart(e[:at]) {
+	if !ok || at <= 0 || len(e) > 254 || !validLocalPart(e[:at]) {
 		return "", invalidEmail(s)
 	}
-	if _, err := NormalizeDomain(e[at+1:]); err != nil {
+	// The domain exactly as written: NormalizeDomain trims, which would
+	// let "a@ x.io" through with its space.
+	if d, err := NormalizeDomain(e[at+1:]); err != nil || d != e[at+1:] {
 		return "", invalidEmail(s)
 	}
 	return e, nil
@@ -40,8 +42,8 @@ func EmailDomain(email string) string {
 // of at least two labels, each 1–63 characters of a–z, 0–9 and '-', not
 // starting or ending with '-'.
 func NormalizeDomain(s string) (string, error) {
-	d := strings.ToLower(strings.TrimSpace(s))
-	ok := len(d) <= 253 && strings.Contains(d, ".")
+	d, ok := asciiLower(s)
+	ok = ok && len(d) <= 253 && strings.Contains(d, ".")
 	for l := range strings.SplitSeq(d, ".") {
 		ok = ok && validLabel(l)
 	}
@@ -49,6 +51,19 @@ func NormalizeDomain(s string) (string, error) {
 		return "", Validation("invalid domain %q", s).WithDetails("field", "domain")
 	}
 	return d, nil
+}
+
+// asciiLower trims s and lower-cases it, and reports whether it is ASCII:
+// strings.ToLower alone maps some non-ASCII letters to ASCII ones (the
+// Kelvin sign U+212A to 'k'), which would let a non-ASCII address through.
+func asciiLower(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return "", false
+		}
+	}
+	return strings.ToLower(s), true
 }
 
 func validLabel(l string) bool {

@@ -1,6 +1,7 @@
 package orgdb_test
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -9,29 +10,49 @@ import (
 	"github.com/agentops/orgdb"
 )
 
-// FuzzParseTime checks that ParseTime never panics, never returns a zero
-// time without an error, and that what it accepts survives the canonical
-// database form: written with Value, read back to the same instant, and
-// written again to the same text.
+// timeGrammar is ParseTime's documented input, every field at full width:
+// date; then optionally separator, HH:MM, optionally :SS and a fraction;
+// then optionally a zone after at most one space.
+var timeGrammar = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:([ T])[0-9]{2}:[0-9]{2}(:[0-9]{2}(?:\.[0-9]{1,9})?)?( ?)(Z|[+-][0-9]{2}:[0-9]{2})?)?$`)
+
+// FuzzParseTime checks that ParseTime accepts exactly what its doc says:
+// input of timeGrammar's shape whose fields are in range (time.Parse, on
+// the layout of that shape, is the oracle for ranges and for the instant).
+// It never panics, never returns a zero time without an error, and what it
+// accepts survives the canonical database form: written with Value, read
+// back to the same instant, and written again to the same text.
 func FuzzParseTime(f *testing.F) {
 	for _, s := range []string{
 		"2026-11-28", "2026-11-28 10:00", "2026-11-28 10:00:05", "2026-11-28 10:00:05.123456789",
 		"2026-11-28T10:00:05Z", "2026-11-28T12:00:05+02:00", "2026-11-28 03:00:05.5-07:00",
 		"2026-11-28 10:00:05 +00:00", "0000-01-01 00:00:00", "9999-12-31T23:59:59.999999999Z", "garbage",
+		"2026-11-28T1:00:00Z", "2026-11-28T10:00:05  +02:00", "2026-11-28T10:00:05,5Z", "2026-02-29", "2024-02-29 10:00 Z",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		// The fast path for the canonical layout agrees with time.Parse on
-		// fixed-width input. (time.Parse also takes a run of spaces and a
-		// one-digit hour, which ParseTime refuses: its layouts are fixed
-		// width.)
-		if std, err := time.Parse("2006-01-02 15:04:05", s); err == nil && fixedWidth(s) && !strings.ContainsAny(s[19:], "Z+- ,") {
-			if fast, err := orgdb.ParseTime(s); err != nil || !fast.Equal(std) {
-				t.Fatalf("ParseTime(%q) = %v, %v; time.Parse says %v", s, fast, err, std)
+		tm, err := orgdb.ParseTime(s)
+		// The oracle: the grammar for the shape, time.Parse for the rest.
+		wantOK := false
+		if m := timeGrammar.FindStringSubmatch(s); m != nil {
+			layout := "2006-01-02"
+			if m[1] != "" {
+				layout += m[1] + "15:04"
+				if m[2] != "" {
+					layout += ":05" // time.Parse takes the fraction after it
+				}
+				if m[4] != "" {
+					layout += m[3] + "Z07:00"
+				}
+			}
+			std, perr := time.Parse(layout, s)
+			if wantOK = perr == nil; wantOK && err == nil && !tm.Equal(std) {
+				t.Fatalf("ParseTime(%q) = %v; time.Parse(%q) says %v", s, tm, layout, std)
 			}
 		}
-		tm, err := orgdb.ParseTime(s)
+		if (err == nil) != wantOK {
+			t.Fatalf("ParseTime(%q) = %v, %v; want accepted: %v", s, tm, err, wantOK)
+		}
 		if err != nil {
 			if !tm.IsZero() {
 				t.Fatalf("ParseTime(%q) returned %v with error %v", s, tm, err)
@@ -58,21 +79,6 @@ func FuzzParseTime(f *testing.F) {
 			t.Fatalf("canonical form not stable: %q then %q", text, again)
 		}
 	})
-}
-
-// fixedWidth reports whether s starts with "DDDD-DD-DD DD:DD:DD", D a
-// digit: the canonical layout, every field at its full width.
-func fixedWidth(s string) bool {
-	const shape = "0000-00-00 00:00:00"
-	if len(s) < len(shape) {
-		return false
-	}
-	for i := range len(shape) {
-		if shape[i] == '0' && (s[i] < '0' || s[i] > '9') || shape[i] != '0' && s[i] != shape[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzParseEmailList checks that parsing is idempotent through the

@@ -3,6 +3,7 @@ package orgdb
 import (
 	"bytes"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -29,16 +30,19 @@ type Time struct {
 func NewTime(t time.Time) Time { return Time{t.UTC()} }
 
 // ParseTime parses the text forms of a timestamp found in SQLite databases:
-// "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "YYYY-MM-DD HH:MM:SS", each with an
-// optional fractional second, a space or 'T' between date and time, and an
-// optional zone suffix ("Z", "+HH:MM" or "-HH:MM", optionally after a
-// space). A value without a zone is UTC, as in SQLite. Every field has its
-// full width ("2026-11-28 09:05:00", never " 9:5" or a run of spaces).
-// Anything else is a validation error; ParseTime never returns a zero time
-// for bad input.
+// "YYYY-MM-DD", or "YYYY-MM-DD HH:MM" or "YYYY-MM-DD HH:MM:SS" with a space
+// or 'T' between date and time, an optional fraction after the seconds
+// ('.' and 1–9 digits), and an optional zone ("Z", "+HH:MM" or "-HH:MM",
+// optionally after one space). A value without a zone is UTC, as in
+// SQLite. Every field has its full width ("2026-11-28 09:05:00", never
+// " 9:5", "T9:05" or a run of spaces). Anything else is a validation
+// error; ParseTime never returns a zero time for bad input.
 func ParseTime(s string) (Time, error) {
 	if t, ok := parseCanonical(s); ok {
 		return t, nil
+	}
+	if !fullWidth(s) { // time.Parse alone also takes " 9", "9" and ",5"
+		return Time{}, invalidTime(s)
 	}
 	layout, ok := timeLayoutFor(s)
 	if !ok {
@@ -97,6 +101,60 @@ func parseCanonical(s string) (Time, bool) {
 		return Time{}, false
 	}
 	return Time{t}, true
+}
+
+// fullWidth reports whether s has the shape ParseTime documents, every
+// field at its full width: YYYY-MM-DD, optionally followed by a space or
+// 'T', HH:MM, optionally :SS and then optionally '.' and 1–9 digits, and
+// then optionally a zone ("Z" or ±HH:MM), itself optionally after one
+// space. It checks the shape only; time.Parse checks the ranges.
+func fullWidth(s string) bool {
+	digits := func(i, n int) bool {
+		if i+n > len(s) {
+			return false
+		}
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	if !digits(0, 4) || len(s) < 10 || s[4] != '-' || !digits(5, 2) || s[7] != '-' || !digits(8, 2) {
+		return false
+	}
+	if len(s) == 10 {
+		return true
+	}
+	if len(s) < 16 || s[10] != ' ' && s[10] != 'T' || !digits(11, 2) || s[13] != ':' || !digits(14, 2) {
+		return false
+	}
+	i := 16
+	if i < len(s) && s[i] == ':' {
+		if !digits(i+1, 2) {
+			return false
+		}
+		i += 3
+		if i < len(s) && s[i] == '.' {
+			j := i + 1
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if n := j - i - 1; n < 1 || n > 9 {
+				return false
+			}
+			i = j
+		}
+	}
+	if i < len(s) && s[i] == ' ' {
+		i++
+		if i == len(s) {
+			return false
+		}
+	}
+	zone := s[i:]
+	return zone == "" || zone == "Z" ||
+		len(zone) == 6 && (zone[0] == '+' || zone[0] == '-') && digits(i+1, 2) && zone[3] == ':' && digits(i+4, 2)
 }
 
 // layouts holds every layout ParseTime accepts, indexed by separator
@@ -196,18 +254,25 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// UnmarshalJSON reads RFC 3339 or null.
+// UnmarshalJSON reads RFC 3339 or null. An instant whose UTC year is
+// outside 0000–9999 is a validation error.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		*t = Time{}
 		return nil
 	}
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+	var s string // a JSON string, escapes decoded
+	if err := json.Unmarshal(b, &s); err != nil {
 		return Validation("invalid timestamp %s: want an RFC 3339 string", b)
 	}
-	p, err := time.Parse(time.RFC3339Nano, string(b[1:len(b)-1]))
+	p, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return Validation("invalid timestamp %s: want RFC 3339", b)
+	}
+	// An offset can move the instant out of 0000–9999 in UTC, which neither
+	// the database (see Value) nor RFC 3339 can write.
+	if y := p.UTC().Year(); y < 0 || y > 9999 {
+		return Validation("timestamp %s out of range: in UTC the year must be 0000–9999", b)
 	}
 	*t = NewTime(p)
 	return nil

@@ -42,6 +42,9 @@ func TestParseTime(t *testing.T) {
 		"", "now", "2026", "2026-11", "2026-11-28 ", "2026-11-28X10:00:00", "2026-13-01", "2026-02-30 10:00:00",
 		"2026-11-28 25:00:00", "2026-11-28 10:00:00 garbage", "28/11/2026", "1764324000", "2026-11-28 10:0",
 		"2026-11-28 10:00:00+0200", "2026-11-28 10:00:00.", "yesterday at noon",
+		// Not full width, though time.Parse takes them.
+		"0000-01-01       0:00:00", "2026-11-28T1:00:00Z", "2026-11-28T10:00:05  +02:00", "2026-11-28T10:00:05,5Z",
+		"2026-11-28 10:00:05.1234567890", "2026-11-28 10:00:05 ", "2026-11-28T10:00:05+02:00 ",
 	} {
 		got, err := orgdb.ParseTime(bad)
 		if err == nil || !errors.Is(err, orgdb.ErrValidation) {
@@ -118,10 +121,16 @@ func TestTimeJSON(t *testing.T) {
 	if !back.At.Equal(at.Time) || back.At.Location() != time.UTC || !back.Zero.IsZero() || back.Ptr == nil || back.Ptr.Year() != 2026 {
 		t.Errorf("Unmarshal = %+v", back)
 	}
-	for _, bad := range []string{`{"at":"2026-11-28 10:00:05"}`, `{"at":1764324000}`, `{"at":"tomorrow"}`} {
+	for _, bad := range []string{`{"at":"2026-11-28 10:00:05"}`, `{"at":1764324000}`, `{"at":"tomorrow"}`,
+		// In range as written, out of 0000–9999 in UTC (found by FuzzTimeJSON).
+		`{"at":"0000-01-01T00:00:00+01:00"}`, `{"at":"9999-12-31T23:59:59-01:00"}`} {
 		if err := json.Unmarshal([]byte(bad), &back); err == nil {
 			t.Errorf("Unmarshal(%s) accepted", bad)
 		}
+	}
+	// A JSON string is decoded before it is parsed: escapes are allowed.
+	if err := json.Unmarshal([]byte(`{"at":"2026-11-28T10:00:05.5\u005a"}`), &back); err != nil || !back.At.Equal(at.Time) {
+		t.Errorf("escaped RFC 3339: %v, %v", back.At, err)
 	}
 }
 

@@ -102,7 +102,18 @@ func KeyFromEnvVar(getenv func(string) string, name string) (Key, error) {
 	return parseKey(name, getenv(name))
 }
 
-func parseKey(name, s string) (Key, error) {
+func parseKey(name, s string) (Key, error) { return parseKeyWith(name, s, derive) }
+
+// derive turns a passphrase into key bytes (PBKDF2, PassphraseIterations
+// rounds: about 0.3 s by design).
+func derive(passphrase string) ([]byte, error) {
+	return pbkdf2.Key(sha256.New, passphrase, []byte(PassphraseSalt), PassphraseIterations, KeySize)
+}
+
+// parseKeyWith is parseKey with the passphrase derivation passed in, so the
+// fuzz test can exercise the parsing and validation at full speed with a
+// cheap derivation; ParseKey always passes derive.
+func parseKeyWith(name, s string, derive func(string) ([]byte, error)) (Key, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return Key{}, orgdb.Encryption(nil, "%s is not set: generate a key with 'orgdb keys gen-sealing-key' (or openssl rand -base64 32)", name).
@@ -112,7 +123,7 @@ func parseKey(name, s string) (Key, error) {
 		if len(p) < minPassphrase {
 			return Key{}, orgdb.Encryption(nil, "%s passphrase is shorter than %d characters", name, minPassphrase).WithReason(ReasonBadKey)
 		}
-		b, err := pbkdf2.Key(sha256.New, p, []byte(PassphraseSalt), PassphraseIterations, KeySize)
+		b, err := derive(p)
 		if err != nil {
 			return Key{}, orgdb.Encryption(err, "derive sealing key from passphrase").WithReason(ReasonBadKey)
 		}
@@ -219,9 +230,12 @@ func (k Key) Open(p orgdb.Provider, sealed string) (Secret, error) {
 		return Secret{}, orgdb.Encryption(nil, "%s key was sealed with key %s, not the configured key %s", p, truncate(id), k.k.id).
 			WithReason(ReasonWrongKey)
 	}
-	buf, err := base64.RawURLEncoding.DecodeString(body)
+	// Strict and re-encoded: the decoder skips CR and LF and tolerates stray
+	// trailing bits, so without this check other texts than the one Seal
+	// wrote would open too.
+	buf, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	a := k.k.aead
-	if err != nil || len(buf) < a.NonceSize()+a.Overhead() {
+	if err != nil || len(buf) < a.NonceSize()+a.Overhead() || base64.RawURLEncoding.EncodeToString(buf) != body {
 		return Secret{}, orgdb.Encryption(nil, "%s key: sealed value is malformed or truncated", p).WithReason(ReasonMalformed)
 	}
 	plain, err := a.Open(nil, buf[:a.NonceSize()], buf[a.NonceSize():], aad(id, p))
