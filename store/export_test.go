@@ -8,3 +8,6 @@ var (
 
 // WithAfterCheckpoint is withAfterCheckpoint, for the external tests.
 var WithAfterCheckpoint = withAfterCheckpoint
+
+// WithBackupStep is withBackupStep, for the external tests.
+var WithBackupStep = withBackupStep

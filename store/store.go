@@ -71,6 +71,7 @@ type Store struct {
 	closeErr  error
 
 	readConns int
+	external  bool // WithExternalCheckpoints: no checkpoints of our own
 	now       func() time.Time
 	inviteTTL time.Duration
 	key       seal.Key
@@ -229,6 +230,9 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 			return nil, err
 		}
 	}
+	if s.external {
+		return s, nil
+	}
 	s.ckpt = sql.OpenDB(newConnector(DSN(path), plainDriver()))
 	s.ckpt.SetMaxOpenConns(1)
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
@@ -323,7 +327,8 @@ func (s *Store) openReaders(ctx context.Context, path string) (err error) {
 
 // Close stops the background checkpoints, runs a last PASSIVE checkpoint
 // (it copies what it can and never waits for other processes' readers: the
-// WAL is durable either way), and closes the prepared statements and the
+// WAL is durable either way; neither runs with [WithExternalCheckpoints]),
+// and closes the prepared statements and the
 // pools. It returns what failed, as an INTERNAL_ERROR. Close is idempotent
 // and safe to call concurrently: every call returns the first call's
 // result.

@@ -91,6 +91,9 @@ func xprocChild(spec string) int {
 		_, err = st.UpdateUserRole(ctx, arg, orgdb.RoleMember)
 	case "accept":
 		_, err = st.AcceptInvite(ctx, arg)
+	case "hold": // keep the store open until released
+	case "backup": // arg is "UMASK TARGET"
+		err = backupWithUmask(ctx, st, arg)
 	default:
 		err = fmt.Errorf("unknown action %q", action)
 	}

@@ -1,0 +1,328 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/agentops/orgdb"
+	"github.com/mattn/go-sqlite3"
+)
+
+// Reasons of Backup's and Restore's refusals, in orgdb.Error.Reason.
+const (
+	ReasonBackupExists = "backup_exists" // Backup: the target exists and Overwrite was not given
+	ReasonInUse        = "in_use"        // Restore: another process has the database open
+	ReasonBadBackup    = "bad_backup"    // Restore: the file is not a sound orgdb database this binary can run
+)
+
+// BackupOption configures [Store.Backup].
+type BackupOption func(*backupConfig)
+
+type backupConfig struct {
+	overwrite bool
+	progress  func(done, total int64)
+	stepPages int // pages per step; 0: backupStepPages
+}
+
+// withBackupStep sets the pages one step copies (tests take many steps).
+func withBackupStep(pages int) BackupOption { return func(c *backupConfig) { c.stepPages = pages } }
+
+// Overwrite lets [Store.Backup] replace an existing file at the target
+// path. Without it an existing file is refused (CONFLICT backup_exists).
+func Overwrite() BackupOption { return func(c *backupConfig) { c.overwrite = true } }
+
+// WithProgress has [Store.Backup] call f with the bytes copied so far and
+// the size of the database, after every step of the copy (a few MiB) and
+// once at the end. f runs on Backup's goroutine.
+func WithProgress(f func(done, total int64)) BackupOption {
+	return func(c *backupConfig) { c.progress = f }
+}
+
+// BackupInfo is what [Store.Backup] wrote.
+type BackupInfo struct {
+	Path     string        // the backup file
+	Bytes    int64         // its size
+	Duration time.Duration // from start to the rename into place
+}
+
+// backupStepPages is how many pages one step of the online backup copies
+// (4 MiB of 4 KiB pages): the unit of progress and of cancellation.
+const backupStepPages = 1024
+
+// Backup writes a consistent copy of the database to path while the
+// store, and other processes, keep reading and writing it: every table as
+// of one instant, the snapshot of one read transaction.
+//
+// It copies with SQLite's online backup API, page by page, inside one read
+// transaction on a reader connection (so writers are never blocked and the
+// copy never restarts), into a temporary file beside path (mode 0600); it
+// then switches the copy to rollback-journal mode (a standalone file that
+// needs no -wal or -shm to be read), runs PRAGMA integrity_check on it,
+// fsyncs it, moves it into place and fsyncs the directory. A missing
+// directory is created with mode 0700. Whatever fails, path is untouched
+// and the temporary file removed.
+//
+// An existing path is refused (CONFLICT, reason backup_exists) unless
+// [Overwrite] is given; path must not be the database itself. Errors are
+// [*orgdb.Error]s. Backup works on a [ReadOnly] store too.
+func (s *Store) Backup(ctx context.Context, path string, opts ...BackupOption) (BackupInfo, error) {
+	var c backupConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	start := time.Now()
+	info, err := s.backup(ctx, path, c)
+	if err != nil {
+		return BackupInfo{}, Translate(err, "backup to "+path)
+	}
+	info.Duration = time.Since(start)
+	return info, nil
+}
+
+func (s *Store) backup(ctx context.Context, path string, c backupConfig) (BackupInfo, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return BackupInfo{}, orgdb.Validation("backup: path %q: want the path of a file", path)
+	}
+	src, err := s.readers.Conn(ctx)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	defer src.Close()
+	if err := refuseTarget(ctx, src, path, c.overwrite); err != nil {
+		return BackupInfo{}, err
+	}
+	dir := filepath.Dir(path)
+	if err := mkdirPrivate(dir); err != nil {
+		return BackupInfo{}, err
+	}
+	tmp, err := createPrivate(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			removeDB(tmp)
+		}
+	}()
+	if err := copyDB(ctx, src, tmp, c.stepPages, c.progress); err != nil {
+		return BackupInfo{}, err
+	}
+	size, err := syncFile(tmp)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	if err := place(tmp, path, c.overwrite); err != nil {
+		return BackupInfo{}, err
+	}
+	done = true
+	return BackupInfo{Path: path, Bytes: size}, syncDir(dir)
+}
+
+// refuseTarget refuses a path that is the database itself, a directory,
+// or (without overwrite) an existing file.
+func refuseTarget(ctx context.Context, src *sql.Conn, path string, overwrite bool) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("backup target: %w", err)
+	}
+	if fi.IsDir() {
+		return orgdb.Validation("backup: %s is a directory: give the path of the backup file, e.g. %s", path, filepath.Join(path, "orgdb.db"))
+	}
+	var seq int
+	var name, file string
+	if err := src.QueryRowContext(ctx, `PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
+		return fmt.Errorf("backup: the database's path: %w", err)
+	}
+	if sfi, err := os.Stat(file); err == nil && os.SameFile(fi, sfi) {
+		return orgdb.Validation("backup: %s is the database itself: give another path", path)
+	}
+	if !overwrite {
+		return orgdb.Conflict("backup: %s already exists: pass --force (store.Overwrite) to replace it, or choose another path", path).
+			WithReason(ReasonBackupExists)
+	}
+	return nil
+}
+
+// copyDB copies the database src reads into the empty file at dst with
+// the online backup API, inside one read transaction on src, then makes
+// dst a rollback-journal database and checks its integrity.
+func copyDB(ctx context.Context, src *sql.Conn, dst string, stepPages int, progress func(done, total int64)) (err error) {
+	// The read transaction pins one snapshot for every step: the backup
+	// never sees a later commit, so it never restarts.
+	if _, err := src.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		return fmt.Errorf("backup: begin: %w", err)
+	}
+	defer func() {
+		if _, rerr := src.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil && err == nil {
+			err = fmt.Errorf("backup: end the read transaction: %w", rerr)
+		}
+	}()
+	var n int
+	if err := src.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema`).Scan(&n); err != nil {
+		return fmt.Errorf("backup: read the source: %w", err)
+	}
+	dstDB := sql.OpenDB(newConnector(fileDSN(dst, "_journal_mode=OFF&_synchronous=OFF"), plainDriver()))
+	defer dstDB.Close()
+	dc, err := dstDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("backup: open %s: %w", dst, err)
+	}
+	defer dc.Close()
+	err = src.Raw(func(s any) error {
+		return dc.Raw(func(d any) error {
+			sc, ok1 := s.(*sqlite3.SQLiteConn)
+			dc, ok2 := d.(*sqlite3.SQLiteConn)
+			if !ok1 || !ok2 {
+				return fmt.Errorf("backup: connections are %T and %T, want go-sqlite3's", s, d)
+			}
+			return step(ctx, dc, sc, stepPages, progress)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	// The copy's header says WAL, as the source's does: switch it to a
+	// rollback journal, so that the file alone is the whole database.
+	if _, err := dc.ExecContext(ctx, `PRAGMA journal_mode = DELETE`); err != nil {
+		return fmt.Errorf("backup: set the copy's journal mode: %w", err)
+	}
+	return integrity(ctx, dc, dst)
+}
+
+// step runs the online backup from sc to dc to the end.
+func step(ctx context.Context, dc, sc *sqlite3.SQLiteConn, pages int, progress func(done, total int64)) (err error) {
+	if pages <= 0 {
+		pages = backupStepPages
+	}
+	b, err := dc.Backup("main", sc, "main")
+	if err != nil {
+		return fmt.Errorf("backup: start: %w", err)
+	}
+	defer func() {
+		if ferr := b.Finish(); ferr != nil && err == nil {
+			err = fmt.Errorf("backup: finish: %w", ferr)
+		}
+	}()
+	var pageSize int64
+	if err := queryInt(sc, `PRAGMA page_size`, &pageSize); err != nil {
+		return fmt.Errorf("backup: page size: %w", err)
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		done, err := b.Step(pages)
+		if err != nil {
+			return fmt.Errorf("backup: copy: %w", err)
+		}
+		if progress != nil {
+			total := int64(b.PageCount())
+			progress((total-int64(b.Remaining()))*pageSize, total*pageSize)
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// queryInt reads one integer through a raw go-sqlite3 connection.
+func queryInt(c *sqlite3.SQLiteConn, q string, out *int64) error {
+	rows, err := c.Query(q, nil)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if err := rows.Next(v); err != nil {
+		return err
+	}
+	n, ok := v[0].(int64)
+	if !ok {
+		return fmt.Errorf("%s: got %T", q, v[0])
+	}
+	*out = n
+	return nil
+}
+
+// integrity runs PRAGMA integrity_check on c and wants "ok".
+func integrity(ctx context.Context, c interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, what string) error {
+	rows, err := c.QueryContext(ctx, `PRAGMA integrity_check`)
+	if err != nil {
+		return fmt.Errorf("integrity_check of %s: %w", what, err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("integrity_check of %s: %w", what, err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("integrity_check of %s: %w", what, err)
+	}
+	if len(problems) > 0 {
+		if len(problems) > 3 {
+			problems = append(problems[:3], fmt.Sprintf("and %d more", len(problems)-3))
+		}
+		return fmt.Errorf("%w: integrity_check of %s: %s", errCorrupt, what, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// errCorrupt marks a failed integrity_check.
+var errCorrupt = errors.New("the database is damaged")
+
+// fileDSN is a go-sqlite3 URI for path with the given settings.
+func fileDSN(path, query string) string {
+	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: query}
+	return u.String()
+}
+
+// place moves tmp to path: with overwrite a rename, replacing any file
+// there; otherwise a hard link, which fails if a file appeared at path
+// since it was checked, then the removal of tmp.
+func place(tmp, path string, overwrite bool) error {
+	if overwrite {
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("move the backup into place: %w", err)
+		}
+		return nil
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return orgdb.Conflict("backup: %s already exists: pass --force (store.Overwrite) to replace it, or choose another path", path).
+				WithReason(ReasonBackupExists)
+		}
+		return fmt.Errorf("move the backup into place: %w", err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("remove the temporary backup: %w", err)
+	}
+	return nil
+}
+
+// removeDB removes a database file and whatever SQLite left beside it.
+func removeDB(path string) {
+	for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
+		_ = os.Remove(path + suffix) // best effort: it is our own temporary file
+	}
+}

@@ -1,0 +1,555 @@
+package store_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/internal/dbtest"
+	"github.com/agentops/orgdb/schema"
+	"github.com/agentops/orgdb/store"
+)
+
+// addPair inserts, in one transaction, a user and an invite that user
+// sent: a database in which every transaction committed whole has exactly
+// one invite per user.
+func addPair(ctx context.Context, d *sql.DB, i int) (err error) {
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, tx.Rollback())
+		}
+	}()
+	now := orgdb.NewTime(time.Now())
+	exp := orgdb.NewTime(time.Now().Add(time.Hour))
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, role, created_at, updated_at) VALUES (?, ?, 'member', ?, ?)`,
+		fmt.Sprintf("u%07d", i), fmt.Sprintf("user%07d@acme.test", i), now, now); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO invites (id, email, role, invited_by, expires_at, created_at) VALUES (?, ?, 'member', ?, ?, ?)`,
+		fmt.Sprintf("i%07d", i), fmt.Sprintf("inv%07d@acme.test", i), fmt.Sprintf("u%07d", i), exp, now); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// pairs counts the users and invites of the database file at path, read
+// through a read-only connection.
+func pairs(t *testing.T, path string) (users, invites int) {
+	t.Helper()
+	d := readOnly(t, path)
+	if err := d.QueryRow(`SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM invites)`).Scan(&users, &invites); err != nil {
+		t.Fatal(err)
+	}
+	return users, invites
+}
+
+// readOnly opens path read-only (at rest when nothing writes it).
+func readOnly(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	dsn, err := schema.ReadOnlyDSN(context.Background(), path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// integrityOK fails t unless PRAGMA integrity_check on path says ok.
+func integrityOK(t *testing.T, path string) {
+	t.Helper()
+	got := dbtest.Strings(t, readOnly(t, path), `PRAGMA integrity_check`)
+	if !slices.Equal(got, []string{"ok"}) {
+		t.Fatalf("integrity_check of %s: %q", path, got)
+	}
+}
+
+// filled opens a store on a new file holding n pairs.
+func filled(t *testing.T, n int, opts ...store.Option) (*store.Store, string) {
+	t.Helper()
+	path := dbtest.Path(t)
+	st, err := store.Open(context.Background(), path, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	for i := range n {
+		if err := addPair(context.Background(), st.DB(), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st, path
+}
+
+// Commits made between the steps of a backup are not in it: the copy is
+// the snapshot of the instant it started, taken in many steps.
+func TestBackupIsOneSnapshot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, path := filled(t, 2000)
+	other, err := store.Open(ctx, path) // another writer on the file
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	to := filepath.Join(t.TempDir(), "b.db")
+	steps, next := 0, 2000
+	var last, total int64
+	_, err = st.Backup(ctx, to, store.WithBackupStep(2), store.WithProgress(func(done, tot int64) {
+		steps++
+		last, total = done, tot
+		if err := addPair(ctx, other.DB(), next); err != nil {
+			t.Error(err)
+		}
+		next++
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps < 10 || last != total || total == 0 {
+		t.Fatalf("%d progress calls, last %d of %d bytes: want many steps ending at the total", steps, last, total)
+	}
+	if u, i := pairs(t, to); u != 2000 || i != 2000 {
+		t.Fatalf("backup holds %d users and %d invites, want the 2000 of each committed before it started", u, i)
+	}
+	if u, _ := pairs(t, path); u != next {
+		t.Fatalf("the database holds %d users, want %d", u, next)
+	}
+	integrityOK(t, to)
+	// The copy stands alone: a rollback-journal file, nothing beside it.
+	var mode string
+	if err := readOnly(t, to).QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "delete" {
+		t.Fatalf("backup journal mode %q (%v), want delete", mode, err)
+	}
+	left, err := filepath.Glob(filepath.Join(filepath.Dir(to), "*"))
+	if err != nil || !slices.Equal(left, []string{to}) {
+		t.Fatalf("backup directory holds %q (%v), want the backup alone", left, err)
+	}
+}
+
+// A backup taken while several goroutines write through another store on
+// the file is whole: every transaction is in it entirely or not at all.
+func TestBackupUnderLoad(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, path := filled(t, 500)
+	other, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var next atomic.Int64
+	next.Store(500)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := addPair(ctx, other.DB(), int(next.Add(1))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	dir := t.TempDir()
+	for k := range 5 {
+		to := filepath.Join(dir, fmt.Sprintf("b%d.db", k))
+		if _, err := st.Backup(ctx, to, store.WithBackupStep(3)); err != nil {
+			t.Fatal(err)
+		}
+		integrityOK(t, to)
+		if u, i := pairs(t, to); u != i || u < 500 {
+			t.Errorf("backup %d holds %d users and %d invites: want equal counts, at least 500", k, u, i)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// An existing file is refused, unchanged, unless Overwrite is given; the
+// database itself and a directory are refused.
+func TestBackupRefusals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, path := filled(t, 3)
+	to := filepath.Join(t.TempDir(), "b.db")
+	if err := os.WriteFile(to, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := st.Backup(ctx, to)
+	var oe *orgdb.Error
+	if !errors.As(err, &oe) || oe.Code != orgdb.CodeConflict || oe.Reason != store.ReasonBackupExists || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("backup over an existing file: %v, want CONFLICT backup_exists naming --force", err)
+	}
+	if b, err := os.ReadFile(to); err != nil || string(b) != "keep me" {
+		t.Fatalf("the existing file became %q (%v)", b, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(to), "*")); len(left) != 1 {
+		t.Fatalf("a refused backup left %q", left)
+	}
+	info, err := st.Backup(ctx, to, store.Overwrite())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := pairs(t, to); u != 3 || info.Bytes == 0 || info.Path != to {
+		t.Fatalf("overwritten backup: %d users, info %+v", u, info)
+	}
+	for _, bad := range []string{path, filepath.Dir(to), ""} {
+		_, err := st.Backup(ctx, bad, store.Overwrite())
+		if !errors.As(err, &oe) || oe.Code != orgdb.CodeValidation {
+			t.Errorf("backup to %q: %v, want VALIDATION_ERROR", bad, err)
+		}
+	}
+	if u, _ := pairs(t, path); u != 3 {
+		t.Fatalf("the database holds %d users after the refusals, want 3", u)
+	}
+}
+
+// backupWithUmask is the "backup" action of a child process (xprocChild):
+// arg is "UMASK TARGET" (octal umask). The umask is the process's, so only
+// a child can set it without racing other tests.
+func backupWithUmask(ctx context.Context, st *store.Store, arg string) error {
+	m, target, _ := strings.Cut(arg, " ")
+	mask, err := strconv.ParseUint(m, 8, 32)
+	if err != nil {
+		return err
+	}
+	syscall.Umask(int(mask))
+	_, err = st.Backup(ctx, target)
+	return err
+}
+
+// The backup file is its owner's only (0600) and so is a directory
+// Backup creates (0700), whatever the umask.
+func TestBackupModes(t *testing.T) {
+	t.Parallel()
+	_, path := filled(t, 1)
+	for _, mask := range []string{"022", "000", "077"} {
+		dir := filepath.Join(t.TempDir(), "new", "backups")
+		to := filepath.Join(dir, "b.db")
+		if got := xprocRun(t, "backup", path, []string{mask + " " + to}); !slices.Equal(got, []string{"ok"}) {
+			t.Fatalf("umask %s: child reported %q", mask, got)
+		}
+		for p, want := range map[string]fs.FileMode{to: 0o600, dir: 0o700, filepath.Dir(dir): 0o700} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != want {
+				t.Errorf("umask %s: %s has mode %v, want %v", mask, p, fi.Mode().Perm(), want)
+			}
+		}
+		integrityOK(t, to)
+	}
+}
+
+// holdOpen starts a process that opens the store at path and keeps it
+// open until release is called. It returns the process's pid.
+func holdOpen(t *testing.T, path string) (pid int, release func()) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := osexec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), xprocEnv+"=hold "+path+" -")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out := bufio.NewScanner(stdout)
+	if !out.Scan() || out.Text() != "ready" {
+		t.Fatalf("holding process did not get ready: %q (stderr: %s)", out.Text(), stderr.String())
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			in.Close()
+			if !out.Scan() || out.Text() != "ok" {
+				t.Errorf("holding process reported %q (stderr: %s)", out.Text(), stderr.String())
+			}
+			_, _ = io.Copy(io.Discard, stdout)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("holding process: %v", err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return cmd.Process.Pid, release
+}
+
+// dirState is every file of dir with its bytes, for "nothing changed".
+func dirState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		out[e.Name()] = readFile(t, filepath.Join(dir, e.Name()))
+	}
+	return out
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// sameDir fails t unless dir holds exactly the files of before.
+func sameDir(t *testing.T, dir string, before map[string]string) {
+	t.Helper()
+	after := dirState(t, dir)
+	if !maps.Equal(before, after) {
+		t.Fatalf("a refused restore changed %s: files %v → %v (or their bytes)",
+			dir, slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
+	}
+}
+
+// backupOf writes a backup of a new database of n pairs and returns its path.
+func backupOf(t *testing.T, n int) string {
+	t.Helper()
+	st, _ := filled(t, n)
+	to := filepath.Join(t.TempDir(), "b.db")
+	if _, err := st.Backup(context.Background(), to); err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// closed returns a database file of n pairs that no store has open.
+func closed(t *testing.T, n int) string {
+	t.Helper()
+	path := dbtest.Path(t)
+	st, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := addPair(context.Background(), st.DB(), 100+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Restore refuses while another process has the database open, naming it
+// and changing nothing; once that process is gone it swaps the backup in
+// and keeps the previous file.
+func TestRestoreRefusesWhileOpen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	from := backupOf(t, 7)
+	path := closed(t, 3)
+	pid, release := holdOpen(t, path)
+	before := dirState(t, filepath.Dir(path))
+	_, err := store.Restore(ctx, path, from)
+	var oe *orgdb.Error
+	if !errors.As(err, &oe) || oe.Code != orgdb.CodeConflict || oe.Reason != store.ReasonInUse {
+		t.Fatalf("restore while process %d holds the database: %v, want CONFLICT in_use", pid, err)
+	}
+	for _, want := range []string{"process " + strconv.Itoa(pid), "stop it first", "nothing was changed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q does not say %q", err, want)
+		}
+	}
+	sameDir(t, filepath.Dir(path), before)
+	release()
+	old := readFile(t, path)
+	info, err := store.Restore(ctx, path, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, i := pairs(t, path); u != 7 || i != 7 {
+		t.Fatalf("restored database holds %d users and %d invites, want the backup's 7", u, i)
+	}
+	integrityOK(t, path)
+	if !strings.HasPrefix(info.Previous, path+".bak-") || readFile(t, info.Previous) != old {
+		t.Fatalf("previous database kept as %q: want %s.bak-<timestamp> with its old bytes", info.Previous, path)
+	}
+	if u, _ := pairs(t, info.Previous); u != 3 {
+		t.Fatalf("the kept database holds %d users, want 3", u)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("restored file: %v; want mode 0600", err)
+	}
+	// The restored file opens, and the service runs on it as usual.
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.CountUsers(ctx); err != nil || n != 7 {
+		t.Fatalf("CountUsers after restore: %d, %v", n, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Restoring a file that is not a sound orgdb database this binary can run
+// is refused, naming what is wrong, and changes nothing.
+func TestRestoreRefusesBadBackups(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	edit := func(stmt string) func(t *testing.T, path string) {
+		return func(t *testing.T, path string) {
+			d := dbtest.Raw(t, path)
+			if _, err := d.Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cases := []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"edited checksum", edit(`UPDATE schema_migrations SET sha256 = 'x' WHERE version = 1`), "not this binary's file"},
+		{"newer orgdb", edit(`INSERT INTO schema_migrations VALUES (9999, 'from_the_future', 'x', '2030-01-01 00:00:00')`), "newer orgdb"},
+		{"truncated", func(t *testing.T, path string) {
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, fi.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+		}, "cannot be restored"},
+		{"damaged page", func(t *testing.T, path string) {
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The b-tree header of a page in the middle of the file.
+			fi, err := f.Stat()
+			if err == nil {
+				_, err = f.WriteAt([]byte{0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42}, fi.Size()/4096/2*4096)
+			}
+			if err = errors.Join(err, f.Close()); err != nil {
+				t.Fatal(err)
+			}
+		}, "cannot be restored"},
+		{"not SQLite", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 500)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "cannot be restored"},
+		{"another application's", func(t *testing.T, path string) {
+			foreign, _ := dbtest.ForeignDB(t)
+			if err := os.WriteFile(path, []byte(readFile(t, foreign)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "not an orgdb database"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			from := backupOf(t, 300)
+			c.make(t, from)
+			path := closed(t, 3)
+			before := dirState(t, filepath.Dir(path))
+			_, err := store.Restore(ctx, path, from)
+			var oe *orgdb.Error
+			if !errors.As(err, &oe) || oe.Code != orgdb.CodeValidation || oe.Reason != store.ReasonBadBackup {
+				t.Fatalf("restore from a %s file: %v, want VALIDATION_ERROR bad_backup", c.name, err)
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "nothing was changed") {
+				t.Errorf("refusal %q: want it to say %q and that nothing was changed", err, c.want)
+			}
+			sameDir(t, filepath.Dir(path), before)
+		})
+	}
+}
+
+// An older backup (a migration pending) is restored into a path with no
+// database yet, and says how many migrations the next Open applies.
+func TestRestoreOlderBackup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	old := filepath.Join(t.TempDir(), "old.db")
+	ms, err := schema.Load(schema.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dbtest.Raw(t, old)
+	if _, err := schema.Migrate(ctx, d, schema.UpTo(schema.FS(), ms[len(ms)-2].Version)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "new", "orgdb.db")
+	info, err := store.Restore(ctx, path, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Pending != 1 || info.Previous != "" {
+		t.Fatalf("restore of a backup one migration behind: %+v, want Pending 1 and no previous file", info)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("directory restore created: %v; want mode 0700", err)
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,16 @@
+//go:build !unix
+
+package store
+
+import (
+	"errors"
+	"runtime"
+)
+
+// lockOut cannot tell here whether another process has the database open,
+// so a restore is refused rather than risked.
+func lockOut(path string) (func(), error) {
+	return nil, errors.New("restore: checking that no other process has " + path + " open is not implemented on " + runtime.GOOS)
+}
+
+var errInUse = errors.New("the database is open in another process")

@@ -1,0 +1,12 @@
+//go:build unix && !linux
+
+package store
+
+import "syscall"
+
+// Process-associated fcntl locks: they conflict with other processes'
+// locks, not with this process's own.
+const (
+	fGetLk = syscall.F_GETLK
+	fSetLk = syscall.F_SETLK
+)

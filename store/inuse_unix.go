@@ -1,0 +1,100 @@
+//go:build unix
+
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// SQLite's unix VFS locks byte ranges with fcntl (see os_unix.c): on the
+// database file the PENDING byte at 1 GiB, the RESERVED byte after it and
+// a 510-byte SHARED range after that; on the -shm file of a WAL database
+// the "dead man switch" byte at offset 128, on which every connection that
+// has the database open in WAL mode holds a read lock for as long as it is
+// open. A process that has read the database therefore always holds one
+// of them: the SHARED range in rollback mode (while it reads), the DMS
+// byte in WAL mode (while it is open).
+const (
+	pendingByte = 0x40000000
+	lockBytes   = 2 + 510 // PENDING, RESERVED, SHARED
+	shmDMS      = 120 + 8 // (22 + SQLITE_SHM_NLOCK) * 4 + SQLITE_SHM_NLOCK
+)
+
+// lockOut takes write locks on SQLite's lock bytes of the database at path
+// and of its -shm file, so that no other process can open it while they
+// are held (a new connection waits on them, then fails with "database is
+// locked"), and returns the function that releases them. When another
+// process holds any of them (it has the database open) it fails with
+// [errInUse], naming that process when the system says which.
+//
+// The locks are open-file-description locks where the system has them
+// (Linux), which conflict with SQLite's fcntl locks in any process,
+// this one included. Closing a file drops every fcntl lock this process
+// holds on it, so a process must not call lockOut on a database it has
+// open.
+func lockOut(path string) (release func(), err error) {
+	var files []*os.File
+	release = func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	for _, l := range []struct {
+		file       string
+		start, len int64
+	}{{path, pendingByte, lockBytes}, {path + "-shm", shmDMS, 1}} {
+		f, err := os.OpenFile(l.file, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("open %s to lock it: %w", l.file, err)
+		}
+		files = append(files, f)
+		lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: l.start, Len: l.len}
+		err = syscall.FcntlFlock(f.Fd(), fSetLk, &lk)
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) {
+			pid := holder(f, l.start, l.len)
+			release()
+			return nil, &inUseError{path: path, pid: pid}
+		}
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("lock %s: %w", l.file, err)
+		}
+	}
+	return release, nil
+}
+
+// holder returns the process holding a lock conflicting with a write lock
+// on the range, or 0 when the system does not say.
+func holder(f *os.File, start, n int64) int {
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: start, Len: n}
+	if err := syscall.FcntlFlock(f.Fd(), fGetLk, &lk); err != nil || lk.Type == syscall.F_UNLCK || lk.Pid <= 0 {
+		return 0
+	}
+	return int(lk.Pid)
+}
+
+// errInUse is wrapped by the error of a database another process has open.
+var errInUse = errors.New("the database is open in another process")
+
+type inUseError struct {
+	path string
+	pid  int
+}
+
+func (e *inUseError) Error() string {
+	who := "another process"
+	if e.pid > 0 {
+		who = fmt.Sprintf("process %d", e.pid)
+	}
+	return fmt.Sprintf("%s has %s open", who, e.path)
+}
+
+func (e *inUseError) Unwrap() error { return errInUse }

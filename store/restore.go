@@ -1,0 +1,251 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/schema"
+	"github.com/mattn/go-sqlite3"
+)
+
+// RestoreInfo is what [Restore] did.
+type RestoreInfo struct {
+	Path     string // the database, now the restored copy
+	Previous string // where the database it replaced was kept ("" if there was none)
+	Bytes    int64  // the size of the restored file
+	// Pending is how many of this binary's migrations the restored file
+	// lacks (an older backup): the next Open applies them.
+	Pending  int
+	Duration time.Duration
+}
+
+// Restore replaces the database at path with a copy of the backup at
+// from, after checking that the copy is sound and that nothing has the
+// database open. It never changes the database when it refuses.
+//
+// In order, it:
+//   - takes write locks on SQLite's lock bytes of path and its -shm file,
+//     and refuses (CONFLICT, reason in_use, naming the process when the
+//     system says) if another process has the database open: the
+//     service, an orgdb command, `litestream replicate`. The locks are held
+//     to the end, so nothing opens it meanwhile. The calling process must
+//     not have path open itself;
+//   - copies from (read-only, with SQLite's online backup API, so a -wal
+//     beside it is included) into a temporary file (mode 0600) beside path,
+//     and refuses (VALIDATION_ERROR, reason bad_backup) a copy that is not
+//     a SQLite database, fails PRAGMA integrity_check, is not an orgdb
+//     database, records a migration whose checksum or name differs from
+//     this binary's, or was migrated by a newer orgdb (a version this
+//     binary does not have). An older backup is accepted: RestoreInfo.Pending
+//     says how many migrations the next Open applies;
+//   - fsyncs the copy; keeps the current database as
+//     path.bak-<UTC timestamp> (a hard link, with its -wal or -journal
+//     beside it under the same name), removes path's -wal, -journal and
+//     -shm, renames the copy to path and fsyncs the directory.
+//
+// Errors are [*orgdb.Error]s; whatever fails, path is as it was and the
+// temporary file is removed.
+func Restore(ctx context.Context, path, from string) (RestoreInfo, error) {
+	start := time.Now()
+	info, err := restore(ctx, path, from)
+	if err != nil {
+		return RestoreInfo{}, Translate(err, "restore "+path+" from "+from)
+	}
+	info.Duration = time.Since(start)
+	return info, nil
+}
+
+func restore(ctx context.Context, path, from string) (RestoreInfo, error) {
+	for _, p := range []string{path, from} {
+		if p == "" || p == ":memory:" || strings.HasPrefix(p, "file:") {
+			return RestoreInfo{}, orgdb.Validation("restore: path %q: want the path of a file", p)
+		}
+	}
+	ffi, err := os.Stat(from)
+	if errors.Is(err, fs.ErrNotExist) {
+		return RestoreInfo{}, orgdb.NotFound("restore: no backup at %s: check the path", from)
+	}
+	if err != nil {
+		return RestoreInfo{}, fmt.Errorf("restore: %w", err)
+	}
+	if ffi.IsDir() {
+		return RestoreInfo{}, orgdb.Validation("restore: %s is a directory: give the backup file", from)
+	}
+	pfi, err := os.Stat(path)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return RestoreInfo{}, fmt.Errorf("restore: %w", err)
+	}
+	if exists && os.SameFile(ffi, pfi) {
+		return RestoreInfo{}, orgdb.Validation("restore: %s is the database itself: give a backup file", from)
+	}
+	release, err := lockOut(path)
+	if err != nil {
+		if errors.Is(err, errInUse) {
+			return RestoreInfo{}, orgdb.Wrap(orgdb.CodeConflict, err,
+				"restore refused: %v (the orgdb service, an orgdb command or litestream replicate): stop it first "+
+					"(e.g. systemctl stop orgdb, and the litestream sidecar), then run the restore again; nothing was changed", err).
+				WithReason(ReasonInUse)
+		}
+		return RestoreInfo{}, err
+	}
+	defer release()
+
+	dir := filepath.Dir(path)
+	if err := mkdirPrivate(dir); err != nil {
+		return RestoreInfo{}, err
+	}
+	tmp, err := createPrivate(dir, filepath.Base(path)+".restore-*")
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	placed := false
+	defer func() {
+		if !placed {
+			removeDB(tmp)
+		}
+	}()
+	pending, err := copyVerified(ctx, from, tmp)
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	size, err := syncFile(tmp)
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	info := RestoreInfo{Path: path, Bytes: size, Pending: pending}
+	if exists {
+		if info.Previous, err = keepPrevious(path); err != nil {
+			return RestoreInfo{}, err
+		}
+	}
+	// Nothing of the old database may stay beside the new one: SQLite
+	// would replay an old -wal onto it.
+	for _, suffix := range []string{"-wal", "-journal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return RestoreInfo{}, fmt.Errorf("restore: remove %s%s (the previous database is kept as %s): %w", path, suffix, info.Previous, err)
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return RestoreInfo{}, fmt.Errorf("restore: move the copy into place (the previous database is kept as %s): %w", info.Previous, err)
+	}
+	placed = true
+	return info, syncDir(dir)
+}
+
+// keepPrevious hard-links the database at path, and its -wal or -journal,
+// to path.bak-<UTC timestamp> (with a counter if that exists) and returns
+// that name.
+func keepPrevious(path string) (string, error) {
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	for i := 0; ; i++ {
+		bak := path + ".bak-" + stamp
+		if i > 0 {
+			bak = fmt.Sprintf("%s-%d", bak, i)
+		}
+		err := os.Link(path, bak)
+		if errors.Is(err, fs.ErrExist) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("restore: keep the previous database as %s: %w", bak, err)
+		}
+		for _, suffix := range []string{"-wal", "-journal"} {
+			err := os.Link(path+suffix, bak+suffix)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", fmt.Errorf("restore: keep the previous database's %s as %s%s: %w", suffix, bak, suffix, err)
+			}
+		}
+		return bak, nil
+	}
+}
+
+// copyVerified copies the database at from into the empty file tmp and
+// checks the copy: SQLite, integrity, orgdb migrations this binary can
+// run. It returns how many of this binary's migrations the copy lacks.
+func copyVerified(ctx context.Context, from, tmp string) (int, error) {
+	dsn, err := schema.ReadOnlyDSN(ctx, from, true)
+	if err != nil {
+		return 0, badBackup(from, err)
+	}
+	src := sql.OpenDB(newConnector(dsn, plainDriver()))
+	defer src.Close()
+	sc, err := src.Conn(ctx)
+	if err != nil {
+		return 0, badBackup(from, err)
+	}
+	defer sc.Close()
+	if err := copyDB(ctx, sc, tmp, 0, nil); err != nil {
+		return 0, badBackup(from, err)
+	}
+	cdb, err := sql.Open("sqlite3", fileDSN(tmp, "mode=ro&_query_only=1"))
+	if err != nil {
+		return 0, err
+	}
+	defer cdb.Close()
+	// The copy is this process's own file and passed integrity_check:
+	// what StatusOf cannot read is the backup's fault.
+	st, err := schema.StatusOf(ctx, cdb, schema.FS())
+	if err != nil {
+		return 0, refuseBackup(from, err)
+	}
+	return checkMigrations(from, st)
+}
+
+// checkMigrations refuses a backup whose migrations this binary cannot
+// run and counts the pending ones.
+func checkMigrations(from string, st []schema.Status) (int, error) {
+	pending, highest, known := 0, 0, 0
+	for _, s := range st {
+		if s.File != "" {
+			known = s.Version
+		}
+		if s.Applied {
+			highest = s.Version
+		}
+	}
+	for _, s := range st {
+		switch {
+		case s.Applied && s.File == "":
+			return 0, refuseBackup(from, fmt.Errorf("it was migrated by a newer orgdb (migration %04d_%s is applied; this binary knows migrations up to %04d): restore it with that orgdb, or choose an older backup",
+				s.Version, s.RecordedName, known))
+		case s.Edited():
+			return 0, refuseBackup(from, fmt.Errorf("migration %s is recorded with sha256 %s and name %q, which is not this binary's file (sha256 %s): the backup was edited or comes from another build of orgdb",
+				s.File, s.RecordedSHA256, s.RecordedName, s.SHA256))
+		case !s.Applied && s.Version < highest:
+			return 0, refuseBackup(from, fmt.Errorf("migration %s is not applied but %04d is: the backup's history differs from this binary's", s.File, highest))
+		case !s.Applied:
+			pending++
+		}
+	}
+	if highest == 0 {
+		return 0, refuseBackup(from, errors.New("it has no applied migration: it is not an orgdb database"))
+	}
+	return pending, nil
+}
+
+// badBackup is the refusal of a file that cannot be restored when err's
+// cause is in the file (not SQLite, damaged, not orgdb); any other failure
+// (the disk, a cancelled context) is returned as it is.
+func badBackup(from string, err error) error {
+	var se sqlite3.Error
+	if errors.Is(err, errCorrupt) || errors.Is(err, schema.ErrNotOrgdb) ||
+		(errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrFormat || se.Code == sqlite3.ErrRange)) {
+		return refuseBackup(from, err)
+	}
+	return err
+}
+
+// refuseBackup is the refusal of a file that cannot be restored.
+func refuseBackup(from string, err error) error {
+	return orgdb.Wrap(orgdb.CodeValidation, err, "restore refused: %s cannot be restored: %v; nothing was changed", from, err).
+		WithReason(ReasonBadBackup)
+}
