@@ -93,7 +93,7 @@ func records(ctx context.Context, db querier) (map[int]record, error) {
 	var others int
 	err := db.QueryRowContext(ctx, `SELECT
 	  EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'),
-	  (SELECT COUNT(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%')`).Scan(&hasTable, &others)
+	  (SELECT COUNT(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND tbl_name NOT GLOB '`+OthersGlob+`')`).Scan(&hasTable, &others)
 	if err != nil {
 		return nil, fmt.Errorf("read the schema: %w", err)
 	}
@@ -170,3 +170,11 @@ func Inspect(ctx context.Context, path string, fsys fs.FS) ([]Status, error) {
 	defer db.Close()
 	return StatusOf(ctx, db, fsys)
 }
+
+// OthersGlob matches, with SQL's GLOB, the tables other tools keep in an
+// orgdb database: Litestream's _litestream_seq and _litestream_lock. They
+// are not orgdb's schema: every reader of the catalog (the runner, status,
+// the migration lint, schema snapshots, tests) leaves them out, with
+// `name NOT GLOB '` + OthersGlob + `'` (GLOB, not LIKE: in LIKE, _ is a
+// wildcard).
+const OthersGlob = "_litestream_*"

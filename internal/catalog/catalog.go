@@ -10,6 +10,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/agentops/orgdb/schema"
 )
 
 // Object is one row of sqlite_master.
@@ -77,12 +79,13 @@ func (t Table) Column(name string) (Column, bool) {
 
 // Read reads the migrated database's own catalog: sqlite_master and
 // the table_info, foreign_key_list and index_list pragmas. The runner's
-// bookkeeping table is left out.
+// bookkeeping table and other tools' tables ([schema.OthersGlob]) are
+// left out.
 func Read(ctx context.Context, db *sql.DB) (Catalog, error) {
 	var cat Catalog
 	rows, err := db.QueryContext(ctx, `
 SELECT type, name, tbl_name, sql FROM sqlite_master
-WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND tbl_name <> 'schema_migrations'
+WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND tbl_name <> 'schema_migrations' AND tbl_name NOT GLOB '`+schema.OthersGlob+`'
 ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, tbl_name, name`)
 	if err != nil {
 		return cat, err

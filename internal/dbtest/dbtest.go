@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -109,12 +110,13 @@ func Strings(tb testing.TB, q Querier, query string, args ...any) []string {
 }
 
 // Snapshot returns the whole content of the database, every row of every
-// table, in a stable text form. A test shows that a refused operation
+// table (other tools' tables, [schema.OthersGlob], left out), in a stable
+// text form. A test shows that a refused operation
 // changed nothing by comparing the snapshots taken before and after.
 func Snapshot(tb testing.TB, db *sql.DB) string {
 	tb.Helper()
 	var b strings.Builder
-	for _, n := range Strings(tb, db, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`) {
+	for _, n := range Strings(tb, db, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT GLOB '`+schema.OthersGlob+`' ORDER BY name`) {
 		fmt.Fprintf(&b, "== %s\n", n)
 		cols, rows := Rows(tb, db, `SELECT * FROM "`+n+`"`)
 		var lines []string
@@ -153,12 +155,13 @@ type Column struct {
 	PK      int // position in the primary key, 0 if not part of it
 }
 
-// Tables returns every table of the database but SQLite's own and the
+// Tables returns every table of the database but SQLite's own, other
+// tools' ([schema.OthersGlob]) and the
 // migration runner's schema_migrations, with its columns in order: the
 // schema as the migrations left it, for tests that must not restate it.
 func Tables(tb testing.TB, db *sql.DB) map[string][]Column {
 	tb.Helper()
-	names := query(tb, db, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name`)
+	names := query(tb, db, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' AND name NOT GLOB '`+schema.OthersGlob+`' ORDER BY name`)
 	out := map[string][]Column{}
 	for _, n := range names {
 		rows, err := db.Query(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid`, n)
@@ -197,7 +200,7 @@ func Catalog(tb testing.TB, db *sql.DB) []string {
 		out = append(out, query(tb, db, `SELECT 'index '||l.name||' on '||?||'('||(SELECT group_concat(coalesce(i.name, 'expr'), ',') FROM pragma_index_info(l.name) AS i)||
 			') unique='||l."unique"||' partial='||l.partial||' origin='||l.origin FROM pragma_index_list(?) AS l ORDER BY l.name`, t, t)...)
 	}
-	out = append(out, query(tb, db, `SELECT 'trigger '||name||' on '||tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`)...)
+	out = append(out, query(tb, db, `SELECT 'trigger '||name||' on '||tbl_name FROM sqlite_master WHERE type = 'trigger' AND tbl_name NOT GLOB '`+schema.OthersGlob+`' ORDER BY name`)...)
 	out = append(out, query(tb, db, `SELECT 'view '||name FROM sqlite_master WHERE type = 'view' ORDER BY name`)...)
 	return out
 }
