@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare
+.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare test-litestream
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -88,3 +88,14 @@ lint-migrations: ## replay every migration on scratch databases and report drops
 
 d1-parity: ## apply schema/ with wrangler's local D1 (pinned in tools/ts, offline) and check it builds exactly schema/schema.sql
 	@tools/ts/d1-parity.sh
+
+# Litestream (pinned in its own module, tools/litestream: its dependencies
+# stay out of tools/go.mod) is built from source into bin/ on first use,
+# about 9 minutes cold on 2 cores.
+LITESTREAM := bin/litestream-v0.5.18
+$(LITESTREAM): tools/litestream/go.mod tools/litestream/go.sum
+	$(GO) build -modfile=tools/litestream/go.mod -o $@ github.com/benbjohnson/litestream/cmd/litestream
+
+test-litestream: need-gen $(LITESTREAM) ## build the pinned Litestream and run orgdb under it: kill -9 mid-load and restore from the replica, point-in-time restore, WAL bounded (about 30 s once built)
+	$(GO) vet -tags litestream ./internal/litestreamtest
+	ORGDB_LITESTREAM=$(abspath $(LITESTREAM)) $(GO) test -count=1 -v -tags litestream ./internal/litestreamtest
