@@ -173,7 +173,7 @@ func replicate(t *testing.T) *replication {
 		d := readOnly(t, r.db)
 		defer d.Close()
 		var n int
-		return d.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE name GLOB '` + schema.OthersGlob + `'`).Scan(&n) == nil && n > 0
+		return d.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE name GLOB '`+schema.OthersGlob+`'`).Scan(&n) == nil && n > 0
 	})
 	return r
 }
