@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/schema"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -89,14 +90,63 @@ func (s *Store) Backup(ctx context.Context, path string, opts ...BackupOption) (
 }
 
 func (s *Store) backup(ctx context.Context, path string, c backupConfig) (BackupInfo, error) {
-	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return BackupInfo{}, orgdb.Validation("backup: path %q: want the path of a file", path)
-	}
 	src, err := s.readers.Conn(ctx)
 	if err != nil {
 		return BackupInfo{}, err
 	}
 	defer src.Close()
+	return backupFrom(ctx, src, path, c)
+}
+
+// BackupFile is [Store.Backup] for a database no store in this process
+// has open, such as the service's, from another process: it reads the
+// file at path through a read-only connection of its own, changing
+// nothing in or beside it (no migration, no journal-mode switch, no
+// checkpoint), and writes the copy to "to". A database with pending
+// migrations can be backed up (before migrating it, say). A missing file
+// is NOT_FOUND (reason no_database); another application's SQLite file is
+// VALIDATION_ERROR (reason not_orgdb).
+func BackupFile(ctx context.Context, path, to string, opts ...BackupOption) (BackupInfo, error) {
+	var c backupConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	start := time.Now()
+	info, err := backupFile(ctx, path, to, c)
+	if err != nil {
+		return BackupInfo{}, Translate(err, "backup "+path+" to "+to)
+	}
+	info.Duration = time.Since(start)
+	return info, nil
+}
+
+func backupFile(ctx context.Context, path, to string, c backupConfig) (BackupInfo, error) {
+	if _, err := schema.Inspect(ctx, path, schema.FS()); errors.Is(err, fs.ErrNotExist) {
+		return BackupInfo{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(ReasonNoDatabase)
+	} else if errors.Is(err, schema.ErrNotOrgdb) {
+		return BackupInfo{}, notOrgdb(path, err)
+	} else if err != nil {
+		return BackupInfo{}, err
+	}
+	dsn, err := schema.ReadOnlyDSN(ctx, path, true)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	d := sql.OpenDB(newConnector(dsn, plainDriver()))
+	defer d.Close()
+	src, err := d.Conn(ctx)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	defer src.Close()
+	return backupFrom(ctx, src, to, c)
+}
+
+// backupFrom writes the backup of the database src reads to path.
+func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig) (BackupInfo, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return BackupInfo{}, orgdb.Validation("backup: path %q: want the path of a file", path)
+	}
 	if err := refuseTarget(ctx, src, path, c.overwrite); err != nil {
 		return BackupInfo{}, err
 	}

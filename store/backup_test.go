@@ -283,12 +283,20 @@ func TestBackupModes(t *testing.T) {
 // open until release is called. It returns the process's pid.
 func holdOpen(t *testing.T, path string) (pid int, release func()) {
 	t.Helper()
+	return child(t, "hold", path)
+}
+
+// child starts a process running action on path (see xprocChild), waits
+// until it is ready and returns its pid and the function that releases it
+// and checks that it reported ok.
+func child(t *testing.T, action, path string) (pid int, release func()) {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := osexec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), xprocEnv+"=hold "+path+" -")
+	cmd.Env = append(os.Environ(), xprocEnv+"="+action+" "+path+" -")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	in, err := cmd.StdinPipe()
@@ -552,4 +560,83 @@ func TestRestoreOlderBackup(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeLoop is the "writeloop" action of a child process: it adds pairs
+// from several goroutines, says it is ready once some are committed, and
+// stops when released.
+func writeLoop(ctx context.Context, path string, wait func(), report func(error) int) int {
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return report(err)
+	}
+	var next atomic.Int64
+	next.Store(1_000_000)
+	var committed atomic.Int64
+	stop := make(chan struct{})
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := addPair(ctx, st.DB(), int(next.Add(1))); err != nil {
+					errs <- err
+					return
+				}
+				committed.Add(1)
+			}
+		}()
+	}
+	for committed.Load() < 50 {
+		time.Sleep(time.Millisecond)
+	}
+	wait()
+	close(stop)
+	wg.Wait()
+	close(errs)
+	return report(errors.Join(<-errs, st.Close()))
+}
+
+// BackupFile copies a database another process is writing: every copy is
+// sound and holds whole transactions only.
+func TestBackupFileWhileAnotherProcessWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := closed(t, 100)
+	_, release := child(t, "writeloop", path)
+	dir := t.TempDir()
+	sizes := map[int]bool{}
+	for k := range 3 {
+		to := filepath.Join(dir, fmt.Sprintf("b%d.db", k))
+		if _, err := store.BackupFile(ctx, path, to); err != nil {
+			t.Fatal(err)
+		}
+		integrityOK(t, to)
+		u, i := pairs(t, to)
+		if u != i || u < 150 {
+			t.Errorf("backup %d holds %d users and %d invites: want equal counts, over 150", k, u, i)
+		}
+		sizes[u] = true
+	}
+	release()
+	if len(sizes) < 2 {
+		t.Errorf("the three backups hold the same number of users %v: the other process was not writing during them", sizes)
+	}
+	// A missing file and another application's are refused.
+	var oe *orgdb.Error
+	if _, err := store.BackupFile(ctx, filepath.Join(dir, "nope.db"), filepath.Join(dir, "x.db")); !errors.As(err, &oe) || oe.Reason != store.ReasonNoDatabase {
+		t.Errorf("backup of a missing file: %v, want NOT_FOUND no_database", err)
+	}
+	foreign, unchanged := dbtest.ForeignDB(t)
+	if _, err := store.BackupFile(ctx, foreign, filepath.Join(dir, "x.db")); !errors.As(err, &oe) || oe.Reason != store.ReasonNotOrgdb {
+		t.Errorf("backup of another application's file: %v, want VALIDATION_ERROR not_orgdb", err)
+	}
+	unchanged()
 }

@@ -69,6 +69,9 @@ func xprocChild(spec string) int {
 			return 1
 		}
 	}
+	if action == "writeloop" {
+		return writeLoop(ctx, path, wait, report)
+	}
 	if action == "open" {
 		wait()
 		st, err := store.Open(ctx, path)
