@@ -189,7 +189,7 @@ func refuseTarget(ctx context.Context, src *sql.Conn, path string, overwrite boo
 		return fmt.Errorf("backup target: %w", err)
 	}
 	if fi.IsDir() {
-		return orgdb.Validation("backup: %s is a directory: give the path of the backup file, e.g. %s", path, filepath.Join(path, "orgdb.db"))
+		return orgdb.Validation("%s is a directory: give the path of the backup file, e.g. %s", path, filepath.Join(path, "orgdb.db"))
 	}
 	var seq int
 	var name, file string
@@ -197,10 +197,10 @@ func refuseTarget(ctx context.Context, src *sql.Conn, path string, overwrite boo
 		return fmt.Errorf("backup: the database's path: %w", err)
 	}
 	if sfi, err := os.Stat(file); err == nil && os.SameFile(fi, sfi) {
-		return orgdb.Validation("backup: %s is the database itself: give another path", path)
+		return orgdb.Validation("%s is the database itself: give another path", path)
 	}
 	if !overwrite {
-		return orgdb.Conflict("backup: %s already exists: pass --force (store.Overwrite) to replace it, or choose another path", path).
+		return orgdb.Conflict("%s already exists: pass --force (store.Overwrite) to replace it, or choose another path", path).
 			WithReason(ReasonBackupExists)
 	}
 	return nil
@@ -359,7 +359,7 @@ func place(tmp, path string, overwrite bool) error {
 	}
 	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return orgdb.Conflict("backup: %s already exists: pass --force (store.Overwrite) to replace it, or choose another path", path).
+			return orgdb.Conflict("%s already exists: pass --force (store.Overwrite) to replace it, or choose another path", path).
 				WithReason(ReasonBackupExists)
 		}
 		return fmt.Errorf("move the backup into place: %w", err)

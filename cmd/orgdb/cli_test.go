@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/base64"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,6 +147,38 @@ func cliTable() []cliCase {
 		{fix: orgKey, env: rot, args: []string{"keys", "rotate", "now"}, code: 2, err: "want no arguments"},
 		{args: []string{"keys", "gen-sealing-key"}, code: 0, out: "="},
 		{args: []string{"keys", "gen-sealing-key", "extra"}, code: 2, err: "want no arguments"},
+
+		// backup, restore, --external-checkpoints ({dir} is the database's
+		// directory). The table holds the database open to compare its
+		// snapshots, so restore, which refuses a database any process has
+		// open, restores to {dir}/new.db here; TestRestoreCommand replaces
+		// a database.
+		{fix: org, args: []string{"backup", "--to", "{dir}/b.db"}, code: 0, out: "integrity ok"},
+		{fix: backedUp, args: []string{"backup", "--to", "{dir}/b.db"}, code: 1, err: "already exists: pass --force"},
+		{fix: backedUp, args: []string{"backup", "--to", "{dir}/b.db", "--force"}, code: 0, out: "integrity ok"},
+		{args: []string{"backup", "--to", "{dir}/b.db"}, code: 1, err: "no orgdb database at"},
+		{fix: org, args: []string{"backup"}, code: 2, err: `required flag(s) "to" not set`},
+		{fix: backedUp, args: []string{"--db", "{dir}/new.db", "restore", "--from", "{dir}/b.db"}, code: 0, out: "integrity ok, migrations match this orgdb"},
+		{fix: org, args: []string{"restore", "--from", "{dir}/none.db"}, code: 1, err: "no backup at"},
+		{fix: junkBackup, args: []string{"--db", "{dir}/new.db", "restore", "--from", "{dir}/b.db"}, code: 1, err: "not a database; nothing was changed"},
+		{fix: org, args: []string{"restore"}, code: 2, err: `required flag(s) "from" not set`},
+		{fix: org, env: map[string]string{"ORGDB_EXTERNAL_CHECKPOINTS": "1"}, args: []string{"users", "add", "dan@acme.test"}, code: 0, out: "added dan@acme.test"},
+		{fix: org, args: []string{"--external-checkpoints", "users", "add", "dan@acme.test"}, code: 0, out: "added dan@acme.test"},
+		{fix: org, env: map[string]string{"ORGDB_EXTERNAL_CHECKPOINTS": "yes"}, args: []string{"users", "add", "dan@acme.test"}, code: 2, err: "want 1 or 0"},
+	}
+}
+
+// backedUp is org with a backup at {dir}/b.db.
+func backedUp(t *testing.T, env map[string]string) {
+	org(t, env)
+	must(t, env, "", "backup", "--to", filepath.Join(filepath.Dir(env["ORGDB_DB"]), "b.db"))
+}
+
+// junkBackup is org with a file at {dir}/b.db that is not a database.
+func junkBackup(t *testing.T, env map[string]string) {
+	org(t, env)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(env["ORGDB_DB"]), "b.db"), []byte(strings.Repeat("junk", 1000)), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -168,7 +202,11 @@ func TestCLITable(t *testing.T) {
 			for k, v := range c.env {
 				env[k] = v
 			}
-			code, out, errs := cliIn(t, env, c.stdin, c.args...)
+			args := slices.Clone(c.args)
+			for i := range args {
+				args[i] = strings.ReplaceAll(args[i], "{dir}", filepath.Dir(path))
+			}
+			code, out, errs := cliIn(t, env, c.stdin, args...)
 			checkRun(t, c, code, out, errs)
 			if c.code != 0 && before != nil && before() != snap {
 				t.Errorf("exit %d changed the database", c.code)

@@ -56,6 +56,8 @@ type env struct {
 	// dbPath is the database file: --db, else $ORGDB_DB, else DefaultDB
 	// (resolved before any command runs).
 	dbPath string
+	// durability is the state of durability.go's global flags.
+	durability durabilityFlags
 }
 
 // newRoot builds the command tree bound to e.
@@ -95,6 +97,7 @@ Exit codes: 0 success, 1 refusal (one line on stderr), 2 usage error.`,
 	root.AddCommand(newInvitesCmd(e))
 	root.AddCommand(newAdminCmd(e))
 	root.AddCommand(newKeysCmd(e))
+	addDurability(root, e) // backup, restore, --external-checkpoints
 
 	markRefusals(root)
 	return root
@@ -221,7 +224,11 @@ func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, err
 	if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
-	return store.Open(ctx, e.dbPath, opts...)
+	extra, err := e.storeOptions()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, e.dbPath, append(opts, extra...)...)
 }
 
 // openRead opens the database read-only: a command that only reads never

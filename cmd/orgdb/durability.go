@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agentops/orgdb/store"
+)
+
+// addDurability adds the backup and restore commands and the global
+// --external-checkpoints flag to root.
+func addDurability(root *cobra.Command, e *env) {
+	root.PersistentFlags().BoolVar(&e.durability.external, "external-checkpoints", false,
+		"never checkpoint the WAL: another process does (Litestream); default $ORGDB_EXTERNAL_CHECKPOINTS")
+	f := root.PersistentFlags().Lookup("external-checkpoints")
+	e.durability.given = func() bool { return f.Changed }
+	root.AddCommand(newBackupCmd(e))
+	root.AddCommand(newRestoreCmd(e))
+}
+
+// durabilityFlags are the global flags of this file.
+type durabilityFlags struct {
+	external bool        // --external-checkpoints
+	given    func() bool // whether it was given
+}
+
+// storeOptions are the options every command that opens the database
+// read-write passes: --external-checkpoints, else
+// $ORGDB_EXTERNAL_CHECKPOINTS (1/true/0/false).
+func (e *env) storeOptions() ([]store.Option, error) {
+	on := e.durability.external
+	if e.durability.given == nil || !e.durability.given() {
+		if v := e.getenv("ORGDB_EXTERNAL_CHECKPOINTS"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, usageError(fmt.Sprintf("ORGDB_EXTERNAL_CHECKPOINTS=%q: want 1 or 0 (true or false)", v))
+			}
+			on = b
+		}
+	}
+	if on {
+		return []store.Option{store.WithExternalCheckpoints()}, nil
+	}
+	return nil, nil
+}
+
+func newBackupCmd(e *env) *cobra.Command {
+	var to string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "backup --to FILE",
+		Short: "Write a consistent, verified copy of the database, even while the service writes it",
+		Long: `Copy the database to FILE with SQLite's online backup API: every table as of
+one instant, while the service (or anything else) keeps reading and writing
+it. The copy is written to a temporary file beside FILE, checked with
+PRAGMA integrity_check, fsynced and renamed into place; it is a standalone
+file (mode 0600; a missing directory is created with mode 0700). An existing
+FILE is refused unless --force. The database is only read: nothing in or
+beside it changes, and one with pending migrations can be backed up.
+On a terminal, stderr shows the progress of a large copy.`,
+		Example: `  orgdb backup --to backups/orgdb-$(date -u +%Y%m%dT%H%M%SZ).db
+  orgdb --db /srv/orgdb/orgdb.db backup --to /srv/backups/orgdb.db --force`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if to == "" {
+				return usageError("--to needs a file path")
+			}
+			opts := []store.BackupOption{store.WithProgress(progress(e.stderr, "backup"))}
+			if force {
+				opts = append(opts, store.Overwrite())
+			}
+			info, err := store.BackupFile(cmd.Context(), e.dbPath, to, opts...)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "backed up %s to %s (%s, integrity ok) in %s\n", e.dbPath, info.Path, mib(info.Bytes), info.Duration.Round(time.Millisecond))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "the backup `file` to write")
+	cmd.Flags().BoolVar(&force, "force", false, "replace FILE if it exists")
+	_ = cmd.MarkFlagRequired("to") // the flag exists: cannot fail
+	return cmd
+}
+
+func newRestoreCmd(e *env) *cobra.Command {
+	var from string
+	cmd := &cobra.Command{
+		Use:   "restore --from FILE",
+		Short: "Replace the database with a verified backup, keeping the previous file",
+		Long: `Replace the database with a copy of FILE (a backup written by orgdb backup, or
+restored by litestream restore). It first refuses, changing nothing, while
+any other process has the database open (the service, an orgdb command,
+litestream replicate: stop them first), and a FILE that is not a SQLite
+database, fails PRAGMA integrity_check, is not an orgdb database, records a
+migration this binary does not have or whose checksum differs from this
+binary's. The copy (mode 0600) then replaces the database in one rename;
+the previous database is kept beside it as <database>.bak-<UTC timestamp>.
+A backup older than this binary is restored; orgdb migrate, or the
+service's next start, applies the migrations it lacks.`,
+		Example: `  systemctl stop orgdb
+  orgdb --db /srv/orgdb/orgdb.db restore --from /srv/backups/orgdb.db
+  systemctl start orgdb`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" {
+				return usageError("--from needs a file path")
+			}
+			info, err := store.Restore(cmd.Context(), e.dbPath, from)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "restored %s from %s (%s, integrity ok, migrations match this orgdb) in %s\n",
+				info.Path, from, mib(info.Bytes), info.Duration.Round(time.Millisecond))
+			if info.Previous != "" {
+				fmt.Fprintf(e.stdout, "the previous database is kept as %s\n", info.Previous)
+			}
+			if info.Pending > 0 {
+				fmt.Fprintf(e.stdout, "the backup lacks %d migration(s) of this orgdb: run orgdb migrate (or start the service) to apply them\n", info.Pending)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "the backup `file` to restore")
+	_ = cmd.MarkFlagRequired("from") // the flag exists: cannot fail
+	return cmd
+}
+
+// progressMin is the size from which a copy shows its progress.
+const progressMin = 64 << 20
+
+// progress returns a progress callback that redraws one line on w when w
+// is a terminal and the database is large, and does nothing otherwise.
+func progress(w io.Writer, what string) func(done, total int64) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	var last time.Time
+	return func(done, total int64) {
+		if total < progressMin {
+			return
+		}
+		if done < total && time.Since(last) < 100*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(f, "\r%s: %s of %s (%d%%)", what, mib(done), mib(total), done*100/total)
+		if done == total {
+			fmt.Fprintln(f)
+		}
+	}
+}
+
+// mib formats a size in MiB.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
