@@ -26,7 +26,8 @@ import (
 )
 
 // writerEnv makes the test binary the writer process: "PATH GOROUTINES
-// WRITES_PER_SECOND_EACH".
+// WRITES_PER_SECOND_EACH [TOTAL]" (with TOTAL it exits after that many
+// writes).
 const writerEnv = "ORGDB_LITESTREAM_WRITER"
 
 // Litestream's settings in these tests. syncInterval is the replica's;
@@ -55,8 +56,12 @@ func TestMain(m *testing.M) {
 // "ack N" once user N's commit returned.
 func writer(spec string) int {
 	var path string
-	var n, rate int
-	if _, err := fmt.Sscan(spec, &path, &n, &rate); err != nil {
+	var n, rate, total int
+	f := strings.Fields(spec)
+	if len(f) == 3 {
+		f = append(f, "0")
+	}
+	if _, err := fmt.Sscan(strings.Join(f, " "), &path, &n, &rate, &total); err != nil {
 		fmt.Println("error", err)
 		return 1
 	}
@@ -79,6 +84,9 @@ func writer(spec string) int {
 			tick := time.NewTicker(time.Second / time.Duration(rate))
 			for range tick.C {
 				i := next.Add(1)
+				if total > 0 && i > int64(total) {
+					return
+				}
 				if _, err := st.CreateUser(ctx, store.NewUser{Email: email(int(i))}); err != nil {
 					mu.Lock()
 					fmt.Fprintln(out, "error", err)
@@ -94,7 +102,18 @@ func writer(spec string) int {
 		}()
 	}
 	wg.Wait()
+	if total > 0 {
+		return report(st.Close())
+	}
 	return 1
+}
+
+func report(err error) int {
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	return 0
 }
 
 func email(i int) string { return fmt.Sprintf("user%07d@acme.test", i) }
@@ -408,4 +427,28 @@ func walCheckpointSeq(t *testing.T, db string) uint32 {
 		t.Fatalf("WAL header: %v", err)
 	}
 	return binary.BigEndian.Uint32(h[12:])
+}
+
+// deploy/litestream.yml and the sidecar command the README gives work as
+// written: the service runs as Litestream's child, with external
+// checkpoints, and what it wrote is in the replica when it exits.
+func TestLitestreamDeployConfig(t *testing.T) {
+	ls := bin(t)
+	dir := t.TempDir()
+	db, replica := filepath.Join(dir, "orgdb.db"), filepath.Join(dir, "replica")
+	cmd := exec.Command(ls, "replicate", "-config", filepath.Join("..", "..", "deploy", "litestream.yml"),
+		"-exec", os.Args[0]+" -test.run=^$")
+	cmd.Env = append(os.Environ(), "ORGDB_DB="+db, "ORGDB_REPLICA="+replica, "ORGDB_EXTERNAL_CHECKPOINTS=1",
+		writerEnv+"="+db+" 2 200 400")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("litestream replicate -exec: %v\n%s", err, out)
+	}
+	restored := filepath.Join(t.TempDir(), "restored.db")
+	if b, err := exec.Command(ls, "restore", "-o", restored, "file://"+replica).CombinedOutput(); err != nil {
+		t.Fatalf("litestream restore: %v\n%s", err, b)
+	}
+	if got := emails(t, restored); len(got) != 400 {
+		t.Fatalf("the replica holds %d users, want the 400 the service wrote before it exited", len(got))
+	}
 }
