@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare test-litestream
+.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare test-litestream bench-durability
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -99,3 +99,6 @@ $(LITESTREAM): tools/litestream/go.mod tools/litestream/go.sum
 test-litestream: need-gen $(LITESTREAM) ## build the pinned Litestream and run orgdb under it: kill -9 mid-load and restore from the replica, point-in-time restore, WAL bounded (about 30 s once built)
 	$(GO) vet -tags litestream ./internal/litestreamtest
 	ORGDB_LITESTREAM=$(abspath $(LITESTREAM)) $(GO) test -count=1 -v -tags litestream ./internal/litestreamtest
+
+bench-durability: $(LITESTREAM) ## measure backup throughput against cp, restore time and Litestream's replication lag on 1e6 users and invites; write bench/DURABILITY.md (about 3 min; not part of make bench)
+	cd bench && $(GO) run . -parts durability -litestream $(abspath $(LITESTREAM)) -out DURABILITY.md

@@ -39,6 +39,10 @@ type config struct {
 	loadRuns    int           // quiet load runs
 	busyRuns    int           // load runs beside a CPU-bound process
 	generations int           // timed warm make generate runs
+
+	durabilityRounds int    // interleaved backup/cp/restore rounds
+	litestream       string // litestream binary for the replication lag ("": not measured)
+	lagSamples       int    // commits timed to the replica
 }
 
 func main() {
@@ -51,8 +55,11 @@ func main() {
 	flag.IntVar(&c.loadRuns, "load-runs", 8, "load runs on the quiet machine (at least 6 for a 95% interval)")
 	flag.IntVar(&c.busyRuns, "busy-runs", 6, "load runs beside a CPU-bound process")
 	flag.IntVar(&c.generations, "generate-runs", 8, "timed warm make generate runs")
+	flag.IntVar(&c.durabilityRounds, "durability-rounds", 8, "durability part: interleaved backup, cp and restore rounds")
+	flag.StringVar(&c.litestream, "litestream", "", "durability part: the litestream binary, for the replication lag")
+	flag.IntVar(&c.lagSamples, "lag-samples", 40, "durability part: commits timed to the replica")
 	out := flag.String("out", "RESULTS.md", "the results file to write")
-	parts := flag.String("parts", "ratio,scale,load,generate", "which parts to run, comma-separated")
+	parts := flag.String("parts", "ratio,scale,load,generate", "which parts to run, comma-separated (durability: backup, restore, Litestream lag; make bench-durability)")
 	burnFlag := flag.Bool("burn", false, "internal: keep every CPU busy until standard input closes")
 	flag.Parse()
 	if *burnFlag {
@@ -90,6 +97,7 @@ func main() {
 		{"scale", func() ([]*figure, string, error) { return runScale(dir, c) }},
 		{"load", func() ([]*figure, string, error) { return runLoad(dir, c) }},
 		{"generate", func() ([]*figure, string, error) { return runGenerate(c) }},
+		{"durability", func() ([]*figure, string, error) { return runDurability(dir, c) }},
 	} {
 		if !run(p.name) {
 			continue
