@@ -72,16 +72,19 @@ typecheck: ## type-check gen/ts/types.ts and its wire compatibility with the web
 	@$(TSC) --noEmit --strict gen/ts/types.ts tools/ts/client-compat.ts || { echo "typecheck: FAILED: a type above does not compile or no longer fits the web client's shared types (the error names the field; change the migration, query or sqlc.yaml so the client still reads it, or list an intended difference with its reason in tools/ts/client-compat.ts)"; exit 1; }
 	@echo "typecheck: gen/ts/types.ts compiles with TypeScript $$($(TSC) --version | cut -d' ' -f2) --strict and fits the web client's types (tools/ts/client-compat.ts)"
 
-lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools, bench)
+lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools, tools/litestream, bench); the litestream-tagged tests too
 	@$(GO) vet ./...
 	@cd bench && $(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt: run 'gofmt -w .' on:"; echo "$$out"; exit 1; fi
 	@$(TOOL) staticcheck ./...
+	@$(GO) vet -tags litestream ./internal/litestreamtest
+	@$(TOOL) staticcheck -tags litestream ./internal/litestreamtest
 	@cd bench && $(GO) tool -modfile=../tools/go.mod staticcheck ./...
 	@$(GO) mod tidy -diff
 	@cd tools && $(GO) mod tidy -diff
+	@cd tools/litestream && $(GO) mod tidy -diff
 	@cd bench && $(GO) mod tidy -diff
-	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools and bench"
+	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools, tools/litestream and bench"
 
 lint-migrations: ## replay every migration on scratch databases and report drops, renames, unsafe NOT NULL/UNIQUE, lossy rebuilds, D1-refused statements
 	@$(GO) run ./internal/cmd/migratelint
@@ -97,7 +100,6 @@ $(LITESTREAM): tools/litestream/go.mod tools/litestream/go.sum
 	$(GO) build -modfile=tools/litestream/go.mod -o $@ github.com/benbjohnson/litestream/cmd/litestream
 
 test-litestream: need-gen $(LITESTREAM) ## build the pinned Litestream and run orgdb under it: kill -9 mid-load and restore from the replica, point-in-time restore, WAL bounded (about 30 s once built)
-	$(GO) vet -tags litestream ./internal/litestreamtest
 	ORGDB_LITESTREAM=$(abspath $(LITESTREAM)) $(GO) test -count=1 -v -tags litestream ./internal/litestreamtest
 
 bench-durability: $(LITESTREAM) ## measure backup throughput against cp, restore time and Litestream's replication lag on 1e6 users and invites; write bench/DURABILITY.md (about 3 min; not part of make bench)
