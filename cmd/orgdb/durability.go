@@ -155,7 +155,7 @@ func progress(w io.Writer, what string) func(done, total int64) {
 		last = time.Now()
 		fmt.Fprintf(f, "\r%s: %s of %s (%d%%)", what, mib(done), mib(total), done*100/total)
 		if done == total {
-			fmt.Fprintln(f)
+			fmt.Fprintln(f, "; checking integrity")
 		}
 	}
 }
