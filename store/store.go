@@ -220,7 +220,12 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 			err = Translate(errors.Join(err, s.Close()), "open orgdb "+path)
 		}
 	}()
-	s.warnFileModes(path)
+	// Checked once open, so the -wal and -shm files SQLite created count.
+	defer func() {
+		if err == nil {
+			s.warnFileModes(path)
+		}
+	}()
 	if s.readOnly {
 		return s.openReadOnly(ctx, path)
 	}
