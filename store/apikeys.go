@@ -249,6 +249,9 @@ func (s *Store) RotateSealingKey(ctx context.Context, old, next seal.Key) (int, 
 		from = legacy
 	}
 	if from.ID() == next.ID() {
+		if r.rec != nil && r.stored && r.rec.KeyID != from.ID() {
+			return 0, notSealedWithOld(r.rec.KeyID, from)
+		}
 		return 0, orgdb.Validation("the old and the new sealing key are the same key (%s) in this database: nothing to rotate "+
 			"(a passphrase key that already uses this database's salt stays as it is)", next.ID())
 	}

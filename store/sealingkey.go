@@ -186,6 +186,15 @@ func sealedUnderOtherKey(ctx context.Context, q *db.Queries, k seal.Key, err err
 	return Translate(err, "org API key")
 }
 
+// notSealedWithOld refuses a rotation whose old key is not the recorded
+// one.
+func notSealedWithOld(recorded string, old seal.Key) *orgdb.Error {
+	return orgdb.Encryption(nil,
+		"rotate sealing key: nothing changed: the org API keys are sealed with sealing key %s, not with the old key %s: set %s to key %s",
+		recorded, old.ID(), seal.EnvVar, recorded).
+		WithReason(seal.ReasonWrongKey).WithDetails("recordedKeyId", recorded).WithDetails("keyId", old.ID())
+}
+
 // moveSealingKey moves the record from old to next at the start of a
 // rotation. It succeeds when old is recorded, when next already is (the
 // rotation is run again), when nothing is recorded yet, and when no key is
@@ -210,10 +219,7 @@ func moveSealingKey(ctx context.Context, q *db.Queries, old, next seal.Key, now 
 			_, err := q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: next.ID(), Now: now, OldKeyID: rec.KeyID})
 			return Translate(err, "sealing key record")
 		}
-		return orgdb.Encryption(nil,
-			"rotate sealing key: nothing changed: the org API keys are sealed with sealing key %s, not with the old key %s: set %s to key %s",
-			rec.KeyID, old.ID(), seal.EnvVar, rec.KeyID).
-			WithReason(seal.ReasonWrongKey).WithDetails("recordedKeyId", rec.KeyID).WithDetails("keyId", old.ID())
+		return notSealedWithOld(rec.KeyID, old)
 	}
 	if _, err := q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: next.ID(), Now: now, OldKeyID: old.ID()}); err != nil {
 		return Translate(err, "sealing key record")
