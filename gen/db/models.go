@@ -56,7 +56,7 @@ type SealingKDF struct {
 	Algorithm   string     `json:"algorithm"`
 	Salt        string     `json:"salt"`
 	Iterations  int64      `json:"iterations"`
-	LegacyKeyID *string    `json:"legacyKeyId"`
+	LegacyKeyID *string    `json:"legacyKeyId,omitempty"`
 	CreatedAt   orgdb.Time `json:"createdAt"`
 }
 

@@ -94,7 +94,7 @@ export interface SealingKDF {
   algorithm: string;
   salt: string;
   iterations: number;
-  legacyKeyId: string | null;
+  legacyKeyId?: string;
   createdAt: string;
 }
 
