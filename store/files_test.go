@@ -159,3 +159,16 @@ func TestOpenWarnsAboutOpenModes(t *testing.T) {
 		t.Errorf("after the fix: warned %q", w)
 	}
 }
+
+// Open does not create the directory; its refusal says how to, private.
+func TestOpenMissingDirectory(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "missing")
+	_, err := store.Open(ctx, filepath.Join(dir, "orgdb.db"))
+	if err == nil || !strings.Contains(err.Error(), "mkdir -m 700 "+dir) {
+		t.Fatalf("Open in a missing directory: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the directory was created: %v", err)
+	}
+}

@@ -42,6 +42,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -236,7 +237,10 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	}
 	// A new database is created 0600 before SQLite creates it 0644 less the
 	// umask; its -wal and -shm files take its mode.
-	if err := privfile.EnsureFile(path); err != nil {
+	if err := privfile.EnsureFile(path); errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(path)
+		return nil, orgdb.Wrap(orgdb.CodeInternal, err, "the directory %s does not exist: create it first, private to the service's user (mkdir -m 700 %s)", dir, dir)
+	} else if err != nil {
 		return nil, err
 	}
 	if err := s.openWriter(ctx, path); err != nil {
