@@ -8,6 +8,9 @@
 // header and the provider ("v1:<key-id>:<provider>"), so a value copied onto
 // another provider's row, or given another header, fails to open.
 //
+// A passphrase sealing key is derived per database ([KDF], [Key.Derive]):
+// the same passphrase gives a different key in every database.
+//
 // Plaintext keys travel as [Secret], which never prints, logs or marshals
 // its value.
 package seal
