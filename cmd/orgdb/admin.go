@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
 )
 
 func newAdminCmd(e *env) *cobra.Command {
@@ -35,9 +39,19 @@ admin at all; with an admin it changes nothing (use orgdb users set-role).`,
 			}
 			if promoted {
 				fmt.Fprintf(e.stdout, "%s is now admin\n", args[0])
-			} else {
-				fmt.Fprintln(e.stdout, "the organization already has an admin; nothing changed")
+				return nil
 			}
+			var admins []string
+			err = eachUser(ctx, st, func(u db.User) bool {
+				if u.Role == orgdb.RoleAdmin {
+					admins = append(admins, u.Email)
+				}
+				return len(admins) < 3
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "the organization already has an admin (%s); nothing changed (orgdb users set-role changes roles)\n", strings.Join(admins, ", "))
 			return nil
 		},
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentops/orgdb/internal/dbtest"
+	"github.com/agentops/orgdb/schema"
 )
 
 // Sealing keys for the table: base64 of 32 fixed bytes each.
@@ -70,12 +72,36 @@ type cliCase struct {
 // command has a success and a usage error.
 func cliTable() []cliCase {
 	rot := map[string]string{"ORGDB_NEW_ENCRYPTION_KEY": sealB}
+	ms, err := schema.Load(schema.FS())
+	if err != nil || len(ms) == 0 {
+		panic(fmt.Sprintf("the embedded migrations: %v", err))
+	}
+	newest := ms[len(ms)-1]
 	return []cliCase{
-		// orgdb
-		{args: nil, code: 0, out: "Available Commands"},
-		{args: []string{"--help"}, code: 0, out: "Available Commands"},
+		// orgdb, help, completion
+		{args: nil, code: 0, out: "Commands:\n  admin bootstrap EMAIL"},
+		{args: []string{"--help"}, code: 0, out: "Usage:\n  orgdb [--db FILE] COMMAND"},
+		{args: []string{"-h"}, code: 0, out: "Usage:\n  orgdb [--db FILE] COMMAND"},
+		{args: []string{"--version"}, code: 0, out: fmt.Sprintf("schema version %d (%s", newest.Version, newest.File)},
 		{args: []string{"frobnicate"}, code: 2, err: `unknown command "frobnicate" for "orgdb"`},
+		{args: []string{"user"}, code: 2, err: `unknown command "user" for "orgdb" (did you mean users?)`},
 		{args: []string{"--bogus"}, code: 2, err: "unknown flag: --bogus"},
+		{args: []string{"--db"}, code: 2, err: "flag needs an argument: --db"},
+		{args: []string{"--db=", "users", "list"}, code: 2, err: "--db needs a file path"},
+		{args: []string{"help"}, code: 0, out: "Usage:\n  orgdb [--db FILE] COMMAND"},
+		{args: []string{"help", "keys", "set"}, code: 0, out: "Usage:\n  orgdb keys set PROVIDER --by ADMIN_EMAIL"},
+		{args: []string{"help", "frob"}, code: 2, err: `no command "frob"`},
+		{args: []string{"help", "users", "frob"}, code: 2, err: `no command "users frob"`},
+		{args: []string{"completion"}, code: 0, out: "bash"},
+		{args: []string{"completion", "frob"}, code: 2, err: `unknown command "frob" for "orgdb completion"`},
+		{args: []string{"completion", "bash"}, code: 0, out: "bash completion"},
+		{args: []string{"completion", "bash", "extra"}, code: 2, err: `unknown command "extra"`},
+		{args: []string{"completion", "zsh"}, code: 0, out: "compdef"},
+		{args: []string{"completion", "zsh", "extra"}, code: 2, err: `unknown command "extra"`},
+		{args: []string{"completion", "fish"}, code: 0, out: "complete -c orgdb"},
+		{args: []string{"completion", "fish", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
+		{args: []string{"completion", "powershell"}, code: 0, out: "Register-ArgumentCompleter"},
+		{args: []string{"completion", "powershell", "extra"}, code: 2, err: `unknown command "extra"`},
 
 		// migrate, status
 		{args: []string{"migrate"}, code: 0, out: "applied 0001_initial.sql"},
@@ -97,11 +123,16 @@ func cliTable() []cliCase {
 		{fix: org, args: []string{"users", "add", "not-an-email"}, code: 1, err: "invalid email"},
 		{args: []string{"users", "add"}, code: 2, err: "missing EMAIL"},
 		{fix: org, args: []string{"users", "list"}, code: 0, out: "bob@acme.test"},
+		{fix: org, args: []string{"users", "list", "--json"}, code: 0, out: `"email": "bob@acme.test"`},
+		{fix: migrated, args: []string{"users", "list", "--json"}, code: 0, out: "[]\n"},
+		{args: []string{"--db", "x.db", "users", "list", "--json"}, code: 1, err: "no orgdb database at x.db"},
 		{args: []string{"users", "list"}, code: 1, err: "no orgdb database at"},
 		{args: []string{"users", "list", "extra"}, code: 2, err: "want no arguments"},
-		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin"}, code: 0, out: "bob@acme.test is now admin"},
-		{fix: org, args: []string{"users", "set-role", "me@acme.test", "member"}, code: 1, err: "cannot demote the last admin"},
-		{fix: org, args: []string{"users", "set-role", "nobody@acme.test", "admin"}, code: 1, err: "not found"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin"}, code: 0, out: "bob@acme.test is now admin (was member)"},
+		{fix: org, args: []string{"users", "set-role", "me@acme.test", "admin"}, code: 0, out: "me@acme.test is already admin; nothing changed"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "owner"}, code: 2, err: `invalid role "owner": must be one of "admin", "member"`},
+		{fix: org, args: []string{"users", "set-role", "me@acme.test", "member"}, code: 1, err: "me@acme.test is the last admin and cannot be demoted"},
+		{fix: org, args: []string{"users", "set-role", "nobody@acme.test", "admin"}, code: 1, err: "nobody@acme.test"},
 		{fix: org, args: []string{"users", "set-role", "bob@acme.test"}, code: 2, err: "missing ROLE"},
 
 		// invites
@@ -110,35 +141,46 @@ func cliTable() []cliCase {
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "admin"}, code: 0, out: "invited dan@acme.test as admin"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "me@acme.test"}, code: 0, out: "invited dan@acme.test as member"},
 		{fix: org, args: []string{"invites", "create", "bob@acme.test"}, code: 1, err: "already a member"},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can invite"},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "nobody@acme.test"}, code: 1, err: "nobody@acme.test"},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "owner"}, code: 2, err: `invalid argument "owner" for "--role" flag`},
 		{fix: migrated, args: []string{"invites", "create", "dan@acme.test"}, code: 1, err: "no admin to invite on behalf of"},
 		{fix: org, args: []string{"invites", "create"}, code: 2, err: "missing EMAIL"},
 		{fix: org, args: []string{"invites", "list"}, code: 0, out: "carol@acme.test"},
+		{fix: org, args: []string{"invites", "list", "--json"}, code: 0, out: `"email": "carol@acme.test"`},
 		{args: []string{"invites", "list"}, code: 1, err: "no orgdb database at"},
 		{args: []string{"invites", "list", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
 
 		// admin
 		{args: []string{"admin"}, code: 0, out: "bootstrap"},
 		{args: []string{"admin", "frob"}, code: 2, err: `unknown command "frob" for "orgdb admin"`},
-		{fix: org, args: []string{"admin", "bootstrap", "bob@acme.test"}, code: 0, out: "already has an admin; nothing changed"},
-		{fix: org, args: []string{"admin", "bootstrap", "nobody@acme.test"}, code: 1, err: "not found"},
+		{fix: org, args: []string{"admin", "bootstrap", "bob@acme.test"}, code: 0, out: "already has an admin (me@acme.test); nothing changed"},
+		{fix: org, args: []string{"admin", "bootstrap", "nobody@acme.test"}, code: 1, err: "nobody@acme.test"},
 		{args: []string{"admin", "bootstrap"}, code: 2, err: "missing EMAIL"},
 
 		// keys
 		{args: []string{"keys"}, code: 0, out: "gen-sealing-key"},
 		{args: []string{"keys", "frob"}, code: 2, err: `unknown command "frob" for "orgdb keys"`},
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 0, out: "anthropic key set by me@acme.test"},
-		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "bob@acme.test"}, code: 1, err: "Admin access required"},
-		{fix: org, stdin: "\n", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "must be 1"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can set the org's API keys"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "nobody@acme.test"}, code: 1, err: "nobody@acme.test"},
+		{fix: org, stdin: "\n", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "no anthropic key on stdin; nothing stored"},
+		{fix: org, stdin: strings.Repeat("k", 5000), args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "anthropic API key must be 1"},
 		{fix: org, env: map[string]string{"ORGDB_ENCRYPTION_KEY": ""}, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "ORGDB_ENCRYPTION_KEY is not set"},
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": sealB}, stdin: "sk-test", args: []string{"keys", "set", "openai", "--by", "me@acme.test"}, code: 1, err: "sealing key"},
-		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai"}, code: 2, err: `"by"`},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai"}, code: 2, err: "missing --by ADMIN_EMAIL"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "--by", "me@acme.test"}, code: 2, err: "missing PROVIDER"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "mistral", "--by", "me@acme.test"}, code: 2, err: `invalid provider "mistral": must be one of "anthropic", "openai", "google"`},
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai", "sk-in-argument", "--by", "me@acme.test"}, code: 2, err: "2 arguments given, want PROVIDER"},
 		{fix: orgKey, args: []string{"keys", "list"}, code: 0, out: "anthropic  yes  me@acme.test"},
+		{fix: orgKey, args: []string{"keys", "list", "--json"}, code: 0, out: `"provider": "anthropic"`},
+		{fix: org, args: []string{"keys", "list", "--json"}, code: 0, out: "[]\n"},
 		{args: []string{"keys", "list"}, code: 1, err: "no orgdb database at"},
 		{args: []string{"keys", "list", "extra"}, code: 2, err: "want no arguments"},
 		{fix: orgKey, args: []string{"keys", "delete", "anthropic"}, code: 0, out: "sessions fall back to ANTHROPIC_API_KEY"},
 		{fix: org, args: []string{"keys", "delete", "anthropic"}, code: 1, err: "no anthropic API key is set"},
 		{args: []string{"keys", "delete"}, code: 2, err: "missing PROVIDER"},
+		{fix: orgKey, args: []string{"keys", "delete", "mistral"}, code: 2, err: `invalid provider "mistral"`},
 		{fix: orgKey, env: rot, args: []string{"keys", "rotate"}, code: 0, out: "re-sealed 1 key(s)"},
 		{fix: orgKey, args: []string{"keys", "rotate"}, code: 1, err: "ORGDB_NEW_ENCRYPTION_KEY is not set"},
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": sealB, "ORGDB_NEW_ENCRYPTION_KEY": sealC}, args: []string{"keys", "rotate"}, code: 1, err: "sealed with sealing key"},

@@ -70,12 +70,16 @@ The database is --db, else $ORGDB_DB, else ./` + DefaultDB + `. Commands that
 write create it and apply pending migrations first; commands that only read
 (status, users list, invites list, keys list) never create or change it.
 
-Exit codes: 0 success, 1 refusal (one line on stderr), 2 usage error.`,
+Results go to stdout, everything else (prompts, errors) to stderr. Exit
+codes: 0 success, 1 refusal (one line on stderr), 2 usage error (the error
+and the command's usage line on stderr).`,
 		Example: `  orgdb migrate
   orgdb users add me@acme.test --name Me
-  orgdb --db /srv/orgdb.db users list`,
-		Args: subcommand,
-		RunE: help,
+  orgdb --db /srv/orgdb.db users list --json
+  orgdb help keys set`,
+		Version: versionString(),
+		Args:    subcommand,
+		RunE:    help,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return e.resolveDB(cmd)
 		},
@@ -84,9 +88,14 @@ Exit codes: 0 success, 1 refusal (one line on stderr), 2 usage error.`,
 	}
 	root.PersistentFlags().StringVar(&e.dbPath, "db", "",
 		"the database `file` (default $ORGDB_DB, else ./"+DefaultDB+")")
+	root.PersistentFlags().BoolP("help", "h", false, "show the help of the command")
+	root.Flags().Bool("version", false, "print the version of orgdb and of the schema it carries")
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { writeHelp(cmd) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err.Error()) })
 
 	// The commands: one line each.
 	root.AddCommand(newMigrateCmd(e))
@@ -96,6 +105,7 @@ Exit codes: 0 success, 1 refusal (one line on stderr), 2 usage error.`,
 	root.AddCommand(newAdminCmd(e))
 	root.AddCommand(newKeysCmd(e))
 
+	addHelpAndCompletion(root)
 	markRefusals(root)
 	return root
 }
@@ -124,28 +134,6 @@ func subcommand(cmd *cobra.Command, args []string) error {
 	}
 	return usageError(msg)
 }
-
-// positional returns an Args validator that wants exactly the named
-// arguments and names the missing ones.
-func positional(names ...string) cobra.PositionalArgs {
-	return func(_ *cobra.Command, args []string) error {
-		switch {
-		case len(args) < len(names):
-			return usageError("missing " + strings.Join(names[len(args):], " "))
-		case len(args) > len(names):
-			// The values are not repeated: one might be a secret.
-			want := "no arguments"
-			if len(names) > 0 {
-				want = strings.Join(names, " ")
-			}
-			return usageError(fmt.Sprintf("%d arguments given, want %s", len(args), want))
-		}
-		return nil
-	}
-}
-
-// noArgs is the Args of a command that takes no positional argument.
-func noArgs(cmd *cobra.Command, args []string) error { return positional()(cmd, args) }
 
 // errUsage marks an error in the command line: exit code 2.
 var errUsage = errors.New("usage")
@@ -197,7 +185,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
 	fmt.Fprintf(stderr, "%s: %s\n", cmd.CommandPath(), oneLine(errors.New(msg)))
-	fmt.Fprintf(stderr, "usage: %s (see %s --help)\n", cmd.UseLine(), cmd.CommandPath())
+	fmt.Fprintf(stderr, "usage: %s (see %s --help)\n", usageLine(cmd), cmd.CommandPath())
 	return 2
 }
 
