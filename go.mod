@@ -5,6 +5,7 @@ go 1.26.0
 require github.com/mattn/go-sqlite3 v1.14.53
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/term v0.48.0
 	golang.org/x/tools v0.51.0

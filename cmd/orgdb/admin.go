@@ -14,6 +14,7 @@ func newAdminCmd(e *env) *cobra.Command {
 	return newGroup("admin", "Recover the organization's admin",
 		`Commands for an organization without an admin, such as a database left by a
 version of the service before roles.`,
+		`  orgdb admin bootstrap me@acme.test`,
 		newAdminBootstrapCmd(e),
 	)
 }

@@ -53,7 +53,9 @@ func usageLine(cmd *cobra.Command) string {
 	case cmd.HasAvailableSubCommands():
 		return cmd.CommandPath() + " COMMAND [flags]"
 	}
-	return cmd.UseLine()
+	// Not cobra's UseLine: it adds [flags] only once the persistent flags
+	// are merged, which orgdb help X does not do.
+	return cmd.CommandPath() + strings.TrimPrefix(cmd.Use, cmd.Name()) + " [flags]"
 }
 
 // writeHelp prints the help of cmd on its stdout: summary, usage line,

@@ -17,6 +17,8 @@ func newInvitesCmd(e *env) *cobra.Command {
 		`Invite an email address with a role, and list the invites with their status
 (pending, accepted, expired). An invited person who signs up (orgdb users add)
 gets the invite's role.`,
+		`  orgdb invites create carol@acme.test --role admin
+  orgdb invites list`,
 		newInvitesCreateCmd(e),
 		newInvitesListCmd(e),
 	)

@@ -24,6 +24,9 @@ func newKeysCmd(e *env) *cobra.Command {
 openai, google). Keys are sealed with $`+seal.EnvVar+` (base64 of 32 bytes,
 from orgdb keys gen-sealing-key); a provider without an org key falls back to
 its environment variable (ANTHROPIC_API_KEY, OPENAI_API_KEY, GOOGLE_API_KEY).`,
+		`  export ORGDB_ENCRYPTION_KEY=$(orgdb keys gen-sealing-key)
+  orgdb keys set anthropic --by me@acme.test
+  orgdb keys list`,
 		newKeysSetCmd(e),
 		newKeysListCmd(e),
 		newKeysDeleteCmd(e),
