@@ -92,6 +92,9 @@ func cliTable() []cliCase {
 		{args: []string{"help", "keys", "set"}, code: 0, out: "Usage:\n  orgdb keys set PROVIDER --by ADMIN_EMAIL"},
 		{args: []string{"help", "frob"}, code: 2, err: `no command "frob"`},
 		{args: []string{"help", "users", "frob"}, code: 2, err: `no command "users frob"`},
+		{args: []string{"help", "keys", "sett"}, code: 2, err: `no command "keys sett" (did you mean set?)`},
+		{args: []string{"-db", "x.db", "status"}, code: 2, err: "unknown flag -db: long flags take two dashes (--db)"},
+		{args: []string{"users", "add", "ada@acme.test", "-name=Ada"}, code: 2, err: "unknown flag -name: long flags take two dashes (--name)"},
 		{args: []string{"completion"}, code: 0, out: "bash"},
 		{args: []string{"completion", "frob"}, code: 2, err: `unknown command "frob" for "orgdb completion"`},
 		{args: []string{"completion", "bash"}, code: 0, out: "bash completion"},
@@ -116,6 +119,7 @@ func cliTable() []cliCase {
 		// users
 		{args: []string{"users"}, code: 0, out: "set-role"},
 		{args: []string{"users", "frob"}, code: 2, err: `unknown command "frob" for "orgdb users"`},
+		{args: []string{"users", "lsit"}, code: 2, err: `unknown command "lsit" for "orgdb users" (did you mean list?)`},
 		{args: []string{"users", "add", "ada@acme.test"}, code: 0, out: "added ada@acme.test as admin"},
 		{fix: org, args: []string{"users", "add", "dan@acme.test", "--name", "Dan"}, code: 0, out: "added dan@acme.test as member"},
 		{fix: org, args: []string{"users", "add", "carol@acme.test"}, code: 0, out: "added carol@acme.test as member"},

@@ -135,8 +135,12 @@ as COMMAND --help. Without COMMAND, the help of orgdb.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target, rest, err := cmd.Root().Find(args)
-			if err != nil || len(rest) > 0 || (len(args) > 0 && target == cmd.Root()) {
-				return usageError(fmt.Sprintf("no command %q: run orgdb help for the list", strings.Join(args, " ")))
+			if err != nil || len(rest) > 0 {
+				msg := fmt.Sprintf("no command %q", strings.Join(args, " "))
+				if s := target.SuggestionsFor(rest[0]); len(rest) > 0 && len(s) > 0 {
+					msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+				}
+				return usageError(msg + "; run orgdb help for the list")
 			}
 			return target.Help()
 		},

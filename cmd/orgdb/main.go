@@ -33,6 +33,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -80,6 +81,8 @@ and the command's usage line on stderr).`,
 		Version: versionString(),
 		Args:    subcommand,
 		RunE:    help,
+		// An unknown command within 2 edits of one is suggested.
+		SuggestionsMinimumDistance: 2,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return e.resolveDB(cmd)
 		},
@@ -95,7 +98,7 @@ and the command's usage line on stderr).`,
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { writeHelp(cmd) })
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err.Error()) })
+	root.SetFlagErrorFunc(flagError)
 
 	// The commands: one line each.
 	root.AddCommand(newMigrateCmd(e))
@@ -113,7 +116,7 @@ and the command's usage line on stderr).`,
 // newGroup returns a command group: it runs none of its own, shows its
 // help when called alone, and refuses an unknown subcommand.
 func newGroup(use, short, long, example string, subs ...*cobra.Command) *cobra.Command {
-	g := &cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: subcommand, RunE: help}
+	g := &cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: subcommand, RunE: help, SuggestionsMinimumDistance: 2}
 	g.AddCommand(subs...)
 	return g
 }
@@ -133,6 +136,21 @@ func subcommand(cmd *cobra.Command, args []string) error {
 		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
 	}
 	return usageError(msg)
+}
+
+// singleDash finds the argument in pflag's error for -name.
+var singleDash = regexp.MustCompile(`^unknown shorthand flag: '.' in (-[a-z][a-z-]+)`)
+
+// flagError makes a flag error a usage error, and says that a long flag
+// given with one dash (-db, as Go's flag package took it) takes two.
+func flagError(cmd *cobra.Command, err error) error {
+	if m := singleDash.FindStringSubmatch(err.Error()); m != nil {
+		name, _, _ := strings.Cut(m[1][1:], "=")
+		if cmd.Flags().Lookup(name) != nil {
+			return usageError(fmt.Sprintf("unknown flag %s: long flags take two dashes (--%s)", m[1], name))
+		}
+	}
+	return usageError(err.Error())
 }
 
 // errUsage marks an error in the command line: exit code 2.
