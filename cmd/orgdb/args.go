@@ -20,11 +20,10 @@ func positional(names ...string) cobra.PositionalArgs {
 			return usageError("missing " + strings.Join(names[len(args):], " "))
 		case len(args) > len(names):
 			// The values are not repeated: one might be a secret.
-			want := "no arguments"
-			if len(names) > 0 {
-				want = strings.Join(names, " ")
+			if len(names) == 0 {
+				return usageError(fmt.Sprintf("takes no arguments, got %d", len(args)))
 			}
-			return usageError(fmt.Sprintf("%d arguments given, want %s", len(args), want))
+			return usageError(fmt.Sprintf("got %d arguments, want %d: %s", len(args), len(names), strings.Join(names, " ")))
 		}
 		return nil
 	}

@@ -111,10 +111,10 @@ func cliTable() []cliCase {
 		{fix: migrated, args: []string{"migrate"}, code: 0, out: "is up to date"},
 		{fix: migrated, args: []string{"migrate", "--repair-checksums"}, code: 0, out: "is up to date"},
 		{args: []string{"migrate", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
-		{args: []string{"migrate", "extra"}, code: 2, err: "1 arguments given, want no arguments"},
+		{args: []string{"migrate", "extra"}, code: 2, err: "takes no arguments, got 1"},
 		{args: []string{"status"}, code: 0, out: "no database at"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "applied"},
-		{args: []string{"status", "extra"}, code: 2, err: "want no arguments"},
+		{args: []string{"status", "extra"}, code: 2, err: "takes no arguments, got 1"},
 
 		// users
 		{args: []string{"users"}, code: 0, out: "set-role"},
@@ -131,7 +131,7 @@ func cliTable() []cliCase {
 		{fix: migrated, args: []string{"users", "list", "--json"}, code: 0, out: "[]\n"},
 		{args: []string{"--db", "x.db", "users", "list", "--json"}, code: 1, err: "no orgdb database at x.db"},
 		{args: []string{"users", "list"}, code: 1, err: "no orgdb database at"},
-		{args: []string{"users", "list", "extra"}, code: 2, err: "want no arguments"},
+		{args: []string{"users", "list", "extra"}, code: 2, err: "takes no arguments, got 1"},
 		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin"}, code: 0, out: "bob@acme.test is now admin (was member)"},
 		{fix: org, args: []string{"users", "set-role", "me@acme.test", "admin"}, code: 0, out: "me@acme.test is already admin; nothing changed"},
 		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "owner"}, code: 2, err: `invalid role "owner": must be one of "admin", "member"`},
@@ -175,12 +175,12 @@ func cliTable() []cliCase {
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai"}, code: 2, err: "missing --by ADMIN_EMAIL"},
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "--by", "me@acme.test"}, code: 2, err: "missing PROVIDER"},
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "mistral", "--by", "me@acme.test"}, code: 2, err: `invalid provider "mistral": must be one of "anthropic", "openai", "google"`},
-		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai", "sk-in-argument", "--by", "me@acme.test"}, code: 2, err: "2 arguments given, want PROVIDER"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai", "sk-in-argument", "--by", "me@acme.test"}, code: 2, err: "got 2 arguments, want 1: PROVIDER"},
 		{fix: orgKey, args: []string{"keys", "list"}, code: 0, out: "anthropic  yes  me@acme.test"},
 		{fix: orgKey, args: []string{"keys", "list", "--json"}, code: 0, out: `"provider": "anthropic"`},
 		{fix: org, args: []string{"keys", "list", "--json"}, code: 0, out: "[]\n"},
 		{args: []string{"keys", "list"}, code: 1, err: "no orgdb database at"},
-		{args: []string{"keys", "list", "extra"}, code: 2, err: "want no arguments"},
+		{args: []string{"keys", "list", "extra"}, code: 2, err: "takes no arguments, got 1"},
 		{fix: orgKey, args: []string{"keys", "delete", "anthropic"}, code: 0, out: "sessions fall back to ANTHROPIC_API_KEY"},
 		{fix: org, args: []string{"keys", "delete", "anthropic"}, code: 1, err: "no anthropic API key is set"},
 		{args: []string{"keys", "delete"}, code: 2, err: "missing PROVIDER"},
@@ -188,9 +188,9 @@ func cliTable() []cliCase {
 		{fix: orgKey, env: rot, args: []string{"keys", "rotate"}, code: 0, out: "re-sealed 1 key(s)"},
 		{fix: orgKey, args: []string{"keys", "rotate"}, code: 1, err: "ORGDB_NEW_ENCRYPTION_KEY is not set"},
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": sealB, "ORGDB_NEW_ENCRYPTION_KEY": sealC}, args: []string{"keys", "rotate"}, code: 1, err: "sealed with sealing key"},
-		{fix: orgKey, env: rot, args: []string{"keys", "rotate", "now"}, code: 2, err: "want no arguments"},
+		{fix: orgKey, env: rot, args: []string{"keys", "rotate", "now"}, code: 2, err: "takes no arguments, got 1"},
 		{args: []string{"keys", "gen-sealing-key"}, code: 0, out: "="},
-		{args: []string{"keys", "gen-sealing-key", "extra"}, code: 2, err: "want no arguments"},
+		{args: []string{"keys", "gen-sealing-key", "extra"}, code: 2, err: "takes no arguments, got 1"},
 	}
 }
 
