@@ -87,7 +87,7 @@ func cliTable() []cliCase {
 		{args: []string{"user"}, code: 2, err: `unknown command "user" for "orgdb" (did you mean users?)`},
 		{args: []string{"--bogus"}, code: 2, err: "unknown flag: --bogus"},
 		{args: []string{"--db"}, code: 2, err: "flag needs an argument: --db"},
-		{args: []string{"--db=", "users", "list"}, code: 2, err: "--db needs a file path"},
+		{args: []string{"--db=", "users", "list"}, code: 2, err: `invalid argument "" for "--db" flag: needs a file path`},
 		{args: []string{"help"}, code: 0, out: "Usage:\n  orgdb [--db FILE] COMMAND"},
 		{args: []string{"help", "keys", "set"}, code: 0, out: "Usage:\n  orgdb keys set PROVIDER --by ADMIN_EMAIL"},
 		{args: []string{"help", "frob"}, code: 2, err: `no command "frob"`},

@@ -55,7 +55,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	// dbPath is the database file: --db, else $ORGDB_DB, else DefaultDB
-	// (resolved before any command runs).
+	// (set by newRoot and the flag).
 	dbPath string
 }
 
@@ -89,14 +89,16 @@ and the command's usage line on stderr).`,
 		},
 		// An unknown command within 2 edits of one is suggested.
 		SuggestionsMinimumDistance: 2,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return e.resolveDB(cmd)
-		},
-		SilenceErrors: true, // run prints errors, one line, on stderr
-		SilenceUsage:  true, // and the usage line after a usage error only
+		SilenceErrors:              true, // run prints errors, one line, on stderr
+		SilenceUsage:               true, // and the usage line after a usage error only
 	}
-	root.PersistentFlags().StringVar(&e.dbPath, "db", "",
-		"the database `file` (default $ORGDB_DB, else ./"+DefaultDB+")")
+	// --db's default is resolved here, not in a hook that a command's own
+	// PersistentPreRunE would replace; the help shows it once, as text.
+	if e.dbPath = e.getenv("ORGDB_DB"); e.dbPath == "" {
+		e.dbPath = DefaultDB
+	}
+	root.PersistentFlags().Var(pathValue{&e.dbPath}, "db", "the database `file` (default $ORGDB_DB, else ./"+DefaultDB+")")
+	root.PersistentFlags().Lookup("db").DefValue = "" // the usage says it
 	root.PersistentFlags().BoolP("help", "h", false, "show the help of the command")
 	// Not cobra's Version: its version template would link text/template,
 	// whose reflection keeps the linker from dropping unused methods
@@ -215,19 +217,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return 2
 }
 
-// resolveDB sets e.dbPath: --db, else $ORGDB_DB, else DefaultDB.
-func (e *env) resolveDB(cmd *cobra.Command) error {
-	if f := cmd.Flags().Lookup("db"); f != nil && f.Changed {
-		if e.dbPath == "" {
-			return usageError("--db needs a file path")
-		}
-		return nil
+// pathValue is a flag holding a file path, never empty.
+type pathValue struct{ p *string }
+
+func (v pathValue) String() string {
+	if v.p == nil {
+		return ""
 	}
-	if e.dbPath = e.getenv("ORGDB_DB"); e.dbPath == "" {
-		e.dbPath = DefaultDB
+	return *v.p
+}
+
+func (v pathValue) Set(s string) error {
+	if s == "" {
+		return errors.New("needs a file path")
 	}
+	*v.p = s
 	return nil
 }
+
+// Type is "string", for the help and completion.
+func (v pathValue) Type() string { return "string" }
 
 // open creates the database's directory, opens the database and applies
 // pending migrations: for the commands that write.
