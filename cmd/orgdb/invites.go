@@ -33,8 +33,9 @@ func newInvitesCreateCmd(e *env) *cobra.Command {
 		Use:   "create EMAIL",
 		Short: "Invite an email address",
 		Long: `Invite EMAIL to the organization with a role (member unless --role), on
-behalf of an admin (--by, else the first admin). The invite expires after the
-service's invite lifetime; signing up with EMAIL accepts it.`,
+behalf of an admin (--by, else the first admin). The invite expires after 7
+days; signing up with EMAIL (orgdb users add EMAIL, or the service's sign-up)
+accepts it and gives the invite's role.`,
 		Example: `  orgdb invites create carol@acme.test
   orgdb invites create dan@acme.test --role admin --by me@acme.test`,
 		Args: positional("EMAIL"),
