@@ -51,3 +51,24 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 	walk(root)
 }
+
+// The shell completion (cobra's hidden __complete, which the scripts call)
+// offers the roles and providers where a command takes one.
+func TestCompletionOffersEnums(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"users", "set-role", "bob@acme.test", ""}, "admin\nmember\n"},
+		{[]string{"invites", "create", "x@acme.test", "--role", ""}, "admin\nmember\n"},
+		{[]string{"keys", "set", ""}, "anthropic\nopenai\ngoogle\n"},
+		{[]string{"keys", "delete", "o"}, "anthropic\nopenai\ngoogle\n"}, // the shell filters by prefix
+		{[]string{"help", "keys", ""}, "\nset\tSeal and store"},
+	} {
+		code, out, _ := cli(t, nil, append([]string{"__complete"}, c.args...)...)
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("orgdb __complete %s: exit %d, %q; want it to contain %q", strings.Join(c.args, " "), code, out, c.want)
+		}
+	}
+}
