@@ -71,7 +71,9 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 	}
 	// --db wins over ORGDB_DB.
 	other := filepath.Join(t.TempDir(), "flag.db")
-	cli(t, map[string]string{"ORGDB_DB": path}, "migrate", "--db", other)
+	if code, _, errs := cli(t, map[string]string{"ORGDB_DB": path}, "migrate", "--db", other); code != 0 {
+		t.Fatalf("migrate --db: %s", errs)
+	}
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("--db not used: %v", err)
 	}
@@ -115,14 +117,18 @@ func TestUsageAndFailures(t *testing.T) {
 	}
 	// A database that cannot be created: exit 1 and one line saying why.
 	blocker := filepath.Join(t.TempDir(), "file")
-	os.WriteFile(blocker, nil, 0o644)
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, _, errs := cli(t, nil, "migrate", "--db", filepath.Join(blocker, "orgdb.db"))
 	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "orgdb migrate: ") {
 		t.Errorf("uncreatable database: %d %q", code, errs)
 	}
 	// A file that is not a database.
 	junk := filepath.Join(t.TempDir(), "junk.db")
-	os.WriteFile(junk, bytes.Repeat([]byte("not a database "), 100), 0o644)
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("not a database "), 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, _, errs = cli(t, nil, "migrate", "--db", junk)
 	if code != 1 || strings.Count(errs, "\n") != 1 {
 		t.Errorf("junk database: %d %q", code, errs)
@@ -235,7 +241,9 @@ func TestKeysCommands(t *testing.T) {
 	if code, _, errs := cli(t, env, "users", "add", "me@acme.test"); code != 0 {
 		t.Fatal(errs)
 	}
-	cli(t, env, "users", "add", "bob@acme.test")
+	if code, _, errs := cli(t, env, "users", "add", "bob@acme.test"); code != 0 {
+		t.Fatal(errs)
+	}
 
 	code, out, errs := cliIn(t, env, "sk-test", "keys", "set", "anthropic", "--by", "me@acme.test")
 	if code != 0 || !strings.Contains(out, "anthropic key set") || strings.Contains(out+errs, "sk-test") {
