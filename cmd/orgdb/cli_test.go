@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +17,7 @@ import (
 
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/schema"
+	"github.com/agentops/orgdb/store"
 )
 
 // Sealing keys for the table: base64 of 32 fixed bytes each.
@@ -42,6 +49,57 @@ func org(t *testing.T, env map[string]string) {
 	must(t, env, "", "users", "add", "bob@acme.test")
 	must(t, env, "", "invites", "create", "carol@acme.test")
 	env["ORGDB_ENCRYPTION_KEY"] = sealA
+}
+
+// foreign points ORGDB_DB at another application's SQLite file, which must
+// be byte for byte untouched when the test ends.
+func foreign(t *testing.T, env map[string]string) {
+	path, unchanged := dbtest.ForeignDB(t)
+	env["ORGDB_DB"] = path
+	t.Cleanup(unchanged)
+}
+
+// junk is a file that is not a database.
+func junk(t *testing.T, env map[string]string) {
+	if err := os.WriteFile(env["ORGDB_DB"], bytes.Repeat([]byte("not a database "), 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// edited is a migrated database whose record of its newest migration has
+// another checksum, as if the file had been edited after it was applied.
+func edited(t *testing.T, env map[string]string) {
+	migrated(t, env)
+	raw, err := sql.Open("sqlite3", store.DSN(env["ORGDB_DB"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE schema_migrations SET sha256 = 'abcdef0123456789' WHERE version = (SELECT MAX(version) FROM schema_migrations)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshot is the content of the file at path: every row when it is an
+// orgdb database (opened with orgdb's DSN), else its bytes.
+func snapshot(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := schema.Inspect(context.Background(), path, schema.FS()); err != nil {
+		b, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	raw, err := sql.Open("sqlite3", store.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	return dbtest.Snapshot(t, raw)
 }
 
 // orgKey is org with an anthropic key set by me@acme.test.
@@ -110,10 +168,17 @@ func cliTable() []cliCase {
 		{args: []string{"migrate"}, code: 0, out: "applied 0001_initial.sql"},
 		{fix: migrated, args: []string{"migrate"}, code: 0, out: "is up to date"},
 		{fix: migrated, args: []string{"migrate", "--repair-checksums"}, code: 0, out: "is up to date"},
+		{fix: edited, args: []string{"migrate", "--repair-checksums"}, code: 0, out: "repaired checksum of " + newest.File},
+		{fix: edited, args: []string{"migrate"}, code: 1, err: newest.File + " was edited after it was applied"},
+		{fix: foreign, args: []string{"migrate"}, code: 1, err: "not an orgdb database"},
+		{fix: junk, args: []string{"migrate"}, code: 1, err: "org.db"},
 		{args: []string{"migrate", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
 		{args: []string{"migrate", "extra"}, code: 2, err: "takes no arguments, got 1"},
 		{args: []string{"status"}, code: 0, out: "no database at"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "applied"},
+		{fix: edited, args: []string{"status"}, code: 0, out: "EDITED since applied (was abcdef012345)"},
+		{fix: foreign, args: []string{"status"}, code: 1, err: "not an orgdb database"},
+		{fix: junk, args: []string{"status"}, code: 1, err: "org.db"},
 		{args: []string{"status", "extra"}, code: 2, err: "takes no arguments, got 1"},
 
 		// users
@@ -125,12 +190,14 @@ func cliTable() []cliCase {
 		{fix: org, args: []string{"users", "add", "carol@acme.test"}, code: 0, out: "added carol@acme.test as member"},
 		{fix: org, args: []string{"users", "add", "BOB@acme.test"}, code: 1, err: "already exists"},
 		{fix: org, args: []string{"users", "add", "not-an-email"}, code: 1, err: "invalid email"},
+		{fix: foreign, args: []string{"users", "add", "ada@acme.test"}, code: 1, err: "not an orgdb database"},
 		{args: []string{"users", "add"}, code: 2, err: "missing EMAIL"},
 		{fix: org, args: []string{"users", "list"}, code: 0, out: "bob@acme.test"},
 		{fix: org, args: []string{"users", "list", "--json"}, code: 0, out: `"email": "bob@acme.test"`},
 		{fix: migrated, args: []string{"users", "list", "--json"}, code: 0, out: "[]\n"},
 		{args: []string{"--db", "x.db", "users", "list", "--json"}, code: 1, err: "no orgdb database at x.db"},
 		{args: []string{"users", "list"}, code: 1, err: "no orgdb database at"},
+		{fix: foreign, args: []string{"users", "list"}, code: 1, err: "not an orgdb database"},
 		{args: []string{"users", "list", "extra"}, code: 2, err: "takes no arguments, got 1"},
 		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin"}, code: 0, out: "bob@acme.test is now admin (was member)"},
 		{fix: org, args: []string{"users", "set-role", "me@acme.test", "admin"}, code: 0, out: "me@acme.test is already admin; nothing changed"},
@@ -199,24 +266,18 @@ func TestCLITable(t *testing.T) {
 	for _, c := range cliTable() {
 		t.Run(strings.Join(c.args, " ")+"/exit"+string(rune('0'+c.code)), func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "org.db")
-			env := map[string]string{"ORGDB_DB": path}
-			var before func() string
+			env := map[string]string{"ORGDB_DB": filepath.Join(t.TempDir(), "org.db")}
 			if c.fix != nil {
 				c.fix(t, env)
-				raw := dbtest.Raw(t, path)
-				before = func() string { return dbtest.Snapshot(t, raw) }
 			}
-			snap := ""
-			if before != nil {
-				snap = before()
-			}
+			path := env["ORGDB_DB"]
+			before := snapshot(t, path)
 			for k, v := range c.env {
 				env[k] = v
 			}
 			code, out, errs := cliIn(t, env, c.stdin, c.args...)
 			checkRun(t, c, code, out, errs)
-			if c.code != 0 && before != nil && before() != snap {
+			if c.code != 0 && snapshot(t, path) != before {
 				t.Errorf("exit %d changed the database", c.code)
 			}
 		})
