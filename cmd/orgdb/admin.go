@@ -11,12 +11,13 @@ import (
 )
 
 func newAdminCmd(e *env) *cobra.Command {
-	return newGroup("admin", "Recover the organization's admin",
+	g := newGroup("admin", "Recover the organization's admin",
 		`Commands for an organization without an admin, such as a database left by a
 version of the service before roles.`,
-		`  orgdb admin bootstrap me@acme.test`,
 		newAdminBootstrapCmd(e),
 	)
+	g.Example = `  orgdb admin bootstrap me@acme.test`
+	return g
 }
 
 func newAdminBootstrapCmd(e *env) *cobra.Command {

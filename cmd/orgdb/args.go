@@ -20,10 +20,14 @@ func positional(names ...string) cobra.PositionalArgs {
 			return usageError("missing " + strings.Join(names[len(args):], " "))
 		case len(args) > len(names):
 			// The values are not repeated: one might be a secret.
-			if len(names) == 0 {
-				return usageError(fmt.Sprintf("takes no arguments, got %d", len(args)))
+			got := fmt.Sprintf("got %d arguments", len(args))
+			if len(args) == 1 {
+				got = "got 1 argument"
 			}
-			return usageError(fmt.Sprintf("got %d arguments, want %d: %s", len(args), len(names), strings.Join(names, " ")))
+			if len(names) == 0 {
+				return usageError(got + ", want no arguments")
+			}
+			return usageError(got + ", want " + strings.Join(names, " "))
 		}
 		return nil
 	}

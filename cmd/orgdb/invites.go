@@ -13,15 +13,16 @@ import (
 )
 
 func newInvitesCmd(e *env) *cobra.Command {
-	return newGroup("invites", "Invite people and list the invites",
+	g := newGroup("invites", "Invite people and list the invites",
 		`Invite an email address with a role, and list the invites with their status
 (pending, accepted, expired). An invited person who signs up (orgdb users add)
 gets the invite's role.`,
-		`  orgdb invites create carol@acme.test --role admin
-  orgdb invites list`,
 		newInvitesCreateCmd(e),
 		newInvitesListCmd(e),
 	)
+	g.Example = `  orgdb invites create carol@acme.test --role admin
+  orgdb invites list`
+	return g
 }
 
 func newInvitesCreateCmd(e *env) *cobra.Command {

@@ -19,20 +19,21 @@ import (
 const newKeyEnvVar = "ORGDB_NEW_ENCRYPTION_KEY"
 
 func newKeysCmd(e *env) *cobra.Command {
-	return newGroup("keys", "Manage the org's LLM API keys, sealed at rest",
+	g := newGroup("keys", "Manage the org's LLM API keys, sealed at rest",
 		`Set, list, delete and re-seal the organization's LLM API keys (anthropic,
 openai, google). Keys are sealed with $`+seal.EnvVar+` (base64 of 32 bytes,
 from orgdb keys gen-sealing-key); a provider without an org key falls back to
 its environment variable (ANTHROPIC_API_KEY, OPENAI_API_KEY, GOOGLE_API_KEY).`,
-		`  export ORGDB_ENCRYPTION_KEY=$(orgdb keys gen-sealing-key)
-  orgdb keys set anthropic --by me@acme.test
-  orgdb keys list`,
 		newKeysSetCmd(e),
 		newKeysListCmd(e),
 		newKeysDeleteCmd(e),
 		newKeysRotateCmd(e),
 		newKeysGenCmd(e),
 	)
+	g.Example = `  export ORGDB_ENCRYPTION_KEY=$(orgdb keys gen-sealing-key)
+  orgdb keys set anthropic --by me@acme.test
+  orgdb keys list`
+	return g
 }
 
 func newKeysSetCmd(e *env) *cobra.Command {

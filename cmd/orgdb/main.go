@@ -125,8 +125,9 @@ and the command's usage line on stderr).`,
 
 // newGroup returns a command group: it runs none of its own, shows its
 // help when called alone, and refuses an unknown subcommand.
-func newGroup(use, short, long, example string, subs ...*cobra.Command) *cobra.Command {
-	g := &cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: subcommand, RunE: help, SuggestionsMinimumDistance: 2}
+// Set its Example on the command returned.
+func newGroup(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+	g := &cobra.Command{Use: use, Short: short, Long: long, Args: subcommand, RunE: help, SuggestionsMinimumDistance: 2}
 	g.AddCommand(subs...)
 	return g
 }

@@ -16,15 +16,16 @@ import (
 )
 
 func newUsersCmd(e *env) *cobra.Command {
-	return newGroup("users", "Add and list users, change their roles",
+	g := newGroup("users", "Add and list users, change their roles",
 		`Add users, list them and change their roles. The first user becomes admin;
 the last admin can never be demoted.`,
-		`  orgdb users add me@acme.test --name Me
-  orgdb users set-role bob@acme.test admin`,
 		newUsersAddCmd(e),
 		newUsersListCmd(e),
 		newUsersSetRoleCmd(e),
 	)
+	g.Example = `  orgdb users add me@acme.test --name Me
+  orgdb users set-role bob@acme.test admin`
+	return g
 }
 
 func newUsersAddCmd(e *env) *cobra.Command {
