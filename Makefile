@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate db-migrate build install test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare
+.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,7 @@ LDFLAGS := -X main.version=$(VERSION)
 build: need-gen ## build the CLI into bin/orgdb
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/orgdb ./cmd/orgdb
 
+.PHONY: install
 install: need-gen ## go install the CLI: orgdb in $(go env GOPATH)/bin (or GOBIN); says so if that is not on PATH
 	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/orgdb
 	@dir=$$($(GO) env GOBIN); [ -n "$$dir" ] || dir=$$($(GO) env GOPATH)/bin; \
