@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -35,6 +36,27 @@ func positional(names ...string) cobra.PositionalArgs {
 
 // noArgs is the Args of a command that takes no positional argument.
 func noArgs(cmd *cobra.Command, args []string) error { return positional()(cmd, args) }
+
+// pathValue is a flag holding a file path, never empty.
+type pathValue struct{ p *string }
+
+func (v pathValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+
+func (v pathValue) Set(s string) error {
+	if s == "" {
+		return errors.New("needs a file path")
+	}
+	*v.p = s
+	return nil
+}
+
+// Type is "string", for the help and completion.
+func (v pathValue) Type() string { return "string" }
 
 // enum is a fixed set of values with its parser, such as the roles
 // (orgdb.ParseUserRole) or the providers (orgdb.ParseProvider).

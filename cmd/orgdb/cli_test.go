@@ -174,11 +174,11 @@ func cliTable() []cliCase {
 		{fix: junk, args: []string{"migrate"}, code: 1, err: "org.db"},
 		{args: []string{"migrate", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
 		{args: []string{"migrate", "extra"}, code: 2, err: "want no arguments"},
-		{args: []string{"status"}, code: 0, out: "no database at"},
-		{fix: migrated, args: []string{"status"}, code: 0, out: "applied"},
 		{fix: edited, args: []string{"status"}, code: 0, out: "EDITED since applied (was abcdef012345)"},
 		{fix: foreign, args: []string{"status"}, code: 1, err: "not an orgdb database"},
 		{fix: junk, args: []string{"status"}, code: 1, err: "org.db"},
+		{args: []string{"status"}, code: 0, out: "no database at"},
+		{fix: migrated, args: []string{"status"}, code: 0, out: "applied"},
 		{args: []string{"status", "extra"}, code: 2, err: "want no arguments"},
 
 		// users

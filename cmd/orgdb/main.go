@@ -218,27 +218,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return 2
 }
 
-// pathValue is a flag holding a file path, never empty.
-type pathValue struct{ p *string }
-
-func (v pathValue) String() string {
-	if v.p == nil {
-		return ""
-	}
-	return *v.p
-}
-
-func (v pathValue) Set(s string) error {
-	if s == "" {
-		return errors.New("needs a file path")
-	}
-	*v.p = s
-	return nil
-}
-
-// Type is "string", for the help and completion.
-func (v pathValue) Type() string { return "string" }
-
 // open creates the database's directory, opens the database and applies
 // pending migrations: for the commands that write.
 func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, error) {
