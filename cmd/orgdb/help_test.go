@@ -30,8 +30,9 @@ func TestEveryCommandHasHelp(t *testing.T) {
 					t.Errorf("help lacks %q:\n%s", want, out)
 				}
 			}
-			if len(cmd.Short) > 80 || cmd.Short == "" || cmd.Example == "" || cmd.Long == "" {
-				t.Errorf("want a one-line summary, a description and an example: %q", cmd.Short)
+			// A summary fits the command list: one line, at most 100 characters.
+			if len(cmd.Short) > 100 || strings.Contains(cmd.Short, "\n") || cmd.Short == "" || cmd.Example == "" || cmd.Long == "" {
+				t.Errorf("want a one-line summary (at most 100 characters), a description and an example: %q", cmd.Short)
 			}
 			for _, line := range strings.Split(out, "\n") {
 				if strings.Count(line, "(default") > 1 {
