@@ -30,8 +30,20 @@ need-gen:
 db-migrate: need-gen ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table
 	$(GO) run ./cmd/orgdb migrate --db "$(DB)"
 
+# The version orgdb --version prints: git describe, empty outside a clone
+# (then the binary's build information says it).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION)
+
 build: need-gen ## build the CLI into bin/orgdb
-	$(GO) build -o bin/orgdb ./cmd/orgdb
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/orgdb ./cmd/orgdb
+
+.PHONY: install
+install: need-gen ## go install the CLI: orgdb in $(go env GOPATH)/bin (or GOBIN); says so if that is not on PATH
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/orgdb
+	@dir=$$($(GO) env GOBIN); [ -n "$$dir" ] || dir=$$($(GO) env GOPATH)/bin; \
+	  echo "install: $$dir/orgdb"; \
+	  case ":$$PATH:" in *":$$dir:"*) ;; *) echo "install: $$dir is not on your PATH; run: export PATH=\"$$dir:\$$PATH\"";; esac
 
 test: need-gen ## run the whole test suite under the race detector, plus a short fuzz of every fuzz target (FUZZSMOKE, default 3s each)
 	$(GO) test -race -count=1 ./...
