@@ -433,11 +433,26 @@ func TestLiteFSReplicaRefusesEveryWrite(t *testing.T) {
 	must(t, err)
 	newKey, err := seal.ParseKey(seal.GenerateKey())
 	must(t, err)
-	primary := openOn(t, primaryNode, store.WithSealingKey(oldKey))
-	var touched atomic.Int64
+	primaryTicks := make(chan error, 100)
+	primary := openOn(t, primaryNode, store.WithSealingKey(oldKey), store.WithAfterCheckpoint(func(err error) {
+		select {
+		case primaryTicks <- err:
+		default:
+		}
+	}))
+	var touched, replicaTicks atomic.Int64
 	replica := openOn(t, replicaNode, store.WithSealingKey(oldKey), store.WithWriterDriver(func(d driver.Driver) driver.Driver {
 		return touchDriver{Driver: d, n: &touched}
-	}))
+	}), store.WithAfterCheckpoint(func(error) { replicaTicks.Add(1) }))
+	// The primary checkpoints; the replica, opened after it, does not:
+	// by the primary's third checkpoint the replica has had at least one
+	// tick of its own.
+	for range 3 {
+		must(t, <-primaryTicks)
+	}
+	if n := replicaTicks.Load(); n != 0 {
+		t.Errorf("the replica checkpointed %d times", n)
+	}
 	env := &writeEnv{t: t, primary: primary, admin: signup(t, primary, "admin@acme.test"), old: oldKey, new: newKey}
 	var ran atomic.Bool
 	args := writeArgs(env, &ran)
