@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -24,17 +25,20 @@ import (
 // Env is the environment variable that names the LiteFS binary.
 const Env = "ORGDB_LITEFS"
 
-// Binary returns the LiteFS binary named by $ORGDB_LITEFS, or an error
-// saying what is missing (the binary, /dev/fuse, fusermount3) and how to
-// get it: `make test-litefs` builds LiteFS and sets the variable.
+// Binary returns the LiteFS binary named by $ORGDB_LITEFS, else bin/litefs
+// of this source tree (where `make litefs` builds it), or an error saying
+// what is missing (the binary, /dev/fuse, fusermount3) and how to get it.
 func Binary() (string, error) {
 	bin := os.Getenv(Env)
+	if _, file, _, ok := runtime.Caller(0); bin == "" && ok {
+		bin = filepath.Join(filepath.Dir(file), "..", "..", "bin", "litefs")
+	}
 	var why string
 	switch {
 	case bin == "":
 		why = "$" + Env + " is not set"
 	case !isFile(bin):
-		why = "$" + Env + "=" + bin + " is not a file"
+		why = "no LiteFS binary at " + bin + " (`make litefs` builds it there; $" + Env + " names another)"
 	case !exists("/dev/fuse"):
 		why = "/dev/fuse does not exist (FUSE is not available to this machine or container)"
 	default:
@@ -43,7 +47,7 @@ func Binary() (string, error) {
 		}
 	}
 	if why != "" {
-		return "", fmt.Errorf("LiteFS is not available: %s; run these tests with `make test-litefs`, which installs nothing but builds LiteFS and runs them", why)
+		return "", fmt.Errorf("LiteFS is not available: %s; run these tests with `make test-litefs`, which builds LiteFS and runs them", why)
 	}
 	return bin, nil
 }
