@@ -4,4 +4,12 @@ go 1.26.0
 
 require github.com/mattn/go-sqlite3 v1.14.53
 
-require golang.org/x/tools v0.51.0
+require (
+	github.com/spf13/cobra v1.10.2
+	golang.org/x/tools v0.51.0
+)
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+)

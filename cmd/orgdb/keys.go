@@ -7,6 +7,8 @@ import (
 	"slices"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/seal"
 	"github.com/agentops/orgdb/store"
@@ -16,75 +18,110 @@ import (
 // refusals name it too).
 const newKeyEnvVar = "ORGDB_NEW_ENCRYPTION_KEY"
 
-func cmdKeysSet(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("keys set")
-	by := fs.String("by", "", "email of the admin setting the key (required)")
-	pos, err := parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	if *by == "" {
-		return fmt.Errorf("%w: --by ADMIN_EMAIL is required", errUsage)
-	}
-	provider, err := orgdb.ParseProvider(pos[0])
-	if err != nil {
-		return err
-	}
-	key, err := seal.KeyFromEnv(e.getenv)
-	if err != nil {
-		return err
-	}
-	// The key comes from stdin only: an argument would end up in shell
-	// history and in every process listing.
-	b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
-	if err != nil {
-		return fmt.Errorf("read the key from stdin: %w", err)
-	}
-	st, err := e.open(ctx, store.WithSealingKey(key))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	admin, err := st.GetUserByEmail(ctx, *by)
-	if err != nil {
-		return err
-	}
-	v, err := st.SetOrgAPIKey(ctx, provider, seal.NewSecret(string(b)), admin.ID)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, admin.Email, key.ID())
-	return nil
+func newKeysCmd(e *env) *cobra.Command {
+	return newGroup("keys", "Manage the org's LLM API keys, sealed at rest",
+		`Set, list, delete and re-seal the organization's LLM API keys (anthropic,
+openai, google). Keys are sealed with $`+seal.EnvVar+` (base64 of 32 bytes,
+from orgdb keys gen-sealing-key); a provider without an org key falls back to
+its environment variable (ANTHROPIC_API_KEY, OPENAI_API_KEY, GOOGLE_API_KEY).`,
+		newKeysSetCmd(e),
+		newKeysListCmd(e),
+		newKeysDeleteCmd(e),
+		newKeysRotateCmd(e),
+		newKeysGenCmd(e),
+	)
 }
 
-func cmdKeysList(ctx context.Context, e *env, args []string) error {
-	if _, err := parse(e.flags("keys list"), args, 0); err != nil {
-		return err
-	}
-	st, err := e.openRead(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	views, err := st.ListOrgAPIKeyViews(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROVIDER\tSET\tSET BY\tUPDATED (UTC)\tSEALED WITH\tFALLBACK")
-	// The views list stored keys only; every provider gets a line.
-	for _, p := range orgdb.Providers() {
-		set, by, updated, with := "no", "-", "-", "-"
-		if i := slices.IndexFunc(views, func(v store.OrgAPIKeyView) bool { return v.Provider == p }); i >= 0 {
-			v := views[i]
-			set, updated, with = "yes", when(v.UpdatedAt), "key "+v.SealedWith
-			if by, err = setter(ctx, st, v.SetBy); err != nil {
+func newKeysSetCmd(e *env) *cobra.Command {
+	var by string
+	cmd := &cobra.Command{
+		Use:   "set PROVIDER --by ADMIN_EMAIL",
+		Short: "Seal and store the org's key for PROVIDER, read from stdin",
+		Long: `Read the API key for PROVIDER (anthropic, openai or google) from stdin, seal
+it with $` + seal.EnvVar + ` and store it as the organization's key, set by the
+admin --by. The key is never an argument: it would end up in the shell history
+and in every process listing.`,
+		Example: `  export ` + seal.EnvVar + `=$(orgdb keys gen-sealing-key)
+  printf %s "$KEY" | orgdb keys set anthropic --by me@acme.test`,
+		Args: positional("PROVIDER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			provider, err := orgdb.ParseProvider(args[0])
+			if err != nil {
 				return err
 			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p, set, by, updated, with, p.EnvVar())
+			key, err := seal.KeyFromEnv(e.getenv)
+			if err != nil {
+				return err
+			}
+			// The key comes from stdin only: an argument would end up in shell
+			// history and in every process listing.
+			b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+			if err != nil {
+				return fmt.Errorf("read the key from stdin: %w", err)
+			}
+			st, err := e.open(ctx, store.WithSealingKey(key))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			admin, err := st.GetUserByEmail(ctx, by)
+			if err != nil {
+				return err
+			}
+			v, err := st.SetOrgAPIKey(ctx, provider, seal.NewSecret(string(b)), admin.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, admin.Email, key.ID())
+			return nil
+		},
 	}
-	return tw.Flush()
+	cmd.Flags().StringVar(&by, "by", "", "`email` of the admin setting the key (required)")
+	if err := cmd.MarkFlagRequired("by"); err != nil {
+		panic(err) // the flag is defined just above
+	}
+	return cmd
+}
+
+func newKeysListCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "Show which providers have an org key (never the key)",
+		Long: `Print a line per provider: whether the organization has a key for it, who
+set it and when, the id of the sealing key it is sealed with, and the
+environment variable a provider without an org key falls back to. It never
+prints a key, and only reads the database.`,
+		Example: `  orgdb keys list`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := e.openRead(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			views, err := st.ListOrgAPIKeyViews(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "PROVIDER\tSET\tSET BY\tUPDATED (UTC)\tSEALED WITH\tFALLBACK")
+			// The views list stored keys only; every provider gets a line.
+			for _, p := range orgdb.Providers() {
+				set, by, updated, with := "no", "-", "-", "-"
+				if i := slices.IndexFunc(views, func(v store.OrgAPIKeyView) bool { return v.Provider == p }); i >= 0 {
+					v := views[i]
+					set, updated, with = "yes", when(v.UpdatedAt), "key "+v.SealedWith
+					if by, err = setter(ctx, st, v.SetBy); err != nil {
+						return err
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p, set, by, updated, with, p.EnvVar())
+			}
+			return tw.Flush()
+		},
+	}
 }
 
 // setter is the email of the user with id setBy.
@@ -96,58 +133,84 @@ func setter(ctx context.Context, st *store.Store, setBy string) (string, error) 
 	return u.Email, nil
 }
 
-func cmdKeysDelete(ctx context.Context, e *env, args []string) error {
-	pos, err := parse(e.flags("keys delete"), args, 1)
-	if err != nil {
-		return err
+func newKeysDeleteCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete PROVIDER",
+		Short: "Remove the org's key for PROVIDER",
+		Long: `Delete the organization's key for PROVIDER (anthropic, openai or google);
+sessions then fall back to the provider's environment variable.`,
+		Example: `  orgdb keys delete anthropic`,
+		Args:    positional("PROVIDER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			provider, err := orgdb.ParseProvider(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := e.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.DeleteOrgAPIKey(ctx, provider); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s key deleted; sessions fall back to %s\n", provider, provider.EnvVar())
+			return nil
+		},
 	}
-	provider, err := orgdb.ParseProvider(pos[0])
-	if err != nil {
-		return err
-	}
-	st, err := e.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.DeleteOrgAPIKey(ctx, provider); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%s key deleted; sessions fall back to %s\n", provider, provider.EnvVar())
-	return nil
 }
 
-func cmdKeysRotate(ctx context.Context, e *env, args []string) error {
-	if _, err := parse(e.flags("keys rotate"), args, 0); err != nil {
-		return err
+func newKeysRotateCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rotate",
+		Short: "Re-seal every key from $" + seal.EnvVar + " to $" + newKeyEnvVar,
+		Long: `Re-seal every stored key from the sealing key in $` + seal.EnvVar + ` to the one in
+$` + newKeyEnvVar + `, in one transaction: if any key fails to open, nothing
+changes. Run again, it changes nothing. Then set ` + seal.EnvVar + ` to the new key
+and restart the service with it.`,
+		Example: `  export ` + newKeyEnvVar + `=$(orgdb keys gen-sealing-key)
+  orgdb keys rotate
+  export ` + seal.EnvVar + `=$` + newKeyEnvVar,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			old, err := seal.KeyFromEnv(e.getenv)
+			if err != nil {
+				return err
+			}
+			next, err := seal.KeyFromEnvVar(e.getenv, newKeyEnvVar)
+			if err != nil {
+				return err
+			}
+			// Opened without a sealing key: a rotation run again finds the new key
+			// recorded, which opening with the old one would refuse.
+			st, err := e.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			n, err := st.RotateSealingKey(ctx, old, next)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "re-sealed %d key(s) from key %s to key %s; now set %s to the new key\n", n, old.ID(), next.ID(), seal.EnvVar)
+			return nil
+		},
 	}
-	old, err := seal.KeyFromEnv(e.getenv)
-	if err != nil {
-		return err
-	}
-	next, err := seal.KeyFromEnvVar(e.getenv, newKeyEnvVar)
-	if err != nil {
-		return err
-	}
-	// Opened without a sealing key: a rotation run again finds the new key
-	// recorded, which opening with the old one would refuse.
-	st, err := e.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	n, err := st.RotateSealingKey(ctx, old, next)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "re-sealed %d key(s) from key %s to key %s; now set %s to the new key\n", n, old.ID(), next.ID(), seal.EnvVar)
-	return nil
 }
 
-func cmdKeysGen(_ context.Context, e *env, args []string) error {
-	if _, err := parse(e.flags("keys gen-sealing-key"), args, 0); err != nil {
-		return err
+func newKeysGenCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "gen-sealing-key",
+		Short: "Print a new random sealing key for $" + seal.EnvVar,
+		Long: `Print a new random sealing key (base64 of 32 bytes) for $` + seal.EnvVar + ` or
+$` + newKeyEnvVar + `. It touches no database.`,
+		Example: `  export ` + seal.EnvVar + `=$(orgdb keys gen-sealing-key)`,
+		Args:    noArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			fmt.Fprintln(e.stdout, seal.GenerateKey())
+			return nil
+		},
 	}
-	fmt.Fprintln(e.stdout, seal.GenerateKey())
-	return nil
 }

@@ -1,35 +1,41 @@
 // Command orgdb manages the organization database of the agent-ops
-// service: migrations, users and roles, invites.
+// service: migrations, users and roles, invites, org API keys. Run
+// `orgdb --help` (or `orgdb help COMMAND`) for every command.
 //
-//	orgdb migrate [--db PATH]                      apply pending migrations, print the status table
-//	orgdb status  [--db PATH]                      print every migration and whether it is applied
-//	orgdb users add EMAIL [--name NAME]            sign a user up (the first user becomes admin)
-//	orgdb users list                               list users
-//	orgdb users set-role EMAIL admin|member        change a role (never the last admin's)
-//	orgdb invites create EMAIL [--role R] [--by ADMIN_EMAIL]
-//	orgdb invites list                             list invites, newest first, with status
-//	orgdb admin bootstrap EMAIL                    promote EMAIL to admin if there is no admin
-//	orgdb keys set PROVIDER --by ADMIN_EMAIL       seal and store an LLM API key read from stdin
-//	orgdb keys list | delete PROVIDER | rotate | gen-sealing-key
+// # Adding a command
 //
-// Org API keys are sealed with $ORGDB_ENCRYPTION_KEY (base64 of 32 bytes);
-// keys rotate re-seals them under $ORGDB_NEW_ENCRYPTION_KEY.
+// The CLI is a github.com/spf13/cobra command tree built by newRoot(e) in
+// this file; nothing lives in package-level variables, so tests run in
+// parallel. To add a command:
 //
-// The database is --db, else $ORGDB_DB, else ./data/orgdb.db; its directory
-// is created when missing. The exit code is 0 on success, 1 on failure (with
-// a one-line reason on stderr) and 2 on a usage error.
+//  1. Write it in its own file, cmd/orgdb/<name>.go, as a constructor
+//     func newXCmd(e *env) *cobra.Command (a group: newXCmd returns
+//     newGroup(...) with its subcommands). Fill in Use (with the positional
+//     arguments, e.g. "restore FILE"), Short, Long, Example, Args
+//     (positional("FILE"), or noArgs) and RunE. In RunE open the database
+//     with e.open (read-write, creates and migrates it) or e.openRead
+//     (read-only, for commands that only read), print results to e.stdout
+//     and return errors: an error returned by RunE is a refusal (exit 1,
+//     one line on stderr); usageError(...) is a usage error (exit 2).
+//  2. Register it with one line in newRoot below: root.AddCommand(newXCmd(e)).
+//  3. Add its rows to the table in cli_test.go: success, each refusal, a
+//     usage error. TestEveryCommandInTable fails for a command without rows.
+//
+// The database is --db, else $ORGDB_DB, else ./data/orgdb.db. The exit code
+// is 0 on success, 1 on a refusal (one line on stderr) and 2 on a usage
+// error (the error and the command's usage line on stderr).
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/agentops/orgdb/store"
 )
@@ -41,87 +47,172 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
-// command is one subcommand: its name, usage line and what it runs.
-type command struct {
-	name  string
-	usage string
-	run   func(ctx context.Context, e *env, args []string) error
-}
-
 // env is what a command sees of the process.
 type env struct {
 	getenv func(string) string
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// dbPath is the database file: --db, else $ORGDB_DB, else DefaultDB
+	// (resolved before any command runs).
 	dbPath string
 }
 
-var commands = []command{
-	{"migrate", "migrate                                apply pending migrations and print the status table", cmdMigrate},
-	{"status", "status                                 print every migration and whether it is applied", cmdStatus},
-	{"users add", "users add EMAIL [--name NAME]          sign a user up; the first user becomes admin", cmdUsersAdd},
-	{"users list", "users list                             list users, oldest first", cmdUsersList},
-	{"users set-role", "users set-role EMAIL admin|member      change a user's role (never the last admin's)", cmdUsersSetRole},
-	{"invites create", "invites create EMAIL [--role R] [--by ADMIN_EMAIL]\n" +
-		"                                         invite an email (role member unless --role; by the first admin unless --by)", cmdInvitesCreate},
-	{"invites list", "invites list                           list invites, newest first, with their status", cmdInvitesList},
-	{"admin bootstrap", "admin bootstrap EMAIL                  promote EMAIL to admin if the organization has no admin", cmdAdminBootstrap},
-	{"keys set", "keys set PROVIDER --by ADMIN_EMAIL     seal and store the org's key for PROVIDER, read from stdin", cmdKeysSet},
-	{"keys list", "keys list                              show which providers have an org key (never the key)", cmdKeysList},
-	{"keys delete", "keys delete PROVIDER                   remove the org's key for PROVIDER", cmdKeysDelete},
-	{"keys rotate", "keys rotate                            re-seal every key from $ORGDB_ENCRYPTION_KEY to $ORGDB_NEW_ENCRYPTION_KEY", cmdKeysRotate},
-	{"keys gen-sealing-key", "keys gen-sealing-key                   print a new random sealing key for ORGDB_ENCRYPTION_KEY", cmdKeysGen},
+// newRoot builds the command tree bound to e.
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "orgdb",
+		Short: "Manage the organization database of the agent-ops service",
+		Long: `orgdb manages the organization database of the agent-ops service: its
+migrations, users and roles, invites, and the org's LLM API keys.
+
+The database is --db, else $ORGDB_DB, else ./` + DefaultDB + `. Commands that
+write create it and apply pending migrations first; commands that only read
+(status, users list, invites list, keys list) never create or change it.
+
+Exit codes: 0 success, 1 refusal (one line on stderr), 2 usage error.`,
+		Example: `  orgdb migrate
+  orgdb users add me@acme.test --name Me
+  orgdb --db /srv/orgdb.db users list`,
+		Args: subcommand,
+		RunE: help,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return e.resolveDB(cmd)
+		},
+		SilenceErrors: true, // run prints errors, one line, on stderr
+		SilenceUsage:  true, // and the usage line after a usage error only
+	}
+	root.PersistentFlags().StringVar(&e.dbPath, "db", "",
+		"the database `file` (default $ORGDB_DB, else ./"+DefaultDB+")")
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+
+	// The commands: one line each.
+	root.AddCommand(newMigrateCmd(e))
+	root.AddCommand(newStatusCmd(e))
+	root.AddCommand(newUsersCmd(e))
+	root.AddCommand(newInvitesCmd(e))
+	root.AddCommand(newAdminCmd(e))
+	root.AddCommand(newKeysCmd(e))
+
+	markRefusals(root)
+	return root
 }
 
-// groups are the commands that take a subcommand.
-var groups = map[string]bool{"users": true, "invites": true, "admin": true, "keys": true}
+// newGroup returns a command group: it runs none of its own, shows its
+// help when called alone, and refuses an unknown subcommand.
+func newGroup(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+	g := &cobra.Command{Use: use, Short: short, Long: long, Args: subcommand, RunE: help}
+	g.AddCommand(subs...)
+	return g
+}
+
+// help prints the command's help: what a group (or the root) does when
+// called without a subcommand.
+func help(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+
+// subcommand is the Args of a group: any argument left over is a subcommand
+// cobra did not find.
+func subcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return usageError(msg)
+}
+
+// positional returns an Args validator that wants exactly the named
+// arguments and names the missing ones.
+func positional(names ...string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		switch {
+		case len(args) < len(names):
+			return usageError("missing " + strings.Join(names[len(args):], " "))
+		case len(args) > len(names):
+			// The values are not repeated: one might be a secret.
+			want := "no arguments"
+			if len(names) > 0 {
+				want = strings.Join(names, " ")
+			}
+			return usageError(fmt.Sprintf("%d arguments given, want %s", len(args), want))
+		}
+		return nil
+	}
+}
+
+// noArgs is the Args of a command that takes no positional argument.
+func noArgs(cmd *cobra.Command, args []string) error { return positional()(cmd, args) }
 
 // errUsage marks an error in the command line: exit code 2.
 var errUsage = errors.New("usage")
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: orgdb COMMAND [flags]")
-	fmt.Fprintln(w, "\ncommands:")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %s\n", c.usage)
+// usageError is an error in the command line: exit code 2.
+func usageError(msg string) error { return fmt.Errorf("%w: %s", errUsage, msg) }
+
+// refusal is an error returned by a command's RunE that is not a usage
+// error: exit code 1. Every other error (cobra's, from parsing flags and
+// arguments) is a usage error.
+type refusal struct{ err error }
+
+func (r refusal) Error() string { return r.err.Error() }
+func (r refusal) Unwrap() error { return r.err }
+
+// markRefusals wraps the RunE of c and its subcommands so that their
+// errors are refusals unless they are usage errors.
+func markRefusals(c *cobra.Command) {
+	if runE := c.RunE; runE != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			err := runE(cmd, args)
+			if err == nil || errors.Is(err, errUsage) {
+				return err
+			}
+			return refusal{err}
+		}
 	}
-	fmt.Fprintf(w, "\nEvery command takes --db PATH; the database is --db, else $ORGDB_DB, else ./%s.\n", DefaultDB)
-	fmt.Fprintln(w, "Commands other than status create the database and apply pending migrations first.")
+	for _, sub := range c.Commands() {
+		markRefusals(sub)
+	}
 }
 
+// run runs the CLI with args and returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	name, rest := args[0], args[1:]
-	if groups[name] && len(rest) > 0 {
-		name, rest = name+" "+rest[0], rest[1:]
-	}
-	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
-	if i < 0 {
-		fmt.Fprintf(stderr, "orgdb: unknown command %q (run orgdb --help)\n", strings.Join(args[:min(2, len(args))], " "))
-		return 2
-	}
-	args = []string{name}
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	err := commands[i].run(ctx, e, rest)
-	switch {
-	case err == nil:
+	root := newRoot(e)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
 		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "orgdb %s: %s\n", args[0], oneLine(err))
-		return 2
-	default:
-		fmt.Fprintf(stderr, "orgdb %s: %s\n", args[0], oneLine(err))
+	}
+	if cmd == nil {
+		cmd = root
+	}
+	var r refusal
+	if errors.As(err, &r) {
+		fmt.Fprintf(stderr, "%s: %s\n", cmd.CommandPath(), oneLine(r.err))
 		return 1
 	}
+	msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+	fmt.Fprintf(stderr, "%s: %s\n", cmd.CommandPath(), oneLine(errors.New(msg)))
+	fmt.Fprintf(stderr, "usage: %s (see %s --help)\n", cmd.UseLine(), cmd.CommandPath())
+	return 2
+}
+
+// resolveDB sets e.dbPath: --db, else $ORGDB_DB, else DefaultDB.
+func (e *env) resolveDB(cmd *cobra.Command) error {
+	if f := cmd.Flags().Lookup("db"); f != nil && f.Changed {
+		if e.dbPath == "" {
+			return usageError("--db needs a file path")
+		}
+		return nil
+	}
+	if e.dbPath = e.getenv("ORGDB_DB"); e.dbPath == "" {
+		e.dbPath = DefaultDB
+	}
+	return nil
 }
 
 // open creates the database's directory, opens the database and applies
@@ -139,41 +230,6 @@ func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, err
 // so a read-only file at rest can be read too (store.ReadOnlyAtRest).
 func (e *env) openRead(ctx context.Context, opts ...store.Option) (*store.Store, error) {
 	return store.Open(ctx, e.dbPath, append(opts, store.ReadOnlyAtRest())...)
-}
-
-// flags returns a flag set for a command with the --db flag bound to e.
-func (e *env) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("orgdb "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
-	def := e.getenv("ORGDB_DB")
-	if def == "" {
-		def = DefaultDB
-	}
-	fs.StringVar(&e.dbPath, "db", def, "database file (default: $ORGDB_DB, else ./"+DefaultDB+")")
-	return fs
-}
-
-// parse parses args, flags before or after the positional arguments, and
-// wants exactly nargs positional arguments.
-func parse(fs *flag.FlagSet, args []string, nargs int) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) != nargs {
-		return nil, fmt.Errorf("%w: want %d argument(s), got %d (run with --help)", errUsage, nargs, len(pos))
-	}
-	return pos, nil
 }
 
 func oneLine(err error) string {

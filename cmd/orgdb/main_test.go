@@ -75,6 +75,14 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("--db not used: %v", err)
 	}
+	// --db before the command works too.
+	third := filepath.Join(t.TempDir(), "before.db")
+	if code, _, errs := cli(t, map[string]string{"ORGDB_DB": path}, "--db", third, "users", "add", "ada@acme.test"); code != 0 {
+		t.Fatalf("--db before the command: %s", errs)
+	}
+	if code, out, errs := cli(t, nil, "--db", third, "users", "list"); code != 0 || !strings.Contains(out, "ada@acme.test") {
+		t.Errorf("--db before users list: %d %q %q", code, out, errs)
+	}
 }
 
 func TestDefaultDatabase(t *testing.T) {
@@ -92,8 +100,9 @@ func TestUsageAndFailures(t *testing.T) {
 	if code, out, _ := cli(t, nil, "--help"); code != 0 || !strings.Contains(out, "migrate") || !strings.Contains(out, "status") {
 		t.Errorf("--help: %d %q", code, out)
 	}
-	if code, _, _ := cli(t, nil); code != 2 {
-		t.Errorf("no command: exit %d", code)
+	// Bare orgdb is a request for help: on stdout, exit 0.
+	if code, out, errs := cli(t, nil); code != 0 || !strings.Contains(out, "users") || errs != "" {
+		t.Errorf("no command: exit %d, %q %q", code, out, errs)
 	}
 	if code, _, errs := cli(t, nil, "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
 		t.Errorf("unknown command: %d %q", code, errs)
@@ -178,8 +187,11 @@ func TestOrgCommands(t *testing.T) {
 		t.Errorf("bootstrap with an admin: %q", out)
 	}
 	refused("not found", "admin", "bootstrap", "nobody@acme.test")
-	if code, _, _ := cli(t, env, "users"); code != 2 {
-		t.Errorf("users without a subcommand: exit %d", code)
+	if code, out, _ := cli(t, env, "users"); code != 0 || !strings.Contains(out, "set-role") {
+		t.Errorf("users without a subcommand: exit %d, %q", code, out)
+	}
+	if code, _, _ := cli(t, env, "users", "frob"); code != 2 {
+		t.Errorf("users frob: exit %d", code)
 	}
 }
 
@@ -267,10 +279,17 @@ func TestKeysCommands(t *testing.T) {
 		}
 	}
 	refusedKeys("Admin access required", env, "sk-other", "keys", "set", "openai", "--by", "bob@acme.test")
-	refusedKeys("--by", env, "sk-other", "keys", "set", "openai")
 	refusedKeys("must be 1", env, "\n", "keys", "set", "openai", "--by", "me@acme.test")
 	refusedKeys(`invalid provider "mistral"`, env, "sk-other", "keys", "set", "mistral", "--by", "me@acme.test")
-	refusedKeys("want 1 argument", env, "", "keys", "set", "openai", "sk-in-argument", "--by", "me@acme.test")
+	for _, args := range [][]string{
+		{"keys", "set", "openai"},
+		{"keys", "set", "openai", "sk-in-argument", "--by", "me@acme.test"},
+	} {
+		code, _, errs := cliIn(t, env, "sk-other", args...)
+		if code != 2 || strings.Count(errs, "\n") != 2 || strings.Contains(errs, "sk-") {
+			t.Errorf("orgdb %s: exit %d, %q; want a usage error that repeats no key", strings.Join(args, " "), code, errs)
+		}
+	}
 	noKey := map[string]string{"ORGDB_DB": path}
 	refusedKeys("ORGDB_ENCRYPTION_KEY is not set", noKey, "sk-other", "keys", "set", "openai", "--by", "me@acme.test")
 	short := map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": "c2hvcnQ="}
