@@ -98,7 +98,7 @@ litefs: ## build LiteFS (pinned in tools/litefs/go.mod) into bin/litefs
 	@$(GO) build -modfile=tools/litefs/go.mod -o $(LITEFS) github.com/superfly/litefs/cmd/litefs
 
 test-litefs: need-gen litefs ## run the LiteFS tests: a primary and a replica on localhost (needs /dev/fuse and fuse3)
-	ORGDB_LITEFS=$(LITEFS) $(GO) test -race -count=1 -run 'LiteFS' -v ./store
+	ORGDB_LITEFS=$(LITEFS) $(GO) test -race -count=1 -run 'LiteFS' -v ./store ./cmd/orgdb
 
 bench-litefs: need-gen litefs ## measure LiteFS replication lag (p50/p99) and the replica's read throughput against the primary's; prints a table
 	cd bench && ORGDB_LITEFS=$(LITEFS) $(GO) run . -parts litefs

@@ -397,3 +397,22 @@ func (s *Store) openLiteFS(path string) error {
 // checkpointsHere reports whether this store checkpoints the WAL: not on a
 // LiteFS replica, whose copy LiteFS alone writes.
 func (s *Store) checkpointsHere() bool { return s.litefs == nil || s.Role().Primary }
+
+// RefuseOnReplica returns NOT_PRIMARY, naming the primary, if the database
+// at path is on a LiteFS replica, and nil otherwise (off LiteFS too). It is
+// for code that writes without a Store, such as `orgdb migrate`: a
+// migration runs on the primary, and LiteFS ships it.
+func RefuseOnReplica(path string) error {
+	m := detectLiteFS(path)
+	if m == nil {
+		return nil
+	}
+	r, err := m.role()
+	if err != nil {
+		return orgdb.Internal(err, "%s: %v", path, err)
+	}
+	if !r.Primary {
+		return notPrimary(r)
+	}
+	return nil
+}

@@ -145,6 +145,11 @@ func cliTable() []cliCase {
 		{fix: orgKey, env: rot, args: []string{"keys", "rotate", "now"}, code: 2, err: "want no arguments"},
 		{args: []string{"keys", "gen-sealing-key"}, code: 0, out: "="},
 		{args: []string{"keys", "gen-sealing-key", "extra"}, code: 2, err: "want no arguments"},
+
+		// role (LiteFS; the replica's rows are in litefs_test.go)
+		{fix: migrated, args: []string{"role"}, code: 0, out: "standalone"},
+		{args: []string{"role"}, code: 1, err: "no orgdb database at"},
+		{args: []string{"role", "extra"}, code: 2, err: "want no arguments"},
 	}
 }
 

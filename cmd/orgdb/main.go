@@ -95,6 +95,7 @@ Exit codes: 0 success, 1 refusal (one line on stderr), 2 usage error.`,
 	root.AddCommand(newInvitesCmd(e))
 	root.AddCommand(newAdminCmd(e))
 	root.AddCommand(newKeysCmd(e))
+	root.AddCommand(newRoleCmd(e))
 
 	markRefusals(root)
 	return root
