@@ -101,4 +101,4 @@ test-litefs: need-gen litefs ## run the LiteFS tests: a primary and a replica on
 	ORGDB_LITEFS=$(LITEFS) $(GO) test -race -count=1 -run 'LiteFS' -v ./store ./cmd/orgdb
 
 bench-litefs: need-gen litefs ## measure LiteFS replication lag (p50/p99) and the replica's read throughput against the primary's; prints a table
-	cd bench && ORGDB_LITEFS=$(LITEFS) $(GO) run . -parts litefs
+	cd bench && ORGDB_LITEFS=$(LITEFS) $(GO) run . -parts litefs -out RESULTS-litefs.md
