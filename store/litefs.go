@@ -270,12 +270,13 @@ func (s *Store) Pos() (Pos, error) {
 
 // WaitFor returns once this node's database has reached pos (its TXID is
 // at least pos's), so that a read after it sees every write committed up
-// to pos on the primary. It returns at once on the primary, off LiteFS
-// and for the zero Pos. Errors: UNAVAILABLE (reason replica_behind, with
-// the position reached in details) when ctx ends first; CONFLICT (reason
-// position_diverged) when this node holds pos's TXID with another checksum
-// (another history, as after a failover that lost writes); INTERNAL_ERROR
-// when the position cannot be read.
+// to pos on the primary. It returns at once off LiteFS, for the zero Pos
+// and on the primary. Errors: UNAVAILABLE (reason replica_behind, with the
+// position reached in details) when ctx ends first; CONFLICT (reason
+// position_diverged) when pos is from another history (as after a failover
+// that lost writes): this node holds pos's TXID with another checksum, or
+// is the primary and has not reached pos; INTERNAL_ERROR when the position
+// cannot be read.
 func (s *Store) WaitFor(ctx context.Context, pos Pos) error {
 	if s.litefs == nil || pos.IsZero() {
 		return nil
@@ -295,7 +296,10 @@ func (s *Store) WaitFor(ctx context.Context, pos Pos) error {
 			return nil
 		}
 		if t == nil && s.Role().Primary {
-			return nil // the primary has every committed position
+			// The primary has every position of its history: one past
+			// it comes from a history lost in a failover.
+			return orgdb.Conflict("replication position %s is ahead of this primary (at %s): it comes from writes lost in a failover; the data it stands for is gone",
+				pos, cur).WithReason(ReasonPosDiverged).WithDetails("position", cur.String())
 		}
 		if t == nil {
 			t = time.NewTimer(interval)

@@ -214,7 +214,9 @@ func TestLiteFSMigrationsAndReadYourWrites(t *testing.T) {
 	}
 	err = replica.WaitFor(ctx, store.Pos{TXID: pos.TXID, Checksum: pos.Checksum ^ 1})
 	wantErr(t, err, orgdb.CodeConflict, store.ReasonPosDiverged)
-	must(t, primary.WaitFor(ctx, store.Pos{TXID: pos.TXID + 1000})) // the primary has it all
+	must(t, primary.WaitFor(ctx, pos)) // the primary has its own positions
+	err = primary.WaitFor(ctx, store.Pos{TXID: pos.TXID + 1000})
+	wantErr(t, err, orgdb.CodeConflict, store.ReasonPosDiverged)
 
 	// A replica refuses a database that a newer binary migrated.
 	exec(t, primary.DB(), `INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (9999, 'from_the_future', 'x', '2030-01-01 00:00:00')`)
