@@ -80,6 +80,7 @@ lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools
 	@cd bench && $(GO) tool -modfile=../tools/go.mod staticcheck ./...
 	@$(GO) mod tidy -diff
 	@cd tools && $(GO) mod tidy -diff
+	@cd tools/litefs && $(GO) mod tidy -diff
 	@cd bench && $(GO) mod tidy -diff
 	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools and bench"
 
