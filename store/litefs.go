@@ -420,3 +420,12 @@ func RefuseOnReplica(path string) error {
 	}
 	return nil
 }
+
+// OnLiteFS reports whether the database file at path is on a LiteFS mount.
+// File modes there are LiteFS's own (0666 files in a 0777 directory on the
+// primary) and chmod does not change them: the mount is private to the user
+// who mounted it (FUSE refuses every other user unless LiteFS's
+// fuse.allow-other is set), and the data at rest is in LiteFS's data.dir,
+// which must be private (chmod 700). So orgdb does not warn about the
+// mount's modes.
+func OnLiteFS(path string) bool { return detectLiteFS(path) != nil }

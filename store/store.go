@@ -42,6 +42,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -49,6 +50,7 @@ import (
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/seal"
 )
@@ -73,7 +75,8 @@ type Store struct {
 	readConns int
 	now       func() time.Time
 	inviteTTL time.Duration
-	key       seal.Key
+	key       seal.Key // derived for this database once Open returns
+	legacy    seal.Key // the key with the fixed salt, while values use it
 	keySet    bool
 	log       *slog.Logger
 
@@ -103,7 +106,11 @@ func WithClock(now func() time.Time) Option {
 // WithSealingKey sets the key that seals org API keys (usually
 // seal.KeyFromEnv(os.Getenv), which fails clearly on a missing or malformed
 // ORGDB_ENCRYPTION_KEY). Without it the store works, but setting or reading
-// an org API key is an ENCRYPTION_ERROR; with a zero Key, Open fails.
+// an org API key is an ENCRYPTION_ERROR; with a zero Key, Open fails. A
+// passphrase key is derived by Open with the database's own salt (see
+// [seal.KDF]; about 0.3 s); values sealed by older versions under the
+// fixed salt still open, and move to the database's salt with
+// [Store.RotateSealingKey] or the next [Store.SetOrgAPIKey].
 func WithSealingKey(k seal.Key) Option {
 	return func(s *Store) { s.key, s.keySet = k, true }
 }
@@ -149,7 +156,10 @@ func ReadOnlyAtRest() Option {
 
 // WithLogger sets where the store reports what it cannot return to a
 // caller: a failed background checkpoint (logged at Warn, retried on the
-// next tick). The default discards them.
+// next tick), and, once per Open, a database or directory that group or
+// others can access and org API keys still sealed under the fixed salt of
+// older versions (both at Warn, saying what to run). The default discards
+// them.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Store) { s.log = l }
 }
@@ -178,7 +188,8 @@ func DSN(path string) string { return schema.DSN(path) }
 // Open opens (creating if needed) the database file at path, applies every
 // pending migration, prepares every query and returns the store. The
 // directory must exist. ":memory:" is refused: every pooled connection
-// would get its own empty database. Its errors are [*orgdb.Error]s:
+// would get its own empty database. A new database file is created 0600
+// (its -wal and -shm files take that mode). Its errors are [*orgdb.Error]s:
 // VALIDATION_ERROR for a bad path or option, or reason not_orgdb for
 // another application's SQLite file (refused before anything touches it);
 // ENCRYPTION_ERROR wrong_sealing_key when [WithSealingKey] is not the key
@@ -225,6 +236,13 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if err := s.openLiteFS(path); err != nil {
 		return nil, err
 	}
+	// Checked once open, so the -wal and -shm files SQLite created count.
+	// Not on LiteFS, whose modes are its own (see OnLiteFS).
+	defer func() {
+		if err == nil && s.litefs == nil {
+			s.warnFileModes(path)
+		}
+	}()
 	if s.readOnly {
 		return s.openReadOnly(ctx, path)
 	}
@@ -240,6 +258,14 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if _, err := schema.Inspect(ctx, path, schema.FS()); errors.Is(err, schema.ErrNotOrgdb) {
 		return nil, notOrgdb(path, err)
 	}
+	// A new database is created 0600 before SQLite creates it 0644 less the
+	// umask; its -wal and -shm files take its mode.
+	if err := privfile.EnsureFile(path); errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(path)
+		return nil, orgdb.Wrap(orgdb.CodeInternal, err, "the directory %s does not exist: create it first, private to the service's user (mkdir -m 700 %s)", dir, dir)
+	} else if err != nil {
+		return nil, err
+	}
 	if err := s.openWriter(ctx, path, !replica); err != nil {
 		return nil, err
 	}
@@ -247,7 +273,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 		return nil, err
 	}
 	if s.keySet {
-		if err := s.checkSealingKey(ctx, s.key); err != nil {
+		if err := s.setupSealingKey(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -287,7 +313,7 @@ func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
 	}
 	s.writer, s.wq = s.readers, s.rq
 	if s.keySet {
-		if err := s.checkSealingKey(ctx, s.key); err != nil {
+		if err := s.setupSealingKey(ctx); err != nil {
 			return nil, err
 		}
 	}

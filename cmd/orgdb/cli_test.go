@@ -85,6 +85,7 @@ func cliTable() []cliCase {
 		{args: []string{"migrate", "extra"}, code: 2, err: "1 arguments given, want no arguments"},
 		{args: []string{"status"}, code: 0, out: "no database at"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "applied"},
+		{fix: migrated, args: []string{"status"}, code: 0, out: "sealing: no org API key is stored"},
 		{args: []string{"status", "extra"}, code: 2, err: "want no arguments"},
 
 		// users
@@ -143,6 +144,7 @@ func cliTable() []cliCase {
 		{fix: orgKey, args: []string{"keys", "rotate"}, code: 1, err: "ORGDB_NEW_ENCRYPTION_KEY is not set"},
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": sealB, "ORGDB_NEW_ENCRYPTION_KEY": sealC}, args: []string{"keys", "rotate"}, code: 1, err: "sealed with sealing key"},
 		{fix: orgKey, env: rot, args: []string{"keys", "rotate", "now"}, code: 2, err: "want no arguments"},
+		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": "passphrase:not the key in use"}, args: []string{"keys", "rotate"}, code: 1, err: "sealed with sealing key"},
 		{args: []string{"keys", "gen-sealing-key"}, code: 0, out: "="},
 		{args: []string{"keys", "gen-sealing-key", "extra"}, code: 2, err: "want no arguments"},
 

@@ -73,7 +73,7 @@ and in every process listing.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, admin.Email, key.ID())
+			fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, admin.Email, v.SealedWith)
 			return nil
 		},
 	}
@@ -168,10 +168,17 @@ func newKeysRotateCmd(e *env) *cobra.Command {
 		Long: `Re-seal every stored key from the sealing key in $` + seal.EnvVar + ` to the one in
 $` + newKeyEnvVar + `, in one transaction: if any key fails to open, nothing
 changes. Run again, it changes nothing. Then set ` + seal.EnvVar + ` to the new key
-and restart the service with it.`,
+and restart the service with it.
+
+With a passphrase in $` + seal.EnvVar + ` and $` + newKeyEnvVar + ` unset, it moves keys
+sealed under the fixed salt of older orgdb versions (orgdb status says FIXED
+SALT) to this database's own salt, keeping the passphrase.`,
 		Example: `  export ` + newKeyEnvVar + `=$(orgdb keys gen-sealing-key)
   orgdb keys rotate
-  export ` + seal.EnvVar + `=$` + newKeyEnvVar,
+  export ` + seal.EnvVar + `=$` + newKeyEnvVar + `
+
+  # a passphrase key, from the fixed salt to this database's salt
+  ` + seal.EnvVar + `='passphrase:...' orgdb keys rotate`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -179,7 +186,7 @@ and restart the service with it.`,
 			if err != nil {
 				return err
 			}
-			next, err := seal.KeyFromEnvVar(e.getenv, newKeyEnvVar)
+			next, err := rotationTarget(e.getenv, old)
 			if err != nil {
 				return err
 			}
@@ -190,11 +197,19 @@ and restart the service with it.`,
 				return err
 			}
 			defer st.Close()
+			from, _, err := st.SealingKeyID(ctx)
+			if err != nil {
+				return err
+			}
 			n, err := st.RotateSealingKey(ctx, old, next)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "re-sealed %d key(s) from key %s to key %s; now set %s to the new key\n", n, old.ID(), next.ID(), seal.EnvVar)
+			to, _, err := st.SealingKeyID(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, rotated(n, from, to, e.getenv(newKeyEnvVar) == ""))
 			return nil
 		},
 	}

@@ -76,6 +76,7 @@ func TestLiteFSReplicaCLI(t *testing.T) {
 		{primary, cliCase{args: []string{"role"}, code: 0, out: "role: primary\nposition: " + pos.String()}},
 		{replica, cliCase{args: []string{"role"}, code: 0, out: "role: replica of node-a\nposition: " + pos.String()}},
 		{replica, cliCase{args: []string{"users", "list"}, code: 0, out: "me@acme.test"}},
+		{primary, cliCase{args: []string{"status"}, code: 0, out: "files: on a LiteFS mount"}},
 		{replica, cliCase{args: []string{"users", "add", "bob@acme.test"}, code: 1, err: "orgdb users add: " + refusal}},
 		{replica, cliCase{args: []string{"admin", "bootstrap", "me@acme.test"}, code: 1, err: refusal}},
 		{replica, cliCase{args: []string{"migrate"}, code: 1, err: "orgdb migrate: " + refusal}},

@@ -37,6 +37,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -216,13 +217,14 @@ func (e *env) resolveDB(cmd *cobra.Command) error {
 	return nil
 }
 
-// open creates the database's directory, opens the database and applies
-// pending migrations: for the commands that write.
+// open creates the database's directory (0700), opens the database and
+// applies pending migrations: for the commands that write. The store's
+// warnings (files not private) go to stderr, one line each.
 func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, error) {
-	if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
+	if err := privfile.MkdirAll(filepath.Dir(e.dbPath)); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
-	return store.Open(ctx, e.dbPath, opts...)
+	return store.Open(ctx, e.dbPath, append(opts, e.warnings())...)
 }
 
 // openRead opens the database read-only: a command that only reads never
@@ -230,7 +232,7 @@ func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, err
 // names the path rather than a new empty database. A command is one-shot,
 // so a read-only file at rest can be read too (store.ReadOnlyAtRest).
 func (e *env) openRead(ctx context.Context, opts ...store.Option) (*store.Store, error) {
-	return store.Open(ctx, e.dbPath, append(opts, store.ReadOnlyAtRest())...)
+	return store.Open(ctx, e.dbPath, append(opts, store.ReadOnlyAtRest(), e.warnings())...)
 }
 
 func oneLine(err error) string {

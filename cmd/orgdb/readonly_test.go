@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -18,6 +19,10 @@ func TestMain(m *testing.M) {
 	if os.Getenv(cliMainEnv) != "" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	}
+	// The tests' directories (t.TempDir) are private, as a deployment's
+	// should be: the CLI's warning about files others can read appears
+	// only where a test asks for it (security_test.go).
+	syscall.Umask(0o077)
 	os.Exit(m.Run())
 }
 

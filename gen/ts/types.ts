@@ -89,6 +89,15 @@ export interface OrgSettings {
   updatedAt: string;
 }
 
+export interface SealingKDF {
+  id: string;
+  algorithm: string;
+  salt: string;
+  iterations: number;
+  legacyKeyId?: string;
+  createdAt: string;
+}
+
 export interface SealingKey {
   id: string;
   keyId: string;
