@@ -82,7 +82,7 @@ lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools
 	@cd tools && $(GO) mod tidy -diff
 	@cd tools/litefs && $(GO) mod tidy -diff
 	@cd bench && $(GO) mod tidy -diff
-	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools and bench"
+	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools, tools/litefs and bench"
 
 lint-migrations: ## replay every migration on scratch databases and report drops, renames, unsafe NOT NULL/UNIQUE, lossy rebuilds, D1-refused statements
 	@$(GO) run ./internal/cmd/migratelint
