@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare
+.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -92,11 +92,26 @@ lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools
 	@cd bench && $(GO) tool -modfile=../tools/go.mod staticcheck ./...
 	@$(GO) mod tidy -diff
 	@cd tools && $(GO) mod tidy -diff
+	@cd tools/litefs && $(GO) mod tidy -diff
 	@cd bench && $(GO) mod tidy -diff
-	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools and bench"
+	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools, tools/litefs and bench"
 
 lint-migrations: ## replay every migration on scratch databases and report drops, renames, unsafe NOT NULL/UNIQUE, lossy rebuilds, D1-refused statements
 	@$(GO) run ./internal/cmd/migratelint
 
 d1-parity: ## apply schema/ with wrangler's local D1 (pinned in tools/ts, offline) and check it builds exactly schema/schema.sql
 	@tools/ts/d1-parity.sh
+
+# LiteFS (read replicas over FUSE), pinned in tools/litefs/go.mod and built
+# from source. Its tests and benchmark mount real LiteFS nodes on
+# localhost: they need /dev/fuse and fusermount3 (Debian: apt-get install
+# fuse3). Without them the tests skip, saying so (and fail under CI=true).
+LITEFS := $(CURDIR)/bin/litefs
+litefs: ## build LiteFS (pinned in tools/litefs/go.mod) into bin/litefs
+	@$(GO) build -modfile=tools/litefs/go.mod -o $(LITEFS) github.com/superfly/litefs/cmd/litefs
+
+test-litefs: need-gen litefs ## run the LiteFS tests: a primary and a replica on localhost (needs /dev/fuse and fuse3)
+	ORGDB_LITEFS=$(LITEFS) $(GO) test -race -count=1 -run 'LiteFS' -v ./store ./cmd/orgdb
+
+bench-litefs: need-gen litefs ## measure LiteFS replication lag (p50/p99) and the replica's read throughput against the primary's; prints a table
+	cd bench && ORGDB_LITEFS=$(LITEFS) $(GO) run . -parts litefs -out RESULTS-litefs.md

@@ -52,7 +52,7 @@ func main() {
 	flag.IntVar(&c.busyRuns, "busy-runs", 6, "load runs beside a CPU-bound process")
 	flag.IntVar(&c.generations, "generate-runs", 8, "timed warm make generate runs")
 	out := flag.String("out", "RESULTS.md", "the results file to write")
-	parts := flag.String("parts", "ratio,scale,load,generate", "which parts to run, comma-separated")
+	parts := flag.String("parts", "ratio,scale,load,generate", "which parts to run, comma-separated (litefs, not run by default: make bench-litefs)")
 	burnFlag := flag.Bool("burn", false, "internal: keep every CPU busy until standard input closes")
 	flag.Parse()
 	if *burnFlag {
@@ -90,6 +90,7 @@ func main() {
 		{"scale", func() ([]*figure, string, error) { return runScale(dir, c) }},
 		{"load", func() ([]*figure, string, error) { return runLoad(dir, c) }},
 		{"generate", func() ([]*figure, string, error) { return runGenerate(c) }},
+		{"litefs", func() ([]*figure, string, error) { return runLiteFS(dir, c) }},
 	} {
 		if !run(p.name) {
 			continue

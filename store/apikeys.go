@@ -151,7 +151,8 @@ func (s *Store) DeleteOrgAPIKey(ctx context.Context, provider orgdb.Provider) er
 	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
 		return err
 	}
-	n, err := s.wq.DeleteOrgAPIKey(ctx, provider)
+	var n int64
+	err := s.write(func(q *db.Queries) (err error) { n, err = q.DeleteOrgAPIKey(ctx, provider); return err })
 	if err != nil {
 		return Translate(err, "org API key")
 	}

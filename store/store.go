@@ -80,6 +80,10 @@ type Store struct {
 	keySet    bool
 	log       *slog.Logger
 
+	litefs        *litefsMount // the LiteFS mount the file is on, or nil (litefs.go)
+	requireLiteFS bool
+	replicaWait   time.Duration
+
 	// Test hooks, set by unexported options.
 	wrapWriter      func(driver.Driver) driver.Driver
 	checkpointQuery string
@@ -193,13 +197,21 @@ func DSN(path string) string { return schema.DSN(path) }
 // the record is a migration's table); with [ReadOnly], NOT_FOUND
 // no_database and CONFLICT not_migrated; INTERNAL_ERROR (naming the path
 // and the cause) when the file cannot be opened or migrated.
+//
+// On a LiteFS mount (detected, or required with [WithLiteFS]) Open asks
+// LiteFS whether this node is the primary. The primary opens as above. A
+// replica does not migrate and never checkpoints: it waits (up to
+// [WithReplicaWait], default 30 s) until its copy carries every migration
+// of this binary, else UNAVAILABLE schema_pending; a copy with a migration
+// this binary lacks is CONFLICT schema_newer. Its writes fail with
+// NOT_PRIMARY; its reads are served locally.
 func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, orgdb.Validation("open orgdb: path %q: want the path of a database file", path)
 	}
 	s := &Store{
 		now: time.Now, inviteTTL: DefaultInviteTTL, readConns: max(2, runtime.GOMAXPROCS(0)),
-		checkpointQuery: `PRAGMA wal_checkpoint(PASSIVE)`,
+		checkpointQuery: `PRAGMA wal_checkpoint(PASSIVE)`, replicaWait: DefaultReplicaWait,
 	}
 	for _, o := range opts {
 		o(s)
@@ -221,14 +233,25 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 			err = Translate(errors.Join(err, s.Close()), "open orgdb "+path)
 		}
 	}()
+	if err := s.openLiteFS(path); err != nil {
+		return nil, err
+	}
 	// Checked once open, so the -wal and -shm files SQLite created count.
+	// Not on LiteFS, whose modes are its own (see OnLiteFS).
 	defer func() {
-		if err == nil {
+		if err == nil && s.litefs == nil {
 			s.warnFileModes(path)
 		}
 	}()
 	if s.readOnly {
 		return s.openReadOnly(ctx, path)
+	}
+	// A LiteFS replica does not migrate: it waits for the primary's schema.
+	replica := s.litefs != nil && !s.Role().Primary
+	if replica {
+		if err := s.awaitReplicaSchema(ctx, path); err != nil {
+			return nil, err
+		}
 	}
 	// Another application's database is refused before orgdb's DSN would
 	// switch it to WAL.
@@ -243,7 +266,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.openWriter(ctx, path); err != nil {
+	if err := s.openWriter(ctx, path, !replica); err != nil {
 		return nil, err
 	}
 	if err := s.openReaders(ctx, path); err != nil {
@@ -313,7 +336,7 @@ const (
 // openWriter opens the writer connection, migrates the database and
 // prepares the queries on it. Neither pool closes idle connections: a
 // connection keeps the statements prepared on it.
-func (s *Store) openWriter(ctx context.Context, path string) (err error) {
+func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err error) {
 	drv := writerDriver()
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
@@ -326,8 +349,10 @@ func (s *Store) openWriter(ctx context.Context, path string) (err error) {
 	if err := schema.RetryBusy(ctx, func() error { return s.writer.PingContext(ctx) }); err != nil {
 		return err
 	}
-	if _, err := schema.Migrate(ctx, s.writer, schema.FS()); err != nil {
-		return err
+	if migrate {
+		if _, err := schema.Migrate(ctx, s.writer, schema.FS()); err != nil {
+			return err
+		}
 	}
 	s.wq, err = db.Prepare(ctx, s.writer)
 	return err
@@ -363,7 +388,7 @@ func (s *Store) close() error {
 		close(s.stop)
 		<-s.done
 	}
-	if s.ckpt != nil {
+	if s.ckpt != nil && s.checkpointsHere() {
 		if _, err := s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
 		}
@@ -417,8 +442,15 @@ func (s *Store) ReadDB() *sql.DB { return s.readers }
 // VALIDATION_ERROR, anything else → INTERNAL_ERROR), keeping it in the
 // chain. Return store.Translate(err, "user") from fn for a message that
 // names what was missing.
+//
+// Tx is the writer's guard: on a LiteFS replica it returns NOT_PRIMARY
+// (naming the primary) before fn runs, and with it every Store method that
+// writes (see [Store.Role]).
 func (s *Store) Tx(ctx context.Context, fn func(q *db.Queries) error) error {
-	return runTx(ctx, s.writer, s.wq, "write transaction", fn)
+	if err := s.writable(); err != nil {
+		return err
+	}
+	return s.demoted(runTx(ctx, s.writer, s.wq, "write transaction", fn))
 }
 
 // ReadTx runs fn in one deferred transaction on a read-only connection:

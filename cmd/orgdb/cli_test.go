@@ -260,6 +260,11 @@ func cliTable() []cliCase {
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": "passphrase:not the key in use"}, args: []string{"keys", "rotate"}, code: 1, err: "sealed with sealing key"},
 		{args: []string{"keys", "gen-sealing-key"}, code: 0, out: "="},
 		{args: []string{"keys", "gen-sealing-key", "extra"}, code: 2, err: "want no arguments"},
+
+		// role (LiteFS; the replica's rows are in litefs_test.go)
+		{fix: migrated, args: []string{"role"}, code: 0, out: "standalone"},
+		{args: []string{"role"}, code: 1, err: "no orgdb database at"},
+		{args: []string{"role", "extra"}, code: 2, err: "want no arguments"},
 	}
 }
 

@@ -118,6 +118,7 @@ and the command's usage line on stderr).`,
 	root.AddCommand(newInvitesCmd(e))
 	root.AddCommand(newAdminCmd(e))
 	root.AddCommand(newKeysCmd(e))
+	root.AddCommand(newRoleCmd(e))
 
 	addHelpAndCompletion(root)
 	markRefusals(root)

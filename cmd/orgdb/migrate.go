@@ -37,6 +37,9 @@ Another application's SQLite file is refused untouched.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := store.RefuseOnReplica(e.dbPath); err != nil {
+				return err // a LiteFS replica: migrate on the primary
+			}
 			// Another application's database is refused before orgdb's DSN
 			// would switch it to WAL.
 			if _, err := schema.Inspect(ctx, e.dbPath, schema.FS()); err != nil && !errors.Is(err, iofs.ErrNotExist) {

@@ -29,7 +29,7 @@ func (e *env) warnings() store.Option {
 // warnFiles prints one line on stderr if the database or its directory
 // is not private, for commands that open it without the store.
 func (e *env) warnFiles() {
-	if f := privfile.Check(e.dbPath); len(f) > 0 {
+	if f := privfile.Check(e.dbPath); len(f) > 0 && !store.OnLiteFS(e.dbPath) {
 		fmt.Fprintln(e.stderr, "orgdb: warning: "+privfile.Describe(f))
 	}
 }
@@ -56,7 +56,9 @@ func (e *env) printProtection(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if f := privfile.Check(e.dbPath); len(f) > 0 {
+	if store.OnLiteFS(e.dbPath) {
+		fmt.Fprintln(w, "files: on a LiteFS mount (private to the user who mounted it; keep LiteFS's data.dir private: chmod 700)")
+	} else if f := privfile.Check(e.dbPath); len(f) > 0 {
 		fmt.Fprintln(w, "files: NOT PRIVATE: "+privfile.Describe(f))
 	} else {
 		fmt.Fprintln(w, "files: private (the directory and the database files are the owner's only)")
