@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare test-litestream bench-durability
+.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs test-litestream bench-durability
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,8 +30,20 @@ need-gen:
 db-migrate: need-gen ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table
 	$(GO) run ./cmd/orgdb migrate --db "$(DB)"
 
+# The version orgdb --version prints: git describe, empty outside a clone
+# (then the binary's build information says it).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION)
+
 build: need-gen ## build the CLI into bin/orgdb
-	$(GO) build -o bin/orgdb ./cmd/orgdb
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/orgdb ./cmd/orgdb
+
+.PHONY: install
+install: need-gen ## go install the CLI: orgdb in $(go env GOPATH)/bin (or GOBIN); says so if that is not on PATH
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/orgdb
+	@dir=$$($(GO) env GOBIN); [ -n "$$dir" ] || dir=$$($(GO) env GOPATH)/bin; \
+	  echo "install: $$dir/orgdb"; \
+	  case ":$$PATH:" in *":$$dir:"*) ;; *) echo "install: $$dir is not on your PATH; run: export PATH=\"$$dir:\$$PATH\"";; esac
 
 test: need-gen ## run the whole test suite under the race detector, plus a short fuzz of every fuzz target (FUZZSMOKE, default 3s each)
 	$(GO) test -race -count=1 ./...
@@ -72,7 +84,7 @@ typecheck: ## type-check gen/ts/types.ts and its wire compatibility with the web
 	@$(TSC) --noEmit --strict gen/ts/types.ts tools/ts/client-compat.ts || { echo "typecheck: FAILED: a type above does not compile or no longer fits the web client's shared types (the error names the field; change the migration, query or sqlc.yaml so the client still reads it, or list an intended difference with its reason in tools/ts/client-compat.ts)"; exit 1; }
 	@echo "typecheck: gen/ts/types.ts compiles with TypeScript $$($(TSC) --version | cut -d' ' -f2) --strict and fits the web client's types (tools/ts/client-compat.ts)"
 
-lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools, tools/litestream, bench); the litestream-tagged tests too
+lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools, tools/litefs, tools/litestream, bench); the litestream-tagged tests too
 	@$(GO) vet ./...
 	@cd bench && $(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt: run 'gofmt -w .' on:"; echo "$$out"; exit 1; fi
@@ -82,15 +94,30 @@ lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools
 	@cd bench && $(GO) tool -modfile=../tools/go.mod staticcheck ./...
 	@$(GO) mod tidy -diff
 	@cd tools && $(GO) mod tidy -diff
+	@cd tools/litefs && $(GO) mod tidy -diff
 	@cd tools/litestream && $(GO) mod tidy -diff
 	@cd bench && $(GO) mod tidy -diff
-	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools, tools/litestream and bench"
+	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools, tools/litefs, tools/litestream and bench"
 
 lint-migrations: ## replay every migration on scratch databases and report drops, renames, unsafe NOT NULL/UNIQUE, lossy rebuilds, D1-refused statements
 	@$(GO) run ./internal/cmd/migratelint
 
 d1-parity: ## apply schema/ with wrangler's local D1 (pinned in tools/ts, offline) and check it builds exactly schema/schema.sql
 	@tools/ts/d1-parity.sh
+
+# LiteFS (read replicas over FUSE), pinned in tools/litefs/go.mod and built
+# from source. Its tests and benchmark mount real LiteFS nodes on
+# localhost: they need /dev/fuse and fusermount3 (Debian: apt-get install
+# fuse3). Without them the tests skip, saying so (and fail under CI=true).
+LITEFS := $(CURDIR)/bin/litefs
+litefs: ## build LiteFS (pinned in tools/litefs/go.mod) into bin/litefs
+	@$(GO) build -modfile=tools/litefs/go.mod -o $(LITEFS) github.com/superfly/litefs/cmd/litefs
+
+test-litefs: need-gen litefs ## run the LiteFS tests: a primary and a replica on localhost (needs /dev/fuse and fuse3)
+	ORGDB_LITEFS=$(LITEFS) $(GO) test -race -count=1 -run 'LiteFS' -v ./store ./cmd/orgdb
+
+bench-litefs: need-gen litefs ## measure LiteFS replication lag (p50/p99) and the replica's read throughput against the primary's; prints a table
+	cd bench && ORGDB_LITEFS=$(LITEFS) $(GO) run . -parts litefs -out RESULTS-litefs.md
 
 # Litestream (pinned in its own module, tools/litestream: its dependencies
 # stay out of tools/go.mod) is built from source into bin/ on first use,

@@ -435,6 +435,8 @@ func TestModelJSON(t *testing.T) {
 	must(t, err)
 	var sealingKey db.SealingKey
 	must(t, st.ReadTx(ctx, func(q *db.Queries) (err error) { sealingKey, err = q.GetSealingKey(ctx); return err }))
+	var sealingKDF db.SealingKDF
+	must(t, st.ReadTx(ctx, func(q *db.Queries) (err error) { sealingKDF, err = q.GetSealingKDF(ctx); return err }))
 	if len(invs) != 1 || len(keys) == 0 || len(its) != 1 || inviteModel.ID != "i1" || !strings.HasSuffix(key.EncryptedKey, secret) {
 		t.Fatal("fixtures missing")
 	}
@@ -442,7 +444,7 @@ func TestModelJSON(t *testing.T) {
 	if set < 0 {
 		t.Fatal("no key view is set")
 	}
-	values := []any{user, invs[0], inviteModel, settings, key, keys[set], its[0], sealingKey}
+	values := []any{user, invs[0], inviteModel, settings, key, keys[set], its[0], sealingKey, sealingKDF}
 
 	// Each value's JSON has exactly the keys its type declares, camelCase,
 	// with no sql.Null* wrapper and never the sealed key.

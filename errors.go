@@ -21,6 +21,13 @@ const (
 	CodeConflict     Code = "CONFLICT"
 	CodeEncryption   Code = "ENCRYPTION_ERROR"
 	CodeInternal     Code = "INTERNAL_ERROR"
+	// CodeNotPrimary: a write reached a read replica (LiteFS); nothing was
+	// done, and the request belongs on the primary, whose hostname is in
+	// details.primary.
+	CodeNotPrimary Code = "NOT_PRIMARY"
+	// CodeUnavailable: the database cannot answer yet (a replica that has
+	// not caught up in time); the same request can succeed later.
+	CodeUnavailable Code = "UNAVAILABLE"
 )
 
 // HTTPStatus is the status code the service answers with for errors of
@@ -37,6 +44,15 @@ func (c Code) HTTPStatus() int {
 		return http.StatusNotFound
 	case CodeConflict:
 		return http.StatusConflict
+	case CodeNotPrimary:
+		// 421 Misdirected Request: this server cannot produce the answer;
+		// the client may retry elsewhere, even a non-idempotent request,
+		// since nothing was done. (503 would read as "unhealthy" to load
+		// balancers, though the replica serves reads; 307 needs a URL the
+		// client can reach, where a service forwards to a hostname.)
+		return http.StatusMisdirectedRequest
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -68,6 +84,8 @@ var (
 	ErrConflict     = &Error{Code: CodeConflict, Message: "conflict"}
 	ErrEncryption   = &Error{Code: CodeEncryption, Message: "encryption error"}
 	ErrInternal     = &Error{Code: CodeInternal, Message: "internal error"}
+	ErrNotPrimary   = &Error{Code: CodeNotPrimary, Message: "not the primary"}
+	ErrUnavailable  = &Error{Code: CodeUnavailable, Message: "unavailable"}
 )
 
 // Error returns the message, prefixed by nothing: it is written for people.

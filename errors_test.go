@@ -24,6 +24,8 @@ func TestErrorKinds(t *testing.T) {
 		{orgdb.Conflict("last admin"), orgdb.ErrConflict, "CONFLICT", 409},
 		{orgdb.Encryption(cause, "cannot open key"), orgdb.ErrEncryption, "ENCRYPTION_ERROR", 500},
 		{orgdb.Internal(cause, "users: disk I/O error"), orgdb.ErrInternal, "INTERNAL_ERROR", 500},
+		{orgdb.Wrap(orgdb.CodeNotPrimary, nil, "replica"), orgdb.ErrNotPrimary, "NOT_PRIMARY", 421},
+		{orgdb.Wrap(orgdb.CodeUnavailable, nil, "behind"), orgdb.ErrUnavailable, "UNAVAILABLE", 503},
 	}
 	for _, tt := range tests {
 		wrapped := fmt.Errorf("handler: %w", tt.err)

@@ -12,3 +12,9 @@ SELECT EXISTS (SELECT 1 FROM org_api_keys) AS keys_stored;
 -- recorded key is not old_key_id.
 UPDATE sealing_key SET key_id = sqlc.arg(new_key_id), updated_at = sqlc.arg(now)
 WHERE id = 'default' AND key_id = sqlc.arg(old_key_id);
+
+-- name: GetSealingKDF :one
+-- The database's passphrase derivation: its salt (hex), iteration count,
+-- and the key recorded when the salt was chosen (values under it may use
+-- the fixed salt of older versions).
+SELECT * FROM sealing_kdf WHERE id = 'default';

@@ -46,6 +46,15 @@ CREATE TABLE "org_settings" (
   updated_at TEXT DEFAULT (datetime('now'))
 );
 
+CREATE TABLE sealing_kdf (
+  id TEXT PRIMARY KEY NOT NULL DEFAULT 'default' CHECK (id = 'default'),
+  algorithm TEXT NOT NULL DEFAULT 'pbkdf2-sha256' CHECK (algorithm = 'pbkdf2-sha256'),
+  salt TEXT NOT NULL CHECK (length(salt) = 32 AND salt NOT GLOB '*[^0-9a-f]*'),
+  iterations INTEGER NOT NULL CHECK (iterations >= 600000),
+  legacy_key_id TEXT CHECK (legacy_key_id IS NULL OR length(legacy_key_id) > 0),
+  created_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+
 CREATE TABLE sealing_key (
   id TEXT PRIMARY KEY NOT NULL DEFAULT 'default' CHECK (id = 'default'),
   key_id TEXT NOT NULL CHECK (length(key_id) > 0),
@@ -159,6 +168,16 @@ CREATE TRIGGER org_api_keys_sealed_with_recorded_key_update BEFORE UPDATE OF enc
 WHEN EXISTS (SELECT 1 FROM sealing_key) AND NOT EXISTS (SELECT 1 FROM sealing_key WHERE substr(NEW.encrypted_key, 1, length(key_id) + 4) = 'v1:' || key_id || ':')
 BEGIN
   SELECT RAISE(ABORT, 'org API key sealed with a key other than the recorded sealing key');
+END;
+
+CREATE TRIGGER sealing_kdf_no_delete BEFORE DELETE ON sealing_kdf
+BEGIN
+  SELECT RAISE(ABORT, 'the sealing key salt is chosen once per database and never changes');
+END;
+
+CREATE TRIGGER sealing_kdf_no_update BEFORE UPDATE ON sealing_kdf
+BEGIN
+  SELECT RAISE(ABORT, 'the sealing key salt is chosen once per database and never changes');
 END;
 
 CREATE TRIGGER users_role_insert BEFORE INSERT ON users

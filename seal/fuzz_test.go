@@ -19,8 +19,8 @@ import (
 // derivation costs about 0.3 s per passphrase, which would hold the fuzzer
 // to a few executions per second. The derivation itself is the standard
 // library's; what is fuzzed here is the parsing and validation around it.
-func cheapDerive(p string) ([]byte, error) {
-	sum := sha256.Sum256([]byte(p))
+func cheapDerive(p string, kdf seal.KDF) ([]byte, error) {
+	sum := sha256.Sum256(append([]byte(p), kdf.Salt...))
 	return sum[:], nil
 }
 
@@ -61,9 +61,9 @@ func FuzzParseKey(f *testing.F) {
 	shapes := keyErrorShapes(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		var derived []string
-		k, err := seal.ParseKeyWith("sealing key", s, func(p string) ([]byte, error) {
+		k, err := seal.ParseKeyWith("sealing key", s, func(p string, kdf seal.KDF) ([]byte, error) {
 			derived = append(derived, p)
-			return cheapDerive(p)
+			return cheapDerive(p, kdf)
 		})
 		trimmed := strings.TrimSpace(s)
 		pass, isPass := strings.CutPrefix(trimmed, seal.PassphrasePrefix)
@@ -82,6 +82,21 @@ func FuzzParseKey(f *testing.F) {
 				t.Fatalf("ParseKey(%q): passphrase of %d bytes refused: %v", s, len(pass), err)
 			}
 		} else {
+			// A passphrase key is derived with a database's salt first.
+			if k.IsPassphrase() != isPass {
+				t.Fatalf("ParseKey(%q): IsPassphrase = %v", s, k.IsPassphrase())
+			}
+			if isPass {
+				if k.ID() != "" || len(derived) != 0 {
+					t.Fatalf("ParseKey(%q) derived before it had a salt", s)
+				}
+				if _, err := k.Seal(orgdb.ProviderOpenAI, seal.NewSecret("x")); err == nil {
+					t.Fatalf("ParseKey(%q): a passphrase key not derived sealed", s)
+				}
+				if k, err = k.Derive(seal.NewKDF()); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if k.IsZero() || len(k.ID()) != 8 {
 				t.Fatalf("ParseKey(%q) = %v, nil: want a key with an 8-hex-digit id", s, k)
 			}

@@ -8,6 +8,9 @@
 // header and the provider ("v1:<key-id>:<provider>"), so a value copied onto
 // another provider's row, or given another header, fails to open.
 //
+// A passphrase sealing key is derived per database ([KDF], [Key.Derive]):
+// the same passphrase gives a different key in every database.
+//
 // Plaintext keys travel as [Secret], which never prints, logs or marshals
 // its value.
 package seal
@@ -36,8 +39,11 @@ const KeySize = 32
 
 // PassphrasePrefix marks a passphrase instead of a base64 key in
 // ORGDB_ENCRYPTION_KEY ("passphrase:<at least 16 characters>"). The key is
-// derived with PBKDF2-HMAC-SHA256, PassphraseIterations rounds, and the
-// fixed salt PassphraseSalt: the same passphrase always gives the same key.
+// derived with PBKDF2-HMAC-SHA256 and the salt and iteration count of the
+// database it seals for ([KDF], [Key.Derive]): the same passphrase gives a
+// different key in every database. PassphraseSalt is the fixed, public
+// salt orgdb used before that ([FixedKDF]); keys derived with it only open
+// the values sealed then.
 const (
 	PassphrasePrefix     = "passphrase:"
 	PassphraseSalt       = "orgdb sealing key v1"
@@ -65,6 +71,12 @@ type Key struct {
 type keyData struct {
 	id   string
 	aead cipher.AEAD
+	// openOnly: derived with the fixed salt, it opens old values only.
+	openOnly bool
+	// passphrase and derive are set on a passphrase key not derived yet
+	// (then id and aead are not).
+	passphrase string
+	derive     func(passphrase string, kdf KDF) ([]byte, error)
 }
 
 // NewKey returns the sealing key made of 32 bytes.
@@ -89,6 +101,10 @@ func NewKey(b []byte) (Key, error) {
 // base64 (standard or URL alphabet, padded or not) of 32 random bytes, or
 // PassphrasePrefix followed by a passphrase of at least 16 characters. An
 // empty, short or malformed value is an error that never repeats the value.
+//
+// A passphrase key is returned not derived yet ([Key.IsPassphrase]): it
+// seals and opens only once derived with a database's [KDF], which
+// store.Open does. Its ID is empty until then.
 func ParseKey(s string) (Key, error) { return parseKey("sealing key", s) }
 
 // KeyFromEnv reads the sealing key from ORGDB_ENCRYPTION_KEY through getenv
@@ -104,16 +120,16 @@ func KeyFromEnvVar(getenv func(string) string, name string) (Key, error) {
 
 func parseKey(name, s string) (Key, error) { return parseKeyWith(name, s, derive) }
 
-// derive turns a passphrase into key bytes (PBKDF2, PassphraseIterations
-// rounds: about 0.3 s by design).
-func derive(passphrase string) ([]byte, error) {
-	return pbkdf2.Key(sha256.New, passphrase, []byte(PassphraseSalt), PassphraseIterations, KeySize)
+// derive turns a passphrase into key bytes: PBKDF2-HMAC-SHA256 with the
+// salt and iteration count of kdf (600,000 rounds: about 0.3 s by design).
+func derive(passphrase string, kdf KDF) ([]byte, error) {
+	return pbkdf2.Key(sha256.New, passphrase, kdf.Salt, kdf.Iterations, KeySize)
 }
 
 // parseKeyWith is parseKey with the passphrase derivation passed in, so the
-// fuzz test can exercise the parsing and validation at full speed with a
-// cheap derivation; ParseKey always passes derive.
-func parseKeyWith(name, s string, derive func(string) ([]byte, error)) (Key, error) {
+// fuzz test can exercise the parsing, validation and derivation steps at
+// full speed with a cheap derivation; ParseKey always passes derive.
+func parseKeyWith(name, s string, derive func(string, KDF) ([]byte, error)) (Key, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return Key{}, orgdb.Encryption(nil, "%s is not set: generate a key with 'orgdb keys gen-sealing-key' (or openssl rand -base64 32)", name).
@@ -123,11 +139,7 @@ func parseKeyWith(name, s string, derive func(string) ([]byte, error)) (Key, err
 		if len(p) < minPassphrase {
 			return Key{}, orgdb.Encryption(nil, "%s passphrase is shorter than %d characters", name, minPassphrase).WithReason(ReasonBadKey)
 		}
-		b, err := derive(p)
-		if err != nil {
-			return Key{}, orgdb.Encryption(err, "derive sealing key from passphrase").WithReason(ReasonBadKey)
-		}
-		return NewKey(b)
+		return Key{&keyData{passphrase: p, derive: derive}}, nil
 	}
 	b, err := decodeBase64(s)
 	if err != nil {
@@ -157,7 +169,8 @@ func GenerateKey() string {
 }
 
 // ID returns the key's fingerprint, as written in sealed values. It is
-// derived one-way from the key and safe to show.
+// derived one-way from the key and safe to show. It is empty for the zero
+// Key and for a passphrase key not derived yet.
 func (k Key) ID() string {
 	if k.k == nil {
 		return ""
@@ -168,8 +181,14 @@ func (k Key) ID() string {
 // IsZero reports whether k is the zero Key (no key).
 func (k Key) IsZero() bool { return k.k == nil }
 
-// String shows the key's id only.
-func (k Key) String() string { return "seal.Key(" + k.ID() + ")" }
+// String shows the key's id only ("passphrase, not derived" for a
+// passphrase key not derived yet).
+func (k Key) String() string {
+	if k.IsPassphrase() {
+		return "seal.Key(passphrase, not derived)"
+	}
+	return "seal.Key(" + k.ID() + ")"
+}
 
 // GoString shows the key's id only.
 func (k Key) GoString() string { return k.String() }
@@ -181,10 +200,15 @@ func aad(keyID string, p orgdb.Provider) []byte {
 	return []byte(version + ":" + keyID + ":" + string(p))
 }
 
-// Seal encrypts a provider's API key.
+// Seal encrypts a provider's API key. A passphrase key not derived yet,
+// and a key derived with [FixedKDF], do not seal.
 func (k Key) Seal(p orgdb.Provider, plaintext Secret) (string, error) {
-	if k.k == nil {
-		return "", orgdb.Encryption(nil, "no sealing key configured").WithReason(ReasonBadKey)
+	if err := k.usable(); err != nil {
+		return "", err
+	}
+	if k.k.openOnly {
+		return "", orgdb.Encryption(nil, "sealing key %s was derived with the fixed salt of older orgdb versions: it opens the values sealed then, and seals nothing; run `orgdb keys rotate` to re-seal them under this database's salt", k.k.id).
+			WithReason(ReasonBadKey)
 	}
 	if !p.Valid() {
 		return "", orgdb.Validation("invalid provider %q", string(p))
@@ -219,8 +243,8 @@ func split(sealed string) (ver, id, body string, err error) {
 // provider is an ENCRYPTION_ERROR whose text says which but contains
 // neither the key nor the value.
 func (k Key) Open(p orgdb.Provider, sealed string) (Secret, error) {
-	if k.k == nil {
-		return Secret{}, orgdb.Encryption(nil, "no sealing key configured").WithReason(ReasonBadKey)
+	if err := k.usable(); err != nil {
+		return Secret{}, err
 	}
 	_, id, body, err := split(sealed)
 	if err != nil {

@@ -2,6 +2,8 @@ package seal_test
 
 import (
 	"bytes"
+	"crypto/pbkdf2"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -150,19 +152,82 @@ func TestParseKey(t *testing.T) {
 	}
 }
 
+func mustDerive(t *testing.T, k seal.Key, kdf seal.KDF) seal.Key {
+	t.Helper()
+	d, err := k.Derive(kdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func TestPassphraseKey(t *testing.T) {
 	if testing.Short() {
 		t.Skip("PBKDF2 with 600k rounds")
 	}
-	a := mustKey(t, "passphrase:correct horse battery staple")
-	b := mustKey(t, "passphrase:correct horse battery staple")
-	c := mustKey(t, "passphrase:correct horse battery stapler")
-	if a.ID() != b.ID() || a.ID() == c.ID() {
-		t.Errorf("passphrase keys: %s %s %s", a.ID(), b.ID(), c.ID())
+	const pass = "correct horse battery staple"
+	p := mustKey(t, "passphrase:"+pass)
+	if !p.IsPassphrase() || p.ID() != "" {
+		t.Fatalf("ParseKey(passphrase) = %v, want a key not derived yet", p)
+	}
+	if _, err := p.Seal(orgdb.ProviderGoogle, seal.NewSecret(plaintext)); err == nil {
+		t.Fatal("a passphrase key not derived sealed")
+	}
+	db1, db2 := seal.NewKDF(), seal.NewKDF()
+	a := mustDerive(t, p, db1)
+	b := mustDerive(t, mustKey(t, "passphrase:"+pass), db1)
+	c := mustDerive(t, mustKey(t, "passphrase:"+pass+"r"), db1)
+	other := mustDerive(t, p, db2)
+	if a.ID() != b.ID() || a.ID() == c.ID() || a.ID() == other.ID() || len(a.ID()) != 8 {
+		t.Errorf("passphrase keys: same salt %s %s, other passphrase %s, other salt %s", a.ID(), b.ID(), c.ID(), other.ID())
 	}
 	s, _ := a.Seal(orgdb.ProviderGoogle, seal.NewSecret(plaintext))
 	if got, err := b.Open(orgdb.ProviderGoogle, s); err != nil || got.Reveal() != plaintext {
-		t.Errorf("open with the same passphrase: %v", err)
+		t.Errorf("open with the same passphrase and salt: %v", err)
+	}
+	_, err := other.Open(orgdb.ProviderGoogle, s)
+	wantReason(t, err, seal.ReasonWrongKey)
+
+	// The fixed salt derives the key older versions derived, which opens
+	// what they sealed and seals nothing.
+	oldBytes, err := pbkdf2.Key(sha256.New, pass, []byte(seal.PassphraseSalt), seal.PassphraseIterations, seal.KeySize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := seal.NewKey(oldBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedBefore, _ := old.Seal(orgdb.ProviderOpenAI, seal.NewSecret(plaintext))
+	legacy := mustDerive(t, p, seal.FixedKDF())
+	if legacy.ID() != old.ID() || legacy.ID() == a.ID() {
+		t.Fatalf("fixed-salt key %s, older versions' key %s, per-database key %s", legacy.ID(), old.ID(), a.ID())
+	}
+	if got, err := legacy.Open(orgdb.ProviderOpenAI, sealedBefore); err != nil || got.Reveal() != plaintext {
+		t.Errorf("fixed-salt key does not open what older versions sealed: %v", err)
+	}
+	_, err = legacy.Seal(orgdb.ProviderOpenAI, seal.NewSecret(plaintext))
+	wantReason(t, err, seal.ReasonBadKey)
+
+	// A raw key is the same in every database.
+	raw := mustKey(t, seal.GenerateKey())
+	if d := mustDerive(t, raw, db1); d != raw || raw.IsPassphrase() {
+		t.Error("Derive changed a raw key")
+	}
+	// A weakened derivation is refused, without the passphrase in the error.
+	for _, weak := range []seal.KDF{{Salt: db1.Salt[:8], Iterations: db1.Iterations}, {Salt: db1.Salt, Iterations: 1000}} {
+		_, err := p.Derive(weak)
+		wantReason(t, err, seal.ReasonBadKey)
+		if strings.Contains(err.Error(), pass) {
+			t.Errorf("error leaks the passphrase: %v", err)
+		}
+	}
+	for _, v := range []any{p, a, legacy} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			if out := fmt.Sprintf(verb, v); strings.Contains(out, pass) || strings.Contains(out, "horse") {
+				t.Errorf("key prints its passphrase: %s", out)
+			}
+		}
 	}
 }
 

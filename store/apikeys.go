@@ -79,6 +79,18 @@ func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key s
 		if err := requireAdminID(ctx, q, setBy); err != nil {
 			return err
 		}
+		// Keys still under the fixed salt move to the database's salt
+		// first, in this transaction: the new value is never sealed
+		// with the fixed salt, and every stored value shares one key.
+		if !s.legacy.IsZero() {
+			n, err := reseal(ctx, q, s.legacy, k, s.Now())
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				s.log.Info("orgdb: re-sealed the org API keys under this database's own salt", "count", n, "sealingKeyId", k.ID())
+			}
+		}
 		row, err = q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{
 			ID: orgdb.NewID(), Provider: provider, EncryptedKey: sealed, SetBy: setBy, Now: s.Now(),
 		})
@@ -126,11 +138,10 @@ func (s *Store) OpenOrgAPIKey(ctx context.Context, provider orgdb.Provider) (sea
 	if err != nil {
 		return seal.Secret{}, Translate(err, string(provider)+" API key")
 	}
-	k, err := s.sealingKey()
-	if err != nil {
+	if _, err := s.sealingKey(); err != nil {
 		return seal.Secret{}, err
 	}
-	return k.Open(provider, row.EncryptedKey)
+	return s.opener(row.EncryptedKey).Open(provider, row.EncryptedKey)
 }
 
 // DeleteOrgAPIKey removes the organization's key for a provider. It does
@@ -140,7 +151,8 @@ func (s *Store) DeleteOrgAPIKey(ctx context.Context, provider orgdb.Provider) er
 	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
 		return err
 	}
-	n, err := s.wq.DeleteOrgAPIKey(ctx, provider)
+	var n int64
+	err := s.write(func(q *db.Queries) (err error) { n, err = q.DeleteOrgAPIKey(ctx, provider); return err })
 	if err != nil {
 		return Translate(err, "org API key")
 	}
@@ -184,11 +196,10 @@ func (s *Store) ResolveLLMKeys(ctx context.Context, getenv func(string) string) 
 			if row.Provider != p {
 				continue
 			}
-			k, err := s.sealingKey()
-			if err != nil {
+			if _, err := s.sealingKey(); err != nil {
 				return nil, err
 			}
-			if r.Key, err = k.Open(p, row.EncryptedKey); err != nil {
+			if r.Key, err = s.opener(row.EncryptedKey).Open(p, row.EncryptedKey); err != nil {
 				return nil, err
 			}
 			r.Source = SourceOrg
@@ -208,62 +219,99 @@ func (s *Store) ResolveLLMKeys(ctx context.Context, getenv func(string) string) 
 // to open with old, nothing changes and the error names its provider. Keys
 // already sealed with next (a rotation run again) are checked and left as
 // they are. The store keeps using the key it was opened with: reopen it
-// with next. Errors: VALIDATION_ERROR (missing or equal keys),
-// ENCRYPTION_ERROR (a key does not open; details.provider names it),
-// CONFLICT (a key changed during the rotation), INTERNAL_ERROR.
+// with next.
+//
+// Passphrase keys are derived with the database's own salt (next always;
+// old also with the fixed salt of older versions when the keys are sealed
+// under that), so rotating from a passphrase to the same passphrase moves
+// keys sealed under the fixed salt to the database's salt.
+//
+// Errors: VALIDATION_ERROR (missing keys, or old and next the same key in
+// this database: nothing to rotate), ENCRYPTION_ERROR (a key does not open;
+// details.provider names it), CONFLICT (a key changed during the rotation),
+// INTERNAL_ERROR.
 func (s *Store) RotateSealingKey(ctx context.Context, old, next seal.Key) (int, error) {
 	if old.IsZero() || next.IsZero() {
 		return 0, orgdb.Validation("rotating needs both the old and the new sealing key")
 	}
-	if old.ID() == next.ID() {
-		return 0, orgdb.Validation("the old and the new sealing key are the same key (%s)", old.ID())
+	r, err := s.readSealingRecord(ctx)
+	if err != nil {
+		return 0, err
+	}
+	next, err = next.Derive(r.kdf)
+	if err != nil {
+		return 0, err
+	}
+	from, legacy, err := deriveFor(r, old)
+	if err != nil {
+		return 0, err
+	}
+	if !legacy.IsZero() && (r.rec == nil || r.rec.KeyID != next.ID()) {
+		from = legacy
+	}
+	if from.ID() == next.ID() {
+		if r.rec != nil && r.stored && r.rec.KeyID != from.ID() {
+			return 0, notSealedWithOld(r.rec.KeyID, from)
+		}
+		return 0, orgdb.Validation("the old and the new sealing key are the same key (%s) in this database: nothing to rotate "+
+			"(a passphrase key that already uses this database's salt stays as it is)", next.ID())
 	}
 	n := 0
-	err := s.Tx(ctx, func(q *db.Queries) error {
-		// The record moves first: the triggers accept values sealed
-		// with next only once it is recorded. Keys not yet re-sealed are
-		// re-sealed below, in this same transaction.
-		if err := moveSealingKey(ctx, q, old, next, s.Now()); err != nil {
-			return err
-		}
-		rows, err := q.ListSealedOrgAPIKeys(ctx)
-		if err != nil {
-			return Translate(err, "org API keys")
-		}
-		for _, row := range rows {
-			from := old
-			if id, _ := seal.SealedKeyID(row.EncryptedKey); id == next.ID() {
-				from = next
-			}
-			plain, err := from.Open(row.Provider, row.EncryptedKey)
-			if err != nil {
-				var e *orgdb.Error
-				if errors.As(err, &e) {
-					return orgdb.Wrap(e.Code, err, "rotate sealing key: nothing changed: %s", e.Message).WithReason(e.Reason).
-						WithDetails("provider", string(row.Provider))
-				}
-				return err
-			}
-			if from == next {
-				continue
-			}
-			sealed, err := next.Seal(row.Provider, plain)
-			if err != nil {
-				return err
-			}
-			m, err := q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: sealed, ID: row.ID, OldSealed: row.EncryptedKey})
-			if err != nil {
-				return Translate(err, "org API key")
-			}
-			if m != 1 {
-				return orgdb.Conflict("rotate sealing key: the %s key changed during the rotation; nothing changed, run it again", row.Provider)
-			}
-			n++
-		}
-		return nil
+	err = s.Tx(ctx, func(q *db.Queries) error {
+		n, err = reseal(ctx, q, from, next, s.Now())
+		return err
 	})
 	if err != nil {
 		return 0, err
+	}
+	return n, nil
+}
+
+// reseal moves the record from old to next and re-seals every org API key
+// sealed with old under next, inside the caller's IMMEDIATE transaction;
+// it returns how many it re-sealed. Keys already sealed with next are
+// checked and left as they are.
+func reseal(ctx context.Context, q *db.Queries, old, next seal.Key, now orgdb.Time) (int, error) {
+	// The record moves first: the triggers accept values sealed with next
+	// only once it is recorded. Keys not yet re-sealed are re-sealed
+	// below, in this same transaction.
+	if err := moveSealingKey(ctx, q, old, next, now); err != nil {
+		return 0, err
+	}
+	rows, err := q.ListSealedOrgAPIKeys(ctx)
+	if err != nil {
+		return 0, Translate(err, "org API keys")
+	}
+	n := 0
+	for _, row := range rows {
+		from := old
+		if id, _ := seal.SealedKeyID(row.EncryptedKey); id == next.ID() {
+			from = next
+		}
+		plain, err := from.Open(row.Provider, row.EncryptedKey)
+		if err != nil {
+			var e *orgdb.Error
+			if errors.As(err, &e) {
+				return 0, orgdb.Wrap(e.Code, err, "rotate sealing key: nothing changed: %s", e.Message).WithReason(e.Reason).
+					WithDetails("provider", string(row.Provider))
+			}
+			return 0, err
+		}
+		if from == next {
+			continue
+		}
+		sealed, err := next.Seal(row.Provider, plain)
+		if err != nil {
+			return 0, err
+		}
+		m, err := q.ResealOrgAPIKey(ctx, db.ResealOrgAPIKeyParams{NewSealed: sealed, ID: row.ID, OldSealed: row.EncryptedKey})
+		if err != nil {
+			return 0, Translate(err, "org API key")
+		}
+		if m != 1 {
+			return 0, orgdb.Conflict("rotate sealing key: the %s key changed during the rotation; nothing changed, run it again", row.Provider)
+		}
+		n++
 	}
 	return n, nil
 }

@@ -18,6 +18,9 @@ func (s *Store) checkpoints() {
 		case <-s.stop:
 			return
 		case <-t.C:
+			if !s.checkpointsHere() {
+				continue // a LiteFS replica: LiteFS checkpoints its copy
+			}
 			_, err := s.ckpt.Exec(s.checkpointQuery)
 			if err != nil {
 				s.log.Warn("orgdb: background checkpoint failed; retrying on the next tick", "err", err)

@@ -118,7 +118,11 @@ func (s *Store) AcceptInvite(ctx context.Context, id string) (db.Invite, error) 
 		return db.Invite{}, err
 	}
 	now := s.Now()
-	inv, err := s.wq.AcceptInvite(ctx, db.AcceptInviteParams{AcceptedAt: &now, ID: id, Now: now})
+	var inv db.Invite
+	err := s.write(func(q *db.Queries) (err error) {
+		inv, err = q.AcceptInvite(ctx, db.AcceptInviteParams{AcceptedAt: &now, ID: id, Now: now})
+		return err
+	})
 	if err == nil {
 		return inv, nil
 	}
@@ -181,7 +185,8 @@ func (s *Store) DeleteInvite(ctx context.Context, id string) error {
 	if err := requireID("invite id", id); err != nil {
 		return err
 	}
-	n, err := s.wq.DeleteInvite(ctx, id)
+	var n int64
+	err := s.write(func(q *db.Queries) (err error) { n, err = q.DeleteInvite(ctx, id); return err })
 	if err != nil {
 		return Translate(err, "invite")
 	}
@@ -194,6 +199,7 @@ func (s *Store) DeleteInvite(ctx context.Context, id string) error {
 // DeleteExpiredInvites deletes every invite that expired without being
 // accepted and returns how many. Errors: INTERNAL_ERROR.
 func (s *Store) DeleteExpiredInvites(ctx context.Context) (int64, error) {
-	n, err := s.wq.DeleteExpiredInvites(ctx, s.Now())
+	var n int64
+	err := s.write(func(q *db.Queries) (err error) { n, err = q.DeleteExpiredInvites(ctx, s.Now()); return err })
 	return n, Translate(err, "invites")
 }

@@ -165,6 +165,11 @@ func TestEveryQueryRuns(t *testing.T) {
 			_, err := q.GetSealingKey(ctx)
 			must(t, errors.Is(err, sql.ErrNoRows), "GetSealingKey before any key = %v", err)
 		}},
+		{"GetSealingKDF", func(t *testing.T) {
+			k, err := q.GetSealingKDF(ctx)
+			must(t, err == nil && len(k.Salt) == 32 && k.Iterations >= 600000 && k.LegacyKeyID == nil,
+				"GetSealingKDF of a new database = %+v, %v", k, err)
+		}},
 		{"HasOrgAPIKeys", func(t *testing.T) {
 			ok, err := q.HasOrgAPIKeys(ctx)
 			must(t, err == nil && !ok, "HasOrgAPIKeys before any key = %v, %v", ok, err)

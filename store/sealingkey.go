@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 
 	"github.com/agentops/orgdb"
@@ -37,26 +38,138 @@ func wrongSealingKey(recorded string, have seal.Key) *orgdb.Error {
 		WithDetails("keyId", have.ID())
 }
 
-// checkSealingKey refuses k if org API keys are stored under another
-// recorded key. It reads in one snapshot.
-func (s *Store) checkSealingKey(ctx context.Context, k seal.Key) error {
-	return s.ReadTx(ctx, func(q *db.Queries) error {
-		rec, err := q.GetSealingKey(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+// readKDF reads the database's passphrase derivation (table sealing_kdf,
+// chosen once by migration 0011).
+func readKDF(ctx context.Context, q *db.Queries) (seal.KDF, db.SealingKDF, error) {
+	row, err := q.GetSealingKDF(ctx)
+	if err != nil {
+		return seal.KDF{}, row, Translate(err, "sealing key salt")
+	}
+	salt, err := hex.DecodeString(row.Salt)
+	if err != nil {
+		return seal.KDF{}, row, orgdb.Internal(err, "sealing key salt is not hex")
+	}
+	return seal.KDF{Salt: salt, Iterations: int(row.Iterations)}, row, nil
+}
+
+// sealingRecord is what a key is checked against: the database's
+// derivation, the recorded key (nil if none) and whether keys are stored.
+type sealingRecord struct {
+	kdf    seal.KDF
+	row    db.SealingKDF
+	rec    *db.SealingKey
+	stored bool
+}
+
+// readSealingRecord reads the sealing record in one snapshot.
+func (s *Store) readSealingRecord(ctx context.Context) (r sealingRecord, err error) {
+	err = s.ReadTx(ctx, func(q *db.Queries) error {
+		if r.kdf, r.row, err = readKDF(ctx, q); err != nil {
+			return err
 		}
-		if err != nil {
+		rec, err := q.GetSealingKey(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil
+		case err != nil:
 			return Translate(err, "sealing key record")
 		}
-		stored, err := q.HasOrgAPIKeys(ctx)
-		if err != nil {
-			return Translate(err, "org API keys")
-		}
-		if stored && rec.KeyID != k.ID() {
-			return wrongSealingKey(rec.KeyID, k)
-		}
-		return nil
+		r.rec = &rec
+		r.stored, err = q.HasOrgAPIKeys(ctx)
+		return Translate(err, "org API keys")
 	})
+	return r, err
+}
+
+// deriveFor returns k as it seals in this database, and, for a passphrase
+// whose key with the database's salt is not the recorded one, the key
+// with the fixed salt of older versions if that one is (else the zero
+// Key). The derivations (PBKDF2, about 0.3 s each) run outside any
+// transaction.
+func deriveFor(r sealingRecord, k seal.Key) (key, legacy seal.Key, err error) {
+	if key, err = k.Derive(r.kdf); err != nil {
+		return seal.Key{}, seal.Key{}, err
+	}
+	if !k.IsPassphrase() || r.rec == nil || r.rec.KeyID == key.ID() {
+		return key, seal.Key{}, nil
+	}
+	l, err := k.Derive(seal.FixedKDF())
+	if err != nil {
+		return seal.Key{}, seal.Key{}, err
+	}
+	if l.ID() == r.rec.KeyID {
+		legacy = l
+	}
+	return key, legacy, nil
+}
+
+// setupSealingKey derives the configured key for this database and
+// refuses it if org API keys are stored under another recorded key. Keys
+// stored under the same passphrase with the fixed salt of older versions
+// are accepted: they open with the legacy key, and a warning says to
+// rotate.
+func (s *Store) setupSealingKey(ctx context.Context) error {
+	r, err := s.readSealingRecord(ctx)
+	if err != nil {
+		return err
+	}
+	key, legacy, err := deriveFor(r, s.key)
+	if err != nil {
+		return err
+	}
+	s.key, s.legacy = key, legacy
+	switch {
+	case r.rec == nil || !r.stored || r.rec.KeyID == key.ID():
+		return nil
+	case !legacy.IsZero():
+		s.log.Warn("orgdb: the org API keys are sealed under the fixed salt of older orgdb versions: run `orgdb keys rotate` to move them to this database's own salt",
+			"sealingKeyId", legacy.ID(), "newKeyId", key.ID())
+		return nil
+	}
+	return wrongSealingKey(r.rec.KeyID, key)
+}
+
+// opener is the key that opens sealed: the legacy key for a value sealed
+// under the fixed salt, else the store's key.
+func (s *Store) opener(sealed string) seal.Key {
+	if !s.legacy.IsZero() {
+		if id, _ := seal.SealedKeyID(sealed); id == s.legacy.ID() {
+			return s.legacy
+		}
+	}
+	return s.key
+}
+
+// SealingState is how the stored org API keys are sealed, for `orgdb
+// status`: nothing in it is secret.
+type SealingState struct {
+	// KeyID is the recorded sealing key ("" if none was ever recorded).
+	KeyID string
+	// KeysStored reports whether any org API key is stored.
+	KeysStored bool
+	// FixedSaltPossible: the stored keys are sealed under the key recorded
+	// before this database got its own salt. If that key is a passphrase,
+	// it uses the fixed salt of older versions: `orgdb keys rotate` moves
+	// the keys to the database's salt. (A raw key is unaffected.)
+	FixedSaltPossible bool
+	// Iterations is the PBKDF2 count of the database's passphrase
+	// derivation.
+	Iterations int
+}
+
+// SealingState reads how the stored org API keys are sealed. Errors:
+// INTERNAL_ERROR.
+func (s *Store) SealingState(ctx context.Context) (SealingState, error) {
+	r, err := s.readSealingRecord(ctx)
+	if err != nil {
+		return SealingState{}, err
+	}
+	st := SealingState{KeysStored: r.stored, Iterations: r.kdf.Iterations}
+	if r.rec != nil {
+		st.KeyID = r.rec.KeyID
+		st.FixedSaltPossible = r.stored && r.row.LegacyKeyID != nil && *r.row.LegacyKeyID == r.rec.KeyID
+	}
+	return st, nil
 }
 
 // sealedUnderOtherKey turns the refusal of the sealing-key triggers, met
@@ -71,6 +184,15 @@ func sealedUnderOtherKey(ctx context.Context, q *db.Queries, k seal.Key, err err
 		}
 	}
 	return Translate(err, "org API key")
+}
+
+// notSealedWithOld refuses a rotation whose old key is not the recorded
+// one.
+func notSealedWithOld(recorded string, old seal.Key) *orgdb.Error {
+	return orgdb.Encryption(nil,
+		"rotate sealing key: nothing changed: the org API keys are sealed with sealing key %s, not with the old key %s: set %s to key %s",
+		recorded, old.ID(), seal.EnvVar, recorded).
+		WithReason(seal.ReasonWrongKey).WithDetails("recordedKeyId", recorded).WithDetails("keyId", old.ID())
 }
 
 // moveSealingKey moves the record from old to next at the start of a
@@ -97,10 +219,7 @@ func moveSealingKey(ctx context.Context, q *db.Queries, old, next seal.Key, now 
 			_, err := q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: next.ID(), Now: now, OldKeyID: rec.KeyID})
 			return Translate(err, "sealing key record")
 		}
-		return orgdb.Encryption(nil,
-			"rotate sealing key: nothing changed: the org API keys are sealed with sealing key %s, not with the old key %s: set %s to key %s",
-			rec.KeyID, old.ID(), seal.EnvVar, rec.KeyID).
-			WithReason(seal.ReasonWrongKey).WithDetails("recordedKeyId", rec.KeyID).WithDetails("keyId", old.ID())
+		return notSealedWithOld(rec.KeyID, old)
 	}
 	if _, err := q.MoveSealingKey(ctx, db.MoveSealingKeyParams{NewKeyID: next.ID(), Now: now, OldKeyID: old.ID()}); err != nil {
 		return Translate(err, "sealing key record")

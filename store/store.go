@@ -42,6 +42,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -49,6 +50,7 @@ import (
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/seal"
 )
@@ -74,9 +76,14 @@ type Store struct {
 	external  bool // WithExternalCheckpoints: no checkpoints of our own
 	now       func() time.Time
 	inviteTTL time.Duration
-	key       seal.Key
+	key       seal.Key // derived for this database once Open returns
+	legacy    seal.Key // the key with the fixed salt, while values use it
 	keySet    bool
 	log       *slog.Logger
+
+	litefs        *litefsMount // the LiteFS mount the file is on, or nil (litefs.go)
+	requireLiteFS bool
+	replicaWait   time.Duration
 
 	// Test hooks, set by unexported options.
 	wrapWriter      func(driver.Driver) driver.Driver
@@ -100,7 +107,11 @@ func WithClock(now func() time.Time) Option {
 // WithSealingKey sets the key that seals org API keys (usually
 // seal.KeyFromEnv(os.Getenv), which fails clearly on a missing or malformed
 // ORGDB_ENCRYPTION_KEY). Without it the store works, but setting or reading
-// an org API key is an ENCRYPTION_ERROR; with a zero Key, Open fails.
+// an org API key is an ENCRYPTION_ERROR; with a zero Key, Open fails. A
+// passphrase key is derived by Open with the database's own salt (see
+// [seal.KDF]; about 0.3 s); values sealed by older versions under the
+// fixed salt still open, and move to the database's salt with
+// [Store.RotateSealingKey] or the next [Store.SetOrgAPIKey].
 func WithSealingKey(k seal.Key) Option {
 	return func(s *Store) { s.key, s.keySet = k, true }
 }
@@ -146,7 +157,10 @@ func ReadOnlyAtRest() Option {
 
 // WithLogger sets where the store reports what it cannot return to a
 // caller: a failed background checkpoint (logged at Warn, retried on the
-// next tick). The default discards them.
+// next tick), and, once per Open, a database or directory that group or
+// others can access and org API keys still sealed under the fixed salt of
+// older versions (both at Warn, saying what to run). The default discards
+// them.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Store) { s.log = l }
 }
@@ -175,7 +189,8 @@ func DSN(path string) string { return schema.DSN(path) }
 // Open opens (creating if needed) the database file at path, applies every
 // pending migration, prepares every query and returns the store. The
 // directory must exist. ":memory:" is refused: every pooled connection
-// would get its own empty database. Its errors are [*orgdb.Error]s:
+// would get its own empty database. A new database file is created 0600
+// (its -wal and -shm files take that mode). Its errors are [*orgdb.Error]s:
 // VALIDATION_ERROR for a bad path or option, or reason not_orgdb for
 // another application's SQLite file (refused before anything touches it);
 // ENCRYPTION_ERROR wrong_sealing_key when [WithSealingKey] is not the key
@@ -183,13 +198,21 @@ func DSN(path string) string { return schema.DSN(path) }
 // the record is a migration's table); with [ReadOnly], NOT_FOUND
 // no_database and CONFLICT not_migrated; INTERNAL_ERROR (naming the path
 // and the cause) when the file cannot be opened or migrated.
+//
+// On a LiteFS mount (detected, or required with [WithLiteFS]) Open asks
+// LiteFS whether this node is the primary. The primary opens as above. A
+// replica does not migrate and never checkpoints: it waits (up to
+// [WithReplicaWait], default 30 s) until its copy carries every migration
+// of this binary, else UNAVAILABLE schema_pending; a copy with a migration
+// this binary lacks is CONFLICT schema_newer. Its writes fail with
+// NOT_PRIMARY; its reads are served locally.
 func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, orgdb.Validation("open orgdb: path %q: want the path of a database file", path)
 	}
 	s := &Store{
 		now: time.Now, inviteTTL: DefaultInviteTTL, readConns: max(2, runtime.GOMAXPROCS(0)),
-		checkpointQuery: `PRAGMA wal_checkpoint(PASSIVE)`,
+		checkpointQuery: `PRAGMA wal_checkpoint(PASSIVE)`, replicaWait: DefaultReplicaWait,
 	}
 	for _, o := range opts {
 		o(s)
@@ -211,22 +234,47 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 			err = Translate(errors.Join(err, s.Close()), "open orgdb "+path)
 		}
 	}()
+	if err := s.openLiteFS(path); err != nil {
+		return nil, err
+	}
+	// Checked once open, so the -wal and -shm files SQLite created count.
+	// Not on LiteFS, whose modes are its own (see OnLiteFS).
+	defer func() {
+		if err == nil && s.litefs == nil {
+			s.warnFileModes(path)
+		}
+	}()
 	if s.readOnly {
 		return s.openReadOnly(ctx, path)
+	}
+	// A LiteFS replica does not migrate: it waits for the primary's schema.
+	replica := s.litefs != nil && !s.Role().Primary
+	if replica {
+		if err := s.awaitReplicaSchema(ctx, path); err != nil {
+			return nil, err
+		}
 	}
 	// Another application's database is refused before orgdb's DSN would
 	// switch it to WAL.
 	if _, err := schema.Inspect(ctx, path, schema.FS()); errors.Is(err, schema.ErrNotOrgdb) {
 		return nil, notOrgdb(path, err)
 	}
-	if err := s.openWriter(ctx, path); err != nil {
+	// A new database is created 0600 before SQLite creates it 0644 less the
+	// umask; its -wal and -shm files take its mode.
+	if err := privfile.EnsureFile(path); errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(path)
+		return nil, orgdb.Wrap(orgdb.CodeInternal, err, "the directory %s does not exist: create it first, private to the service's user (mkdir -m 700 %s)", dir, dir)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.openWriter(ctx, path, !replica); err != nil {
 		return nil, err
 	}
 	if err := s.openReaders(ctx, path); err != nil {
 		return nil, err
 	}
 	if s.keySet {
-		if err := s.checkSealingKey(ctx, s.key); err != nil {
+		if err := s.setupSealingKey(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -269,7 +317,7 @@ func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
 	}
 	s.writer, s.wq = s.readers, s.rq
 	if s.keySet {
-		if err := s.checkSealingKey(ctx, s.key); err != nil {
+		if err := s.setupSealingKey(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -292,7 +340,7 @@ const (
 // openWriter opens the writer connection, migrates the database and
 // prepares the queries on it. Neither pool closes idle connections: a
 // connection keeps the statements prepared on it.
-func (s *Store) openWriter(ctx context.Context, path string) (err error) {
+func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err error) {
 	drv := writerDriver()
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
@@ -305,8 +353,10 @@ func (s *Store) openWriter(ctx context.Context, path string) (err error) {
 	if err := schema.RetryBusy(ctx, func() error { return s.writer.PingContext(ctx) }); err != nil {
 		return err
 	}
-	if _, err := schema.Migrate(ctx, s.writer, schema.FS()); err != nil {
-		return err
+	if migrate {
+		if _, err := schema.Migrate(ctx, s.writer, schema.FS()); err != nil {
+			return err
+		}
 	}
 	s.wq, err = db.Prepare(ctx, s.writer)
 	return err
@@ -343,7 +393,7 @@ func (s *Store) close() error {
 		close(s.stop)
 		<-s.done
 	}
-	if s.ckpt != nil {
+	if s.ckpt != nil && s.checkpointsHere() {
 		if _, err := s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
 		}
@@ -397,8 +447,15 @@ func (s *Store) ReadDB() *sql.DB { return s.readers }
 // VALIDATION_ERROR, anything else → INTERNAL_ERROR), keeping it in the
 // chain. Return store.Translate(err, "user") from fn for a message that
 // names what was missing.
+//
+// Tx is the writer's guard: on a LiteFS replica it returns NOT_PRIMARY
+// (naming the primary) before fn runs, and with it every Store method that
+// writes (see [Store.Role]).
 func (s *Store) Tx(ctx context.Context, fn func(q *db.Queries) error) error {
-	return runTx(ctx, s.writer, s.wq, "write transaction", fn)
+	if err := s.writable(); err != nil {
+		return err
+	}
+	return s.demoted(runTx(ctx, s.writer, s.wq, "write transaction", fn))
 }
 
 // ReadTx runs fn in one deferred transaction on a read-only connection:

@@ -293,7 +293,11 @@ func (s *Store) BootstrapAdmin(ctx context.Context, email string) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	n, err := s.wq.BootstrapAdmin(ctx, db.BootstrapAdminParams{Now: s.Now(), Email: email})
+	var n int64
+	err = s.write(func(q *db.Queries) (err error) {
+		n, err = q.BootstrapAdmin(ctx, db.BootstrapAdminParams{Now: s.Now(), Email: email})
+		return err
+	})
 	if err != nil {
 		return false, Translate(err, "user")
 	}

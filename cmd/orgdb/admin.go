@@ -2,16 +2,22 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/gen/db"
 )
 
 func newAdminCmd(e *env) *cobra.Command {
-	return newGroup("admin", "Recover the organization's admin",
+	g := newGroup("admin", "Recover the organization's admin",
 		`Commands for an organization without an admin, such as a database left by a
 version of the service before roles.`,
 		newAdminBootstrapCmd(e),
 	)
+	g.Example = `  orgdb admin bootstrap me@acme.test`
+	return g
 }
 
 func newAdminBootstrapCmd(e *env) *cobra.Command {
@@ -35,9 +41,19 @@ admin at all; with an admin it changes nothing (use orgdb users set-role).`,
 			}
 			if promoted {
 				fmt.Fprintf(e.stdout, "%s is now admin\n", args[0])
-			} else {
-				fmt.Fprintln(e.stdout, "the organization already has an admin; nothing changed")
+				return nil
 			}
+			var admins []string
+			err = eachUser(ctx, st, func(u db.User) bool {
+				if u.Role == orgdb.RoleAdmin {
+					admins = append(admins, u.Email)
+				}
+				return len(admins) < 3
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "the organization already has an admin (%s); nothing changed (orgdb users set-role changes roles)\n", strings.Join(admins, ", "))
 			return nil
 		},
 	}

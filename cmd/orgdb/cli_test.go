@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"database/sql"
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentops/orgdb/internal/dbtest"
+	"github.com/agentops/orgdb/schema"
+	"github.com/agentops/orgdb/store"
 )
 
 // Sealing keys for the table: base64 of 32 fixed bytes each.
@@ -44,6 +52,57 @@ func org(t *testing.T, env map[string]string) {
 	env["ORGDB_ENCRYPTION_KEY"] = sealA
 }
 
+// foreign points ORGDB_DB at another application's SQLite file, which must
+// be byte for byte untouched when the test ends.
+func foreign(t *testing.T, env map[string]string) {
+	path, unchanged := dbtest.ForeignDB(t)
+	env["ORGDB_DB"] = path
+	t.Cleanup(unchanged)
+}
+
+// junk is a file that is not a database.
+func junk(t *testing.T, env map[string]string) {
+	if err := os.WriteFile(env["ORGDB_DB"], bytes.Repeat([]byte("not a database "), 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// edited is a migrated database whose record of its newest migration has
+// another checksum, as if the file had been edited after it was applied.
+func edited(t *testing.T, env map[string]string) {
+	migrated(t, env)
+	raw, err := sql.Open("sqlite3", store.DSN(env["ORGDB_DB"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE schema_migrations SET sha256 = 'abcdef0123456789' WHERE version = (SELECT MAX(version) FROM schema_migrations)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshot is the content of the file at path: every row when it is an
+// orgdb database (opened with orgdb's DSN), else its bytes.
+func snapshot(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := schema.Inspect(context.Background(), path, schema.FS()); err != nil {
+		b, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	raw, err := sql.Open("sqlite3", store.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	return dbtest.Snapshot(t, raw)
+}
+
 // orgKey is org with an anthropic key set by me@acme.test.
 func orgKey(t *testing.T, env map[string]string) {
 	org(t, env)
@@ -72,38 +131,81 @@ type cliCase struct {
 // command has a success and a usage error.
 func cliTable() []cliCase {
 	rot := map[string]string{"ORGDB_NEW_ENCRYPTION_KEY": sealB}
+	ms, err := schema.Load(schema.FS())
+	if err != nil || len(ms) == 0 {
+		panic(fmt.Sprintf("the embedded migrations: %v", err))
+	}
+	newest := ms[len(ms)-1]
 	return []cliCase{
-		// orgdb
-		{args: nil, code: 0, out: "Available Commands"},
-		{args: []string{"--help"}, code: 0, out: "Available Commands"},
+		// orgdb, help, completion
+		{args: nil, code: 0, out: "Commands:\n  admin bootstrap EMAIL"},
+		{args: []string{"--help"}, code: 0, out: "Usage:\n  orgdb [--db FILE] COMMAND"},
+		{args: []string{"-h"}, code: 0, out: "Usage:\n  orgdb [--db FILE] COMMAND"},
+		{args: []string{"--version"}, code: 0, out: fmt.Sprintf("schema version %d (%s", newest.Version, newest.File)},
 		{args: []string{"frobnicate"}, code: 2, err: `unknown command "frobnicate" for "orgdb"`},
+		{args: []string{"user"}, code: 2, err: `unknown command "user" for "orgdb" (did you mean users?)`},
 		{args: []string{"--bogus"}, code: 2, err: "unknown flag: --bogus"},
+		{args: []string{"--db"}, code: 2, err: "flag needs an argument: --db"},
+		{args: []string{"--db=", "users", "list"}, code: 2, err: `invalid argument "" for "--db" flag: needs a file path`},
+		{args: []string{"help"}, code: 0, out: "Usage:\n  orgdb [--db FILE] COMMAND"},
+		{args: []string{"help", "keys", "set"}, code: 0, out: "Usage:\n  orgdb keys set PROVIDER --by ADMIN_EMAIL"},
+		{args: []string{"help", "frob"}, code: 2, err: `no command "frob"`},
+		{args: []string{"help", "users", "frob"}, code: 2, err: `no command "users frob"`},
+		{args: []string{"help", "keys", "sett"}, code: 2, err: `no command "keys sett" (did you mean set?)`},
+		{args: []string{"-db", "x.db", "status"}, code: 2, err: "unknown flag -db: long flags take two dashes (--db)"},
+		{args: []string{"users", "add", "ada@acme.test", "-name=Ada"}, code: 2, err: "unknown flag -name: long flags take two dashes (--name)"},
+		{args: []string{"completion"}, code: 0, out: "bash"},
+		{args: []string{"completion", "frob"}, code: 2, err: `unknown command "frob" for "orgdb completion"`},
+		{args: []string{"completion", "bash"}, code: 0, out: "bash completion"},
+		{args: []string{"completion", "bash", "extra"}, code: 2, err: `unknown command "extra"`},
+		{args: []string{"completion", "zsh"}, code: 0, out: "compdef"},
+		{args: []string{"completion", "zsh", "extra"}, code: 2, err: `unknown command "extra"`},
+		{args: []string{"completion", "fish"}, code: 0, out: "complete -c orgdb"},
+		{args: []string{"completion", "fish", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
+		{args: []string{"completion", "powershell"}, code: 0, out: "Register-ArgumentCompleter"},
+		{args: []string{"completion", "powershell", "extra"}, code: 2, err: `unknown command "extra"`},
 
 		// migrate, status
 		{args: []string{"migrate"}, code: 0, out: "applied 0001_initial.sql"},
 		{fix: migrated, args: []string{"migrate"}, code: 0, out: "is up to date"},
 		{fix: migrated, args: []string{"migrate", "--repair-checksums"}, code: 0, out: "is up to date"},
+		{fix: edited, args: []string{"migrate", "--repair-checksums"}, code: 0, out: "repaired checksum of " + newest.File},
+		{fix: edited, args: []string{"migrate"}, code: 1, err: newest.File + " was edited after it was applied"},
+		{fix: foreign, args: []string{"migrate"}, code: 1, err: "not an orgdb database"},
+		{fix: junk, args: []string{"migrate"}, code: 1, err: "org.db"},
 		{args: []string{"migrate", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
-		{args: []string{"migrate", "extra"}, code: 2, err: "1 arguments given, want no arguments"},
+		{args: []string{"migrate", "extra"}, code: 2, err: "want no arguments"},
+		{fix: edited, args: []string{"status"}, code: 0, out: "EDITED since applied (was abcdef012345)"},
+		{fix: foreign, args: []string{"status"}, code: 1, err: "not an orgdb database"},
+		{fix: junk, args: []string{"status"}, code: 1, err: "org.db"},
 		{args: []string{"status"}, code: 0, out: "no database at"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "applied"},
+		{fix: migrated, args: []string{"status"}, code: 0, out: "sealing: no org API key is stored"},
 		{args: []string{"status", "extra"}, code: 2, err: "want no arguments"},
 
 		// users
 		{args: []string{"users"}, code: 0, out: "set-role"},
 		{args: []string{"users", "frob"}, code: 2, err: `unknown command "frob" for "orgdb users"`},
+		{args: []string{"users", "lsit"}, code: 2, err: `unknown command "lsit" for "orgdb users" (did you mean list?)`},
 		{args: []string{"users", "add", "ada@acme.test"}, code: 0, out: "added ada@acme.test as admin"},
 		{fix: org, args: []string{"users", "add", "dan@acme.test", "--name", "Dan"}, code: 0, out: "added dan@acme.test as member"},
 		{fix: org, args: []string{"users", "add", "carol@acme.test"}, code: 0, out: "added carol@acme.test as member"},
 		{fix: org, args: []string{"users", "add", "BOB@acme.test"}, code: 1, err: "already exists"},
 		{fix: org, args: []string{"users", "add", "not-an-email"}, code: 1, err: "invalid email"},
+		{fix: foreign, args: []string{"users", "add", "ada@acme.test"}, code: 1, err: "not an orgdb database"},
 		{args: []string{"users", "add"}, code: 2, err: "missing EMAIL"},
 		{fix: org, args: []string{"users", "list"}, code: 0, out: "bob@acme.test"},
+		{fix: org, args: []string{"users", "list", "--json"}, code: 0, out: `"email": "bob@acme.test"`},
+		{fix: migrated, args: []string{"users", "list", "--json"}, code: 0, out: "[]\n"},
+		{args: []string{"--db", "x.db", "users", "list", "--json"}, code: 1, err: "no orgdb database at x.db"},
 		{args: []string{"users", "list"}, code: 1, err: "no orgdb database at"},
+		{fix: foreign, args: []string{"users", "list"}, code: 1, err: "not an orgdb database"},
 		{args: []string{"users", "list", "extra"}, code: 2, err: "want no arguments"},
-		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin"}, code: 0, out: "bob@acme.test is now admin"},
-		{fix: org, args: []string{"users", "set-role", "me@acme.test", "member"}, code: 1, err: "cannot demote the last admin"},
-		{fix: org, args: []string{"users", "set-role", "nobody@acme.test", "admin"}, code: 1, err: "not found"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin"}, code: 0, out: "bob@acme.test is now admin (was member)"},
+		{fix: org, args: []string{"users", "set-role", "me@acme.test", "admin"}, code: 0, out: "me@acme.test is already admin; nothing changed"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "owner"}, code: 2, err: `invalid role "owner": must be one of "admin", "member"`},
+		{fix: org, args: []string{"users", "set-role", "me@acme.test", "member"}, code: 1, err: "me@acme.test is the last admin and cannot be demoted"},
+		{fix: org, args: []string{"users", "set-role", "nobody@acme.test", "admin"}, code: 1, err: "nobody@acme.test"},
 		{fix: org, args: []string{"users", "set-role", "bob@acme.test"}, code: 2, err: "missing ROLE"},
 
 		// invites
@@ -112,41 +214,58 @@ func cliTable() []cliCase {
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "admin"}, code: 0, out: "invited dan@acme.test as admin"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "me@acme.test"}, code: 0, out: "invited dan@acme.test as member"},
 		{fix: org, args: []string{"invites", "create", "bob@acme.test"}, code: 1, err: "already a member"},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can invite"},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "nobody@acme.test"}, code: 1, err: "nobody@acme.test"},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "owner"}, code: 2, err: `invalid argument "owner" for "--role" flag`},
 		{fix: migrated, args: []string{"invites", "create", "dan@acme.test"}, code: 1, err: "no admin to invite on behalf of"},
 		{fix: org, args: []string{"invites", "create"}, code: 2, err: "missing EMAIL"},
 		{fix: org, args: []string{"invites", "list"}, code: 0, out: "carol@acme.test"},
+		{fix: org, args: []string{"invites", "list", "--json"}, code: 0, out: `"email": "carol@acme.test"`},
 		{args: []string{"invites", "list"}, code: 1, err: "no orgdb database at"},
 		{args: []string{"invites", "list", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
 
 		// admin
 		{args: []string{"admin"}, code: 0, out: "bootstrap"},
 		{args: []string{"admin", "frob"}, code: 2, err: `unknown command "frob" for "orgdb admin"`},
-		{fix: org, args: []string{"admin", "bootstrap", "bob@acme.test"}, code: 0, out: "already has an admin; nothing changed"},
-		{fix: org, args: []string{"admin", "bootstrap", "nobody@acme.test"}, code: 1, err: "not found"},
+		{fix: org, args: []string{"admin", "bootstrap", "bob@acme.test"}, code: 0, out: "already has an admin (me@acme.test); nothing changed"},
+		{fix: org, args: []string{"admin", "bootstrap", "nobody@acme.test"}, code: 1, err: "nobody@acme.test"},
 		{args: []string{"admin", "bootstrap"}, code: 2, err: "missing EMAIL"},
 
 		// keys
 		{args: []string{"keys"}, code: 0, out: "gen-sealing-key"},
 		{args: []string{"keys", "frob"}, code: 2, err: `unknown command "frob" for "orgdb keys"`},
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 0, out: "anthropic key set by me@acme.test"},
-		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "bob@acme.test"}, code: 1, err: "Admin access required"},
-		{fix: org, stdin: "\n", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "must be 1"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can set the org's API keys"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "nobody@acme.test"}, code: 1, err: "nobody@acme.test"},
+		{fix: org, stdin: "\n", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "no anthropic key on stdin; nothing stored"},
+		{fix: org, stdin: strings.Repeat("k", 5000), args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "anthropic API key must be 1"},
 		{fix: org, env: map[string]string{"ORGDB_ENCRYPTION_KEY": ""}, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "ORGDB_ENCRYPTION_KEY is not set"},
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": sealB}, stdin: "sk-test", args: []string{"keys", "set", "openai", "--by", "me@acme.test"}, code: 1, err: "sealing key"},
-		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai"}, code: 2, err: `"by"`},
-		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai", "sk-in-argument", "--by", "me@acme.test"}, code: 2, err: "2 arguments given, want PROVIDER"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai"}, code: 2, err: "missing --by ADMIN_EMAIL"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "--by", "me@acme.test"}, code: 2, err: "missing PROVIDER"},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "mistral", "--by", "me@acme.test"}, code: 2, err: `invalid provider "mistral": must be one of "anthropic", "openai", "google"`},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai", "sk-in-argument", "--by", "me@acme.test"}, code: 2, err: "got 2 arguments, want PROVIDER"},
 		{fix: orgKey, args: []string{"keys", "list"}, code: 0, out: "anthropic  yes  me@acme.test"},
+		{fix: orgKey, args: []string{"keys", "list", "--json"}, code: 0, out: `"provider": "anthropic"`},
+		{fix: org, args: []string{"keys", "list", "--json"}, code: 0, out: "[]\n"},
 		{args: []string{"keys", "list"}, code: 1, err: "no orgdb database at"},
 		{args: []string{"keys", "list", "extra"}, code: 2, err: "want no arguments"},
 		{fix: orgKey, args: []string{"keys", "delete", "anthropic"}, code: 0, out: "sessions fall back to ANTHROPIC_API_KEY"},
 		{fix: org, args: []string{"keys", "delete", "anthropic"}, code: 1, err: "no anthropic API key is set"},
 		{args: []string{"keys", "delete"}, code: 2, err: "missing PROVIDER"},
+		{fix: orgKey, args: []string{"keys", "delete", "mistral"}, code: 2, err: `invalid provider "mistral"`},
 		{fix: orgKey, env: rot, args: []string{"keys", "rotate"}, code: 0, out: "re-sealed 1 key(s)"},
 		{fix: orgKey, args: []string{"keys", "rotate"}, code: 1, err: "ORGDB_NEW_ENCRYPTION_KEY is not set"},
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": sealB, "ORGDB_NEW_ENCRYPTION_KEY": sealC}, args: []string{"keys", "rotate"}, code: 1, err: "sealed with sealing key"},
 		{fix: orgKey, env: rot, args: []string{"keys", "rotate", "now"}, code: 2, err: "want no arguments"},
+		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": "passphrase:not the key in use"}, args: []string{"keys", "rotate"}, code: 1, err: "sealed with sealing key"},
 		{args: []string{"keys", "gen-sealing-key"}, code: 0, out: "="},
 		{args: []string{"keys", "gen-sealing-key", "extra"}, code: 2, err: "want no arguments"},
+
+		// role (LiteFS; the replica's rows are in litefs_test.go)
+		{fix: migrated, args: []string{"role"}, code: 0, out: "standalone"},
+		{args: []string{"role"}, code: 1, err: "no orgdb database at"},
+		{args: []string{"role", "extra"}, code: 2, err: "want no arguments"},
 
 		// backup, restore, --external-checkpoints ({dir} is the database's
 		// directory). The table holds the database open to compare its
@@ -187,18 +306,12 @@ func TestCLITable(t *testing.T) {
 	for _, c := range cliTable() {
 		t.Run(strings.Join(c.args, " ")+"/exit"+string(rune('0'+c.code)), func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "org.db")
-			env := map[string]string{"ORGDB_DB": path}
-			var before func() string
+			env := map[string]string{"ORGDB_DB": filepath.Join(t.TempDir(), "org.db")}
 			if c.fix != nil {
 				c.fix(t, env)
-				raw := dbtest.Raw(t, path)
-				before = func() string { return dbtest.Snapshot(t, raw) }
 			}
-			snap := ""
-			if before != nil {
-				snap = before()
-			}
+			path := env["ORGDB_DB"]
+			before := snapshot(t, path)
 			for k, v := range c.env {
 				env[k] = v
 			}
@@ -208,7 +321,7 @@ func TestCLITable(t *testing.T) {
 			}
 			code, out, errs := cliIn(t, env, c.stdin, args...)
 			checkRun(t, c, code, out, errs)
-			if c.code != 0 && before != nil && before() != snap {
+			if c.code != 0 && snapshot(t, path) != before {
 				t.Errorf("exit %d changed the database", c.code)
 			}
 		})

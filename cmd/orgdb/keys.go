@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -19,7 +19,7 @@ import (
 const newKeyEnvVar = "ORGDB_NEW_ENCRYPTION_KEY"
 
 func newKeysCmd(e *env) *cobra.Command {
-	return newGroup("keys", "Manage the org's LLM API keys, sealed at rest",
+	g := newGroup("keys", "Manage the org's LLM API keys, sealed at rest",
 		`Set, list, delete and re-seal the organization's LLM API keys (anthropic,
 openai, google). Keys are sealed with $`+seal.EnvVar+` (base64 of 32 bytes,
 from orgdb keys gen-sealing-key); a provider without an org key falls back to
@@ -30,6 +30,10 @@ its environment variable (ANTHROPIC_API_KEY, OPENAI_API_KEY, GOOGLE_API_KEY).`,
 		newKeysRotateCmd(e),
 		newKeysGenCmd(e),
 	)
+	g.Example = `  export ORGDB_ENCRYPTION_KEY=$(orgdb keys gen-sealing-key)
+  orgdb keys set anthropic --by me@acme.test
+  orgdb keys list`
+	return g
 }
 
 func newKeysSetCmd(e *env) *cobra.Command {
@@ -37,63 +41,80 @@ func newKeysSetCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "set PROVIDER --by ADMIN_EMAIL",
 		Short: "Seal and store the org's key for PROVIDER, read from stdin",
-		Long: `Read the API key for PROVIDER (anthropic, openai or google) from stdin, seal
-it with $` + seal.EnvVar + ` and store it as the organization's key, set by the
-admin --by. The key is never an argument: it would end up in the shell history
+		Long: `Store the organization's API key for PROVIDER (anthropic, openai or google),
+sealed with $` + seal.EnvVar + `, as set by the admin --by. It replaces a key
+already set for PROVIDER.
+
+The key is read from stdin: in a terminal, orgdb asks for it on stderr and
+reads it without echo; from a pipe or a file, it reads it all, with no
+prompt. The key is never an argument: it would end up in the shell history
 and in every process listing.`,
 		Example: `  export ` + seal.EnvVar + `=$(orgdb keys gen-sealing-key)
-  printf %s "$KEY" | orgdb keys set anthropic --by me@acme.test`,
-		Args: positional("PROVIDER"),
+  orgdb keys set anthropic --by me@acme.test           # type the key at the prompt
+  printf %s "$KEY" | orgdb keys set openai --by me@acme.test`,
+		Args: cobra.MatchAll(positional("PROVIDER"), providers().arg(0), func(*cobra.Command, []string) error {
+			if by == "" {
+				return usageError("missing --by ADMIN_EMAIL, the admin who sets the key")
+			}
+			return nil
+		}),
+		ValidArgsFunction: providers().complete(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			provider, err := orgdb.ParseProvider(args[0])
 			if err != nil {
-				return err
+				return usageError(err.Error())
 			}
 			key, err := seal.KeyFromEnv(e.getenv)
 			if err != nil {
 				return err
-			}
-			// The key comes from stdin only: an argument would end up in shell
-			// history and in every process listing.
-			b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
-			if err != nil {
-				return fmt.Errorf("read the key from stdin: %w", err)
 			}
 			st, err := e.open(ctx, store.WithSealingKey(key))
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			// Refused before the key is typed.
 			admin, err := st.GetUserByEmail(ctx, by)
 			if err != nil {
 				return err
+			}
+			if err := requireAdmin(admin, "set the org's API keys"); err != nil {
+				return err
+			}
+			b, err := e.readSecret(fmt.Sprintf("%s API key (input hidden): ", provider))
+			if err != nil {
+				return fmt.Errorf("read the %s key: %w; nothing stored", provider, err)
+			}
+			if strings.TrimSpace(string(b)) == "" {
+				return fmt.Errorf("no %s key on stdin; nothing stored (type it at the prompt, or pipe it: printf %%s \"$KEY\" | orgdb keys set %s --by %s)", provider, provider, admin.Email)
 			}
 			v, err := st.SetOrgAPIKey(ctx, provider, seal.NewSecret(string(b)), admin.ID)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, admin.Email, key.ID())
+			fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, admin.Email, v.SealedWith)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&by, "by", "", "`email` of the admin setting the key (required)")
-	if err := cmd.MarkFlagRequired("by"); err != nil {
-		panic(err) // the flag is defined just above
-	}
 	return cmd
 }
 
 func newKeysListCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "Show which providers have an org key (never the key)",
 		Long: `Print a line per provider: whether the organization has a key for it, who
 set it and when, the id of the sealing key it is sealed with, and the
-environment variable a provider without an org key falls back to. It never
-prints a key, and only reads the database.`,
-		Example: `  orgdb keys list`,
-		Args:    noArgs,
+environment variable a provider without an org key falls back to. With
+--json, a JSON array of the stored keys' views as the service serves them
+(a provider without an org key has none). It never prints a key, sealed or
+not, and only reads the database.`,
+		Example: `  orgdb keys list
+  orgdb keys list --json`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			st, err := e.openRead(ctx)
@@ -104,6 +125,9 @@ prints a key, and only reads the database.`,
 			views, err := st.ListOrgAPIKeyViews(ctx)
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				return printJSON(e.stdout, views)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROVIDER\tSET\tSET BY\tUPDATED (UTC)\tSEALED WITH\tFALLBACK")
@@ -122,6 +146,8 @@ prints a key, and only reads the database.`,
 			return tw.Flush()
 		},
 	}
+	jsonFlag(cmd, &asJSON)
+	return cmd
 }
 
 // setter is the email of the user with id setBy.
@@ -139,13 +165,14 @@ func newKeysDeleteCmd(e *env) *cobra.Command {
 		Short: "Remove the org's key for PROVIDER",
 		Long: `Delete the organization's key for PROVIDER (anthropic, openai or google);
 sessions then fall back to the provider's environment variable.`,
-		Example: `  orgdb keys delete anthropic`,
-		Args:    positional("PROVIDER"),
+		Example:           `  orgdb keys delete anthropic`,
+		Args:              cobra.MatchAll(positional("PROVIDER"), providers().arg(0)),
+		ValidArgsFunction: providers().complete(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			provider, err := orgdb.ParseProvider(args[0])
 			if err != nil {
-				return err
+				return usageError(err.Error())
 			}
 			st, err := e.open(ctx)
 			if err != nil {
@@ -168,10 +195,17 @@ func newKeysRotateCmd(e *env) *cobra.Command {
 		Long: `Re-seal every stored key from the sealing key in $` + seal.EnvVar + ` to the one in
 $` + newKeyEnvVar + `, in one transaction: if any key fails to open, nothing
 changes. Run again, it changes nothing. Then set ` + seal.EnvVar + ` to the new key
-and restart the service with it.`,
+and restart the service with it.
+
+With a passphrase in $` + seal.EnvVar + ` and $` + newKeyEnvVar + ` unset, it moves keys
+sealed under the fixed salt of older orgdb versions (orgdb status says FIXED
+SALT) to this database's own salt, keeping the passphrase.`,
 		Example: `  export ` + newKeyEnvVar + `=$(orgdb keys gen-sealing-key)
   orgdb keys rotate
-  export ` + seal.EnvVar + `=$` + newKeyEnvVar,
+  export ` + seal.EnvVar + `=$` + newKeyEnvVar + `
+
+  # a passphrase key, from the fixed salt to this database's salt
+  ` + seal.EnvVar + `='passphrase:...' orgdb keys rotate`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -179,7 +213,7 @@ and restart the service with it.`,
 			if err != nil {
 				return err
 			}
-			next, err := seal.KeyFromEnvVar(e.getenv, newKeyEnvVar)
+			next, err := rotationTarget(e.getenv, old)
 			if err != nil {
 				return err
 			}
@@ -190,11 +224,19 @@ and restart the service with it.`,
 				return err
 			}
 			defer st.Close()
+			from, _, err := st.SealingKeyID(ctx)
+			if err != nil {
+				return err
+			}
 			n, err := st.RotateSealingKey(ctx, old, next)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "re-sealed %d key(s) from key %s to key %s; now set %s to the new key\n", n, old.ID(), next.ID(), seal.EnvVar)
+			to, _, err := st.SealingKeyID(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, rotated(n, from, to, e.getenv(newKeyEnvVar) == ""))
 			return nil
 		},
 	}

@@ -33,10 +33,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -54,7 +56,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	// dbPath is the database file: --db, else $ORGDB_DB, else DefaultDB
-	// (resolved before any command runs).
+	// (set by newRoot and the flag).
 	dbPath string
 	// durability is the state of durability.go's global flags.
 	durability durabilityFlags
@@ -62,6 +64,7 @@ type env struct {
 
 // newRoot builds the command tree bound to e.
 func newRoot(e *env) *cobra.Command {
+	var showVersion bool
 	root := &cobra.Command{
 		Use:   "orgdb",
 		Short: "Manage the organization database of the agent-ops service",
@@ -72,23 +75,43 @@ The database is --db, else $ORGDB_DB, else ./` + DefaultDB + `. Commands that
 write create it and apply pending migrations first; commands that only read
 (status, users list, invites list, keys list) never create or change it.
 
-Exit codes: 0 success, 1 refusal (one line on stderr), 2 usage error.`,
+Results go to stdout, everything else (prompts, errors) to stderr. Exit
+codes: 0 success, 1 refusal (one line on stderr), 2 usage error (the error
+and the command's usage line on stderr).`,
 		Example: `  orgdb migrate
   orgdb users add me@acme.test --name Me
-  orgdb --db /srv/orgdb.db users list`,
+  orgdb --db /srv/orgdb.db users list --json
+  orgdb help keys set`,
 		Args: subcommand,
-		RunE: help,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return e.resolveDB(cmd)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if showVersion {
+				_, err := fmt.Fprintln(e.stdout, versionString())
+				return err
+			}
+			return help(cmd, args)
 		},
-		SilenceErrors: true, // run prints errors, one line, on stderr
-		SilenceUsage:  true, // and the usage line after a usage error only
+		// An unknown command within 2 edits of one is suggested.
+		SuggestionsMinimumDistance: 2,
+		SilenceErrors:              true, // run prints errors, one line, on stderr
+		SilenceUsage:               true, // and the usage line after a usage error only
 	}
-	root.PersistentFlags().StringVar(&e.dbPath, "db", "",
-		"the database `file` (default $ORGDB_DB, else ./"+DefaultDB+")")
+	// --db's default is resolved here, not in a hook that a command's own
+	// PersistentPreRunE would replace; the help shows it once, as text.
+	if e.dbPath = e.getenv("ORGDB_DB"); e.dbPath == "" {
+		e.dbPath = DefaultDB
+	}
+	root.PersistentFlags().Var(pathValue{&e.dbPath}, "db", "the database `file` (default $ORGDB_DB, else ./"+DefaultDB+")")
+	root.PersistentFlags().Lookup("db").DefValue = "" // the usage says it
+	root.PersistentFlags().BoolP("help", "h", false, "show the help of the command")
+	// Not cobra's Version: its version template would link text/template,
+	// whose reflection keeps the linker from dropping unused methods
+	// (about 2.7 MB more binary).
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version of orgdb and of the schema it carries")
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { writeHelp(cmd) })
+	root.SetFlagErrorFunc(flagError)
 
 	// The commands: one line each.
 	root.AddCommand(newMigrateCmd(e))
@@ -97,16 +120,19 @@ Exit codes: 0 success, 1 refusal (one line on stderr), 2 usage error.`,
 	root.AddCommand(newInvitesCmd(e))
 	root.AddCommand(newAdminCmd(e))
 	root.AddCommand(newKeysCmd(e))
+	root.AddCommand(newRoleCmd(e))
 	addDurability(root, e) // backup, restore, --external-checkpoints
 
+	addHelpAndCompletion(root)
 	markRefusals(root)
 	return root
 }
 
 // newGroup returns a command group: it runs none of its own, shows its
 // help when called alone, and refuses an unknown subcommand.
+// Set its Example on the command returned.
 func newGroup(use, short, long string, subs ...*cobra.Command) *cobra.Command {
-	g := &cobra.Command{Use: use, Short: short, Long: long, Args: subcommand, RunE: help}
+	g := &cobra.Command{Use: use, Short: short, Long: long, Args: subcommand, RunE: help, SuggestionsMinimumDistance: 2}
 	g.AddCommand(subs...)
 	return g
 }
@@ -128,27 +154,20 @@ func subcommand(cmd *cobra.Command, args []string) error {
 	return usageError(msg)
 }
 
-// positional returns an Args validator that wants exactly the named
-// arguments and names the missing ones.
-func positional(names ...string) cobra.PositionalArgs {
-	return func(_ *cobra.Command, args []string) error {
-		switch {
-		case len(args) < len(names):
-			return usageError("missing " + strings.Join(names[len(args):], " "))
-		case len(args) > len(names):
-			// The values are not repeated: one might be a secret.
-			want := "no arguments"
-			if len(names) > 0 {
-				want = strings.Join(names, " ")
-			}
-			return usageError(fmt.Sprintf("%d arguments given, want %s", len(args), want))
-		}
-		return nil
-	}
-}
+// singleDash finds the argument in pflag's error for -name.
+var singleDash = regexp.MustCompile(`^unknown shorthand flag: '.' in (-[a-z][a-z-]+)`)
 
-// noArgs is the Args of a command that takes no positional argument.
-func noArgs(cmd *cobra.Command, args []string) error { return positional()(cmd, args) }
+// flagError makes a flag error a usage error, and says that a long flag
+// given with one dash (-db, as Go's flag package took it) takes two.
+func flagError(cmd *cobra.Command, err error) error {
+	if m := singleDash.FindStringSubmatch(err.Error()); m != nil {
+		name, _, _ := strings.Cut(m[1][1:], "=")
+		if cmd.Flags().Lookup(name) != nil {
+			return usageError(fmt.Sprintf("unknown flag %s: long flags take two dashes (--%s)", m[1], name))
+		}
+	}
+	return usageError(err.Error())
+}
 
 // errUsage marks an error in the command line: exit code 2.
 var errUsage = errors.New("usage")
@@ -200,35 +219,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
 	fmt.Fprintf(stderr, "%s: %s\n", cmd.CommandPath(), oneLine(errors.New(msg)))
-	fmt.Fprintf(stderr, "usage: %s (see %s --help)\n", cmd.UseLine(), cmd.CommandPath())
+	fmt.Fprintf(stderr, "usage: %s (see %s --help)\n", usageLine(cmd), cmd.CommandPath())
 	return 2
 }
 
-// resolveDB sets e.dbPath: --db, else $ORGDB_DB, else DefaultDB.
-func (e *env) resolveDB(cmd *cobra.Command) error {
-	if f := cmd.Flags().Lookup("db"); f != nil && f.Changed {
-		if e.dbPath == "" {
-			return usageError("--db needs a file path")
-		}
-		return nil
-	}
-	if e.dbPath = e.getenv("ORGDB_DB"); e.dbPath == "" {
-		e.dbPath = DefaultDB
-	}
-	return nil
-}
-
-// open creates the database's directory, opens the database and applies
-// pending migrations: for the commands that write.
+// open creates the database's directory (0700), opens the database and
+// applies pending migrations: for the commands that write. The store's
+// warnings (files not private) go to stderr, one line each.
 func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, error) {
-	if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
+	if err := privfile.MkdirAll(filepath.Dir(e.dbPath)); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
 	extra, err := e.storeOptions()
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, e.dbPath, append(opts, extra...)...)
+	return store.Open(ctx, e.dbPath, append(append(opts, e.warnings()), extra...)...)
 }
 
 // openRead opens the database read-only: a command that only reads never
@@ -236,7 +242,7 @@ func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, err
 // names the path rather than a new empty database. A command is one-shot,
 // so a read-only file at rest can be read too (store.ReadOnlyAtRest).
 func (e *env) openRead(ctx context.Context, opts ...store.Option) (*store.Store, error) {
-	return store.Open(ctx, e.dbPath, append(opts, store.ReadOnlyAtRest())...)
+	return store.Open(ctx, e.dbPath, append(opts, store.ReadOnlyAtRest(), e.warnings())...)
 }
 
 func oneLine(err error) string {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
-	"os"
 	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
 )
@@ -37,14 +37,22 @@ Another application's SQLite file is refused untouched.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := store.RefuseOnReplica(e.dbPath); err != nil {
+				return err // a LiteFS replica: migrate on the primary
+			}
 			// Another application's database is refused before orgdb's DSN
 			// would switch it to WAL.
 			if _, err := schema.Inspect(ctx, e.dbPath, schema.FS()); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 				return fmt.Errorf("%s: %w", e.dbPath, err)
 			}
-			if err := os.MkdirAll(filepath.Dir(e.dbPath), 0o755); err != nil {
+			if err := privfile.MkdirAll(filepath.Dir(e.dbPath)); err != nil {
 				return fmt.Errorf("create database directory: %w", err)
 			}
+			// Created 0600 before SQLite creates it 0644 less the umask.
+			if err := privfile.EnsureFile(e.dbPath); err != nil {
+				return err
+			}
+			defer e.warnFiles()
 			sqlDB, err := sql.Open("sqlite3", store.DSN(e.dbPath))
 			if err != nil {
 				return err
@@ -111,7 +119,10 @@ missing database is reported with every migration pending.`,
 			case err != nil:
 				return fmt.Errorf("%s: %w", e.dbPath, err)
 			}
-			return printStatus(e.stdout, e.dbPath, st)
+			if err := printStatus(e.stdout, e.dbPath, st); err != nil {
+				return err
+			}
+			return e.statusProtection(cmd.Context(), e.stdout)
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -18,6 +19,10 @@ func TestMain(m *testing.M) {
 	if os.Getenv(cliMainEnv) != "" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	}
+	// The tests' directories (t.TempDir) are private, as a deployment's
+	// should be: the CLI's warning about files others can read appears
+	// only where a test asks for it (security_test.go).
+	syscall.Umask(0o077)
 	os.Exit(m.Run())
 }
 
@@ -66,7 +71,8 @@ func TestReadOnlyFileCanBeRead(t *testing.T) {
 	t.Cleanup(func() { os.Chmod(dir, 0o755) }) //nolint:errcheck // best effort, so TempDir can remove it
 	for _, args := range [][]string{{"users", "list"}, {"status"}, {"keys", "list"}} {
 		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, append(args, "--db", path)...)...)
-		cmd.Env = append(os.Environ(), cliMainEnv+"=1")
+		// atexit_sleep_ms: a race-enabled binary otherwise waits 1 s at exit.
+		cmd.Env = append(os.Environ(), cliMainEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "ada@acme.test") && args[0] == "users" {
 			t.Errorf("orgdb %s on a read-only file, as nobody: %v\n%s", strings.Join(args, " "), err, out)

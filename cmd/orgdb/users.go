@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -9,18 +10,22 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/access"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/store"
 )
 
 func newUsersCmd(e *env) *cobra.Command {
-	return newGroup("users", "Add and list users, change their roles",
+	g := newGroup("users", "Add and list users, change their roles",
 		`Add users, list them and change their roles. The first user becomes admin;
 the last admin can never be demoted.`,
 		newUsersAddCmd(e),
 		newUsersListCmd(e),
 		newUsersSetRoleCmd(e),
 	)
+	g.Example = `  orgdb users add me@acme.test --name Me
+  orgdb users set-role bob@acme.test admin`
+	return g
 }
 
 func newUsersAddCmd(e *env) *cobra.Command {
@@ -59,13 +64,16 @@ accepted; everyone else is a member.`,
 }
 
 func newUsersListCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List users, oldest first",
 		Long: `List every user, oldest first: email, role, name, creation time and id.
-It only reads the database.`,
-		Example: `  orgdb users list`,
-		Args:    noArgs,
+With --json, a JSON array of the users as the service serves them. It only
+reads the database.`,
+		Example: `  orgdb users list
+  orgdb users list --json | jq -r '.[] | select(.role == "admin") | .email'`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			st, err := e.openRead(ctx)
@@ -73,22 +81,27 @@ It only reads the database.`,
 				return err
 			}
 			defer st.Close()
+			var users []db.User
+			if err := eachUser(ctx, st, func(u db.User) bool { users = append(users, u); return true }); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(e.stdout, users)
+			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "EMAIL\tROLE\tNAME\tCREATED (UTC)\tID")
-			err = eachUser(ctx, st, func(u db.User) bool {
+			for _, u := range users {
 				name := "-"
 				if u.Name != nil {
 					name = *u.Name
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, u.Role, name, when(u.CreatedAt), u.ID)
-				return true
-			})
-			if err != nil {
-				return err
 			}
 			return tw.Flush()
 		},
 	}
+	jsonFlag(cmd, &asJSON)
+	return cmd
 }
 
 // eachUser calls fn for every user, oldest first, a page at a time, until
@@ -118,15 +131,17 @@ func newUsersSetRoleCmd(e *env) *cobra.Command {
 		Use:   "set-role EMAIL admin|member",
 		Short: "Change a user's role (never the last admin's)",
 		Long: `Make the user with EMAIL an admin or a member. Demoting the last admin is
-refused, so the organization always keeps one.`,
+refused, so the organization always keeps one; a user who already has the
+role is left as is.`,
 		Example: `  orgdb users set-role bob@acme.test admin
   orgdb users set-role me@acme.test member`,
-		Args: positional("EMAIL", "ROLE"),
+		Args:              cobra.MatchAll(positional("EMAIL", "ROLE"), roles().arg(1)),
+		ValidArgsFunction: roles().complete(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			role, err := orgdb.ParseUserRole(args[1])
 			if err != nil {
-				return err
+				return usageError(err.Error())
 			}
 			st, err := e.open(ctx)
 			if err != nil {
@@ -137,13 +152,31 @@ refused, so the organization always keeps one.`,
 			if err != nil {
 				return err
 			}
-			if u, err = st.UpdateUserRole(ctx, u.ID, role); err != nil {
+			if u.Role == role {
+				fmt.Fprintf(e.stdout, "%s is already %s; nothing changed\n", u.Email, role)
+				return nil
+			}
+			updated, err := st.UpdateUserRole(ctx, u.ID, role)
+			var oe *orgdb.Error
+			if errors.As(err, &oe) && oe.Reason == store.ReasonLastAdmin {
+				return fmt.Errorf("%s is the last admin and cannot be demoted: make another user admin first (orgdb users set-role EMAIL admin)", u.Email)
+			}
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%s is now %s\n", u.Email, u.Role)
+			fmt.Fprintf(e.stdout, "%s is now %s (was %s)\n", updated.Email, updated.Role, u.Role)
 			return nil
 		},
 	}
+}
+
+// requireAdmin refuses u unless u is an admin, naming u and what only an
+// admin can do.
+func requireAdmin(u db.User, action string) error {
+	if access.RequireAdmin(u) != nil {
+		return fmt.Errorf("%s is %s, not an admin; only an admin can %s", u.Email, u.Role, action)
+	}
+	return nil
 }
 
 func when(t orgdb.Time) string {

@@ -69,6 +69,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getOrgSettingsStmt, err = db.PrepareContext(ctx, getOrgSettings); err != nil {
 		return nil, fmt.Errorf("error preparing query GetOrgSettings: %w", err)
 	}
+	if q.getSealingKDFStmt, err = db.PrepareContext(ctx, getSealingKDF); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSealingKDF: %w", err)
+	}
 	if q.getSealingKeyStmt, err = db.PrepareContext(ctx, getSealingKey); err != nil {
 		return nil, fmt.Errorf("error preparing query GetSealingKey: %w", err)
 	}
@@ -216,6 +219,11 @@ func (q *Queries) Close() error {
 	if q.getOrgSettingsStmt != nil {
 		if cerr := q.getOrgSettingsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getOrgSettingsStmt: %w", cerr)
+		}
+	}
+	if q.getSealingKDFStmt != nil {
+		if cerr := q.getSealingKDFStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSealingKDFStmt: %w", cerr)
 		}
 	}
 	if q.getSealingKeyStmt != nil {
@@ -387,6 +395,7 @@ type Queries struct {
 	getInviteByEmailStmt        *sql.Stmt
 	getOrgAPIKeyStmt            *sql.Stmt
 	getOrgSettingsStmt          *sql.Stmt
+	getSealingKDFStmt           *sql.Stmt
 	getSealingKeyStmt           *sql.Stmt
 	getUserStmt                 *sql.Stmt
 	getUserByEmailStmt          *sql.Stmt
@@ -431,6 +440,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getInviteByEmailStmt:        q.getInviteByEmailStmt,
 		getOrgAPIKeyStmt:            q.getOrgAPIKeyStmt,
 		getOrgSettingsStmt:          q.getOrgSettingsStmt,
+		getSealingKDFStmt:           q.getSealingKDFStmt,
 		getSealingKeyStmt:           q.getSealingKeyStmt,
 		getUserStmt:                 q.getUserStmt,
 		getUserByEmailStmt:          q.getUserByEmailStmt,

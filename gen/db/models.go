@@ -51,6 +51,15 @@ type OrgSettings struct {
 	UpdatedAt             orgdb.Time      `json:"updatedAt"`
 }
 
+type SealingKDF struct {
+	ID          string     `json:"id"`
+	Algorithm   string     `json:"algorithm"`
+	Salt        string     `json:"salt"`
+	Iterations  int64      `json:"iterations"`
+	LegacyKeyID *string    `json:"legacyKeyId,omitempty"`
+	CreatedAt   orgdb.Time `json:"createdAt"`
+}
+
 type SealingKey struct {
 	ID        string     `json:"id"`
 	KeyID     string     `json:"keyId"`

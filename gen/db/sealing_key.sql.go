@@ -11,6 +11,27 @@ import (
 	"github.com/agentops/orgdb"
 )
 
+const getSealingKDF = `-- name: GetSealingKDF :one
+SELECT id, algorithm, salt, iterations, legacy_key_id, created_at FROM sealing_kdf WHERE id = 'default'
+`
+
+// The database's passphrase derivation: its salt (hex), iteration count,
+// and the key recorded when the salt was chosen (values under it may use
+// the fixed salt of older versions).
+func (q *Queries) GetSealingKDF(ctx context.Context) (SealingKDF, error) {
+	row := q.queryRow(ctx, q.getSealingKDFStmt, getSealingKDF)
+	var i SealingKDF
+	err := row.Scan(
+		&i.ID,
+		&i.Algorithm,
+		&i.Salt,
+		&i.Iterations,
+		&i.LegacyKeyID,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const getSealingKey = `-- name: GetSealingKey :one
 SELECT id, key_id, created_at, updated_at FROM sealing_key WHERE id = 'default'
 `

@@ -12,7 +12,7 @@ export type Provider = 'anthropic' | 'openai' | 'google';
 
 export type InviteStatus = 'pending' | 'accepted' | 'expired';
 
-export type Code = 'VALIDATION_ERROR' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'ENCRYPTION_ERROR' | 'INTERNAL_ERROR';
+export type Code = 'VALIDATION_ERROR' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'ENCRYPTION_ERROR' | 'INTERNAL_ERROR' | 'NOT_PRIMARY' | 'UNAVAILABLE';
 
 export type KeySource = 'org' | 'env' | 'none';
 
@@ -87,6 +87,15 @@ export interface OrgSettings {
   emailAllowlistEnabled: boolean;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface SealingKDF {
+  id: string;
+  algorithm: string;
+  salt: string;
+  iterations: number;
+  legacyKeyId?: string;
+  createdAt: string;
 }
 
 export interface SealingKey {

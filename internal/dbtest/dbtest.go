@@ -36,10 +36,16 @@ func New(tb testing.TB, opts ...store.Option) *store.Store {
 	return st
 }
 
-// Path returns a new database file path in t.TempDir().
+// Path returns a new database file path in a new directory of
+// t.TempDir(), private (0700) as a deployment's should be (t.TempDir's
+// own directories are 0777 less the umask, which Open warns about).
 func Path(tb testing.TB) string {
 	tb.Helper()
-	return filepath.Join(tb.TempDir(), "orgdb.db")
+	dir := tb.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		tb.Fatalf("dbtest: %v", err)
+	}
+	return filepath.Join(dir, "orgdb.db")
 }
 
 // Raw opens the database file at path with orgdb's DSN but without

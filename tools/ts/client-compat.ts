@@ -28,7 +28,7 @@
 //      details, ListInvitesRow's status. TypeScript allows extra fields in
 //      assignments of named types, as the client does with parsed JSON.
 //   4. Errors: the client's code is an open set (the facts end it with "...");
-//      orgdb's Code is a closed union of its seven codes, assignable to it.
+//      orgdb's Code is a closed union of its codes, assignable to it.
 //   5. PUT and DELETE /api/admin/llm-keys/:provider answer { ok: true }: that
 //      is the HTTP layer's constant, not a type of orgdb.
 

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The README's CLI session works when pasted: the block after its marker
+// runs in bash with `orgdb` on PATH (this test binary, running the CLI)
+// and ORGDB_* unset, every command succeeding, nothing on stderr.
+func TestREADMECLISession(t *testing.T) {
+	t.Parallel()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("needs bash")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- TestREADMECLISession runs the next block"
+	_, rest, ok := bytes.Cut(readme, []byte(marker))
+	if !ok {
+		t.Fatalf("README.md has no %q", marker)
+	}
+	_, rest, ok = bytes.Cut(rest, []byte("```sh\n"))
+	block, _, ok2 := bytes.Cut(rest, []byte("```\n"))
+	if !ok || !ok2 {
+		t.Fatal("no ```sh block after the marker")
+	}
+
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// atexit_sleep_ms: a race-enabled binary otherwise waits 1 s at exit.
+	wrapper := fmt.Sprintf("#!/bin/sh\nexec env GORACE=\"${GORACE:-} atexit_sleep_ms=0\" %s=1 %q \"$@\"\n", cliMainEnv, exe)
+	if err := os.WriteFile(filepath.Join(dir, "orgdb"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bash, "-euo", "pipefail", "-c", string(block))
+	cmd.Dir = t.TempDir()
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ORGDB_") && !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "TMPDIR=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "TMPDIR="+t.TempDir())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil || stderr.Len() != 0 {
+		t.Fatalf("the README's CLI session: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
+	}
+	for _, want := range []string{
+		"added me@acme.test as admin", "bob@acme.test is now admin", `"email": "carol@acme.test"`,
+		"already has an admin", "anthropic key set by me@acme.test", "re-sealed 1 key(s)",
+		"anthropic key deleted", "0010_sealing_key.sql",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("the session's output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cmd.Dir, "data")); err == nil {
+		t.Error("the session wrote ./data: ORGDB_DB was not used")
+	}
+}
