@@ -393,11 +393,13 @@ func (s *Store) close() error {
 		close(s.stop)
 		<-s.done
 	}
-	if s.ckpt != nil && s.checkpointsHere() {
-		if _, err := s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+	if s.ckpt != nil {
+		if s.checkpointsHere() {
+			if _, err := s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+				errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+			}
 		}
-		errs = append(errs, s.ckpt.Close())
+		errs = append(errs, s.ckpt.Close()) // on a replica too: no checkpoint, but the pool is ours
 	}
 	queries := []*db.Queries{s.rq, s.wq}
 	if s.readOnly {
