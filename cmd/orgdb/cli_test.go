@@ -145,6 +145,14 @@ func cliTable() []cliCase {
 		{args: []string{"frobnicate"}, code: 2, err: `unknown command "frobnicate" for "orgdb"`},
 		{args: []string{"user"}, code: 2, err: `unknown command "user" for "orgdb" (did you mean users?)`},
 		{args: []string{"--bogus"}, code: 2, err: "unknown flag: --bogus"},
+		// A typo'd command followed by its flags is the unknown command, not
+		// the first flag the root (or group) does not know.
+		{args: []string{"bakup", "--to", "{dir}/x.db"}, code: 2, err: `unknown command "bakup" for "orgdb" (did you mean backup?)`},
+		{args: []string{"--db", "{dir}/x.db", "bakup", "--to", "{dir}/y.db"}, code: 2, err: `unknown command "bakup" for "orgdb" (did you mean backup?)`},
+		{args: []string{"frobnicate", "--bogus"}, code: 2, err: `unknown command "frobnicate" for "orgdb"`},
+		{args: []string{"users", "lsit", "--json"}, code: 2, err: `unknown command "lsit" for "orgdb users" (did you mean list?)`},
+		{args: []string{"keys", "sett", "openai", "--by", "me@acme.test"}, code: 2, err: `unknown command "sett" for "orgdb keys" (did you mean set?)`},
+		{args: []string{"--bogus", "bakup"}, code: 2, err: "unknown flag: --bogus"}, // bakup might be --bogus's value
 		{args: []string{"--db"}, code: 2, err: "flag needs an argument: --db"},
 		{args: []string{"--db=", "users", "list"}, code: 2, err: `invalid argument "" for "--db" flag: needs a file path`},
 		{args: []string{"help"}, code: 0, out: "Usage:\n  orgdb [--db FILE] COMMAND"},

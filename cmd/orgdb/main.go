@@ -159,7 +159,19 @@ var singleDash = regexp.MustCompile(`^unknown shorthand flag: '.' in (-[a-z][a-z
 
 // flagError makes a flag error a usage error, and says that a long flag
 // given with one dash (-db, as Go's flag package took it) takes two.
+//
+// On the root or a group, a flag error after a positional argument is
+// reported as that argument being an unknown command, with its
+// suggestion: cobra looks a subcommand up before parsing flags, so in
+// `orgdb bakup --to x.db` the root parses --to and would report the flag
+// rather than the typo'd command.
 func flagError(cmd *cobra.Command, err error) error {
+	if cmd.HasSubCommands() {
+		// The positional arguments pflag read before the flag it refused.
+		if args := cmd.Flags().Args(); len(args) > 0 {
+			return subcommand(cmd, args)
+		}
+	}
 	if m := singleDash.FindStringSubmatch(err.Error()); m != nil {
 		name, _, _ := strings.Cut(m[1][1:], "=")
 		if cmd.Flags().Lookup(name) != nil {
