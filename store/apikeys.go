@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
@@ -49,19 +52,58 @@ func (s *Store) sealingKey() (seal.Key, error) {
 	return s.key, nil
 }
 
+// checkAPIKey returns the provider key to seal: key without the
+// whitespace around it (a pasted or piped key ends in a newline). It must
+// be 1–maxAPIKeyLen bytes of one token: whitespace, control or format
+// characters (a line break, a tab, NUL, a zero-width space) or invalid
+// UTF-8 inside it mean it is not one key, such as two lines piped in, and
+// no provider key has them (sk-…, sk-ant-…, AIza…, and base64-like
+// tokens with - _ + / = are all printable ASCII). The error is a
+// VALIDATION_ERROR on the key field; its message says what is wrong and
+// where, never the key.
+func checkAPIKey(provider orgdb.Provider, key seal.Secret) (string, error) {
+	plain := strings.TrimSpace(key.Reveal())
+	if plain == "" || len(plain) > maxAPIKeyLen {
+		return "", orgdb.Validation("%s API key must be 1–%d characters", provider, maxAPIKeyLen).WithDetails("field", "key")
+	}
+	n := 0 // r is character n of plain, from 1
+	for i, r := range plain {
+		what := ""
+		switch _, size := utf8.DecodeRuneInString(plain[i:]); {
+		case r == '\n' || r == '\r':
+			what = "a line break"
+		case r == '\t':
+			what = "a tab"
+		case r == utf8.RuneError && size == 1:
+			what = "a byte that is not UTF-8"
+		case unicode.IsSpace(r):
+			what = "a space"
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			what = fmt.Sprintf("the invisible character U+%04X", r)
+		}
+		n++
+		if what != "" {
+			return "", orgdb.Validation("%s API key has %s at character %d; a key is one token with no spaces or control characters: "+
+				"pass the key alone, on one line, and try again; nothing stored", provider, what, n).WithDetails("field", "key")
+		}
+	}
+	return plain, nil
+}
+
 // SetOrgAPIKey seals and stores the organization's key for a provider, on
 // behalf of setBy, who must be an admin. There is one row per provider:
 // setting it again replaces the key and refreshes set_by and updated_at.
-// The key is trimmed and must not be empty. Errors: VALIDATION_ERROR
+// The key is trimmed and must not be empty, nor have whitespace or control
+// characters inside it (two lines piped in are not a key). Errors: VALIDATION_ERROR
 // (provider, key, empty setBy), ENCRYPTION_ERROR (no sealing key),
 // UNAUTHORIZED (unknown setBy), FORBIDDEN, INTERNAL_ERROR.
 func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key seal.Secret, setBy string) (OrgAPIKeyView, error) {
 	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
 		return OrgAPIKeyView{}, err
 	}
-	plain := strings.TrimSpace(key.Reveal())
-	if plain == "" || len(plain) > maxAPIKeyLen {
-		return OrgAPIKeyView{}, orgdb.Validation("%s API key must be 1–%d characters", provider, maxAPIKeyLen).WithDetails("field", "key")
+	plain, err := checkAPIKey(provider, key)
+	if err != nil {
+		return OrgAPIKeyView{}, err
 	}
 	if err := requireID("setBy", setBy); err != nil {
 		return OrgAPIKeyView{}, err

@@ -247,6 +247,8 @@ func cliTable() []cliCase {
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "nobody@acme.test"}, code: 1, err: "nobody@acme.test"},
 		{fix: org, stdin: "\n", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "no anthropic key on stdin; nothing stored"},
 		{fix: org, stdin: strings.Repeat("k", 5000), args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "anthropic API key must be 1"},
+		{fix: org, stdin: "sk-test\nextra-line\n", args: []string{"keys", "set", "openai", "--by", "me@acme.test"}, code: 1, err: "openai API key has a line break at character 8"},
+		{fix: orgKey, stdin: "sk-test\ttabbed-part", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "anthropic API key has a tab at character 8"},
 		{fix: org, env: map[string]string{"ORGDB_ENCRYPTION_KEY": ""}, stdin: "sk-test", args: []string{"keys", "set", "anthropic", "--by", "me@acme.test"}, code: 1, err: "ORGDB_ENCRYPTION_KEY is not set"},
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": sealB}, stdin: "sk-test", args: []string{"keys", "set", "openai", "--by", "me@acme.test"}, code: 1, err: "sealing key"},
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai"}, code: 2, err: "missing --by ADMIN_EMAIL"},
@@ -361,7 +363,7 @@ func checkRun(t *testing.T, c cliCase, code int, out, errs string) {
 			t.Errorf("want the error (containing %q) and the usage line on stderr, nothing on stdout; got stdout %q, stderr %q", c.err, out, errs)
 		}
 	}
-	for _, secret := range []string{"sk-test", "sk-fixture", "sk-in-argument", sealA, sealB, sealC} {
+	for _, secret := range []string{"sk-test", "sk-fixture", "sk-in-argument", "extra-line", "tabbed-part", sealA, sealB, sealC} {
 		if strings.Contains(out+errs, secret) {
 			t.Errorf("output repeats the secret %q", secret)
 		}
