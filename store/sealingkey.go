@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"math"
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
@@ -49,7 +50,10 @@ func readKDF(ctx context.Context, q *db.Queries) (seal.KDF, db.SealingKDF, error
 	if err != nil {
 		return seal.KDF{}, row, orgdb.Internal(err, "sealing key salt is not hex")
 	}
-	return seal.KDF{Salt: salt, Iterations: int(row.Iterations)}, row, nil
+	// Saturated where int is 32 bits, so a huge count stays huge and
+	// Derive refuses it rather than a wrapped one.
+	iterations := int(min(row.Iterations, math.MaxInt))
+	return seal.KDF{Salt: salt, Iterations: iterations}, row, nil
 }
 
 // sealingRecord is what a key is checked against: the database's
