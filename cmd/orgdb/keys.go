@@ -47,7 +47,9 @@ already set for PROVIDER.
 
 The key is read from stdin: in a terminal, orgdb asks for it on stderr and
 reads it without echo; from a pipe or a file, it reads it all, with no
-prompt. The key is never an argument: it would end up in the shell history
+prompt. Whitespace around the key is dropped; a key with a space, a line
+break or a control character inside (two lines piped in) is refused and
+nothing is stored. The key is never an argument: it would end up in the shell history
 and in every process listing.`,
 		Example: `  export ` + seal.EnvVar + `=$(orgdb keys gen-sealing-key)
   orgdb keys set anthropic --by me@acme.test           # type the key at the prompt
