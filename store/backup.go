@@ -121,6 +121,9 @@ func BackupFile(ctx context.Context, path, to string, opts ...BackupOption) (Bac
 }
 
 func backupFile(ctx context.Context, path, to string, c backupConfig) (BackupInfo, error) {
+	if err := refuseLiteFSTarget(to); err != nil { // before the source is opened
+		return BackupInfo{}, err
+	}
 	if err := inspect(ctx, path); errors.Is(err, fs.ErrNotExist) {
 		return BackupInfo{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(ReasonNoDatabase)
 	} else if err != nil {
@@ -145,12 +148,8 @@ func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig)
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return BackupInfo{}, orgdb.Validation("backup: path %q: want the path of a file", path)
 	}
-	// LiteFS has no hard links and replicates only what SQLite writes: a
-	// backup belongs outside its mount. Refused before anything is created.
-	if m := liteFSMountOf(path); m != nil {
-		return BackupInfo{}, orgdb.Validation("backup refused: %s is inside the LiteFS mount %s, which holds only the replicated database; "+
-			"write the backup outside the mount (e.g. beside LiteFS's data directory); nothing was written", path, m.dir).
-			WithReason(ReasonOnLiteFS)
+	if err := refuseLiteFSTarget(path); err != nil {
+		return BackupInfo{}, err
 	}
 	if err := refuseTarget(ctx, src, path, c.overwrite); err != nil {
 		return BackupInfo{}, err
@@ -181,6 +180,18 @@ func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig)
 	}
 	done = true
 	return BackupInfo{Path: path, Bytes: size}, syncDir(dir)
+}
+
+// refuseLiteFSTarget refuses a backup target inside a LiteFS mount: LiteFS
+// has no hard links and replicates only what SQLite writes, so a backup
+// belongs outside it. Checked before anything is created.
+func refuseLiteFSTarget(path string) error {
+	if m := liteFSMountOf(path); m != nil {
+		return orgdb.Validation("backup refused: %s is inside the LiteFS mount %s, which holds only the replicated database; "+
+			"write the backup outside the mount (e.g. beside LiteFS's data directory); nothing was written", path, m.dir).
+			WithReason(ReasonOnLiteFS)
+	}
+	return nil
 }
 
 // refuseTarget refuses a path that is the database itself or one of its
