@@ -73,7 +73,9 @@ const backupStepPages = 1024
 // and the temporary file removed.
 //
 // An existing path is refused (CONFLICT, reason backup_exists) unless
-// [Overwrite] is given; path must not be the database itself. Errors are
+// [Overwrite] is given; path must not be the database itself nor its
+// -wal, -shm or -journal file (VALIDATION_ERROR), nor inside a LiteFS mount
+// (VALIDATION_ERROR, reason on_litefs). Errors are
 // [*orgdb.Error]s. Backup works on a [ReadOnly] store too.
 func (s *Store) Backup(ctx context.Context, path string, opts ...BackupOption) (BackupInfo, error) {
 	var c backupConfig
@@ -100,9 +102,10 @@ func (s *Store) backup(ctx context.Context, path string, c backupConfig) (Backup
 
 // BackupFile is [Store.Backup] for a database no store in this process
 // has open, such as the service's, from another process: it reads the
-// file at path through a read-only connection of its own, changing
-// nothing in or beside it (no migration, no journal-mode switch, no
-// checkpoint), and writes the copy to "to". A database with pending
+// file at path through a read-only connection of its own, changing none
+// of its contents (no migration, no journal-mode switch, no checkpoint;
+// SQLite may leave an empty -wal and -shm beside a database no process had
+// open), and writes the copy to "to". A database with pending
 // migrations can be backed up (before migrating it, say). A missing file
 // is NOT_FOUND (reason no_database); another application's SQLite file is
 // VALIDATION_ERROR (reason not_orgdb).

@@ -32,12 +32,20 @@ type RestoreInfo struct {
 // database open. It never changes the database when it refuses.
 //
 // In order, it:
+//   - refuses a path on a LiteFS mount (NOT_PRIMARY on a replica; on the
+//     primary VALIDATION_ERROR, reason on_litefs, pointing to litefs
+//     import), a path or from that is a directory or the other's -wal,
+//     -shm or -journal file (VALIDATION_ERROR), and a missing path
+//     (NOT_FOUND, reason no_database) unless [CreateNew] is given;
 //   - takes write locks on SQLite's lock bytes of path and its -shm file,
 //     and refuses (CONFLICT, reason in_use, naming the process when the
 //     system says) if another process has the database open: the
 //     service, an orgdb command, `litestream replicate`. The locks are held
 //     to the end, so nothing opens it meanwhile. The calling process must
 //     not have path open itself;
+//   - refuses an existing path that is not an orgdb database (a file that
+//     is not SQLite, another application's database: VALIDATION_ERROR,
+//     reason not_orgdb); an empty file counts as a new database;
 //   - copies from (read-only, with SQLite's online backup API, so a -wal
 //     beside it is included) into a temporary file (mode 0600) beside path,
 //     and refuses (VALIDATION_ERROR, reason bad_backup) a copy that is not
@@ -46,7 +54,8 @@ type RestoreInfo struct {
 //     this binary's, or was migrated by a newer orgdb (a version this
 //     binary does not have). An older backup is accepted: RestoreInfo.Pending
 //     says how many migrations the next Open applies;
-//   - fsyncs the copy; keeps the current database as
+//   - fsyncs the copy and, run as root, gives it the owner and group of
+//     the file it replaces; keeps the current database as
 //     path.bak-<UTC timestamp> (a hard link, with its -wal or -journal
 //     beside it under the same name), removes path's -wal, -journal and
 //     -shm, renames the copy to path and fsyncs the directory.
