@@ -69,6 +69,7 @@ func TestBackupRefusesTheDatabasesFiles(t *testing.T) {
 	before := dirState(t, bdir)
 	_, err := store.Restore(ctx, from+"-wal", from, store.CreateNew())
 	wantRefusal(t, "restore into the backup's -wal", err, orgdb.CodeValidation, "", "nothing was changed")
+	sameDir(t, bdir, before)
 	if err := os.WriteFile(from+"-journal", []byte(readFile(t, from)), 0o600); err != nil {
 		t.Fatal(err)
 	}
