@@ -58,7 +58,7 @@ func runDurability(dir string, c config) ([]*figure, string, error) {
 		cpS.add(tc.Seconds())
 		ratio.add(tc.Seconds() / tb.Seconds())
 		start := time.Now()
-		if _, err := store.Restore(ctx, target, backup); err != nil {
+		if _, err := store.Restore(ctx, target, backup, store.CreateNew()); err != nil {
 			return nil, "", err
 		}
 		restoreS.add(time.Since(start).Seconds())

@@ -73,7 +73,9 @@ const backupStepPages = 1024
 // and the temporary file removed.
 //
 // An existing path is refused (CONFLICT, reason backup_exists) unless
-// [Overwrite] is given; path must not be the database itself. Errors are
+// [Overwrite] is given; path must not be the database itself nor its
+// -wal, -shm or -journal file (VALIDATION_ERROR), nor inside a LiteFS mount
+// (VALIDATION_ERROR, reason on_litefs). Errors are
 // [*orgdb.Error]s. Backup works on a [ReadOnly] store too.
 func (s *Store) Backup(ctx context.Context, path string, opts ...BackupOption) (BackupInfo, error) {
 	var c backupConfig
@@ -100,9 +102,10 @@ func (s *Store) backup(ctx context.Context, path string, c backupConfig) (Backup
 
 // BackupFile is [Store.Backup] for a database no store in this process
 // has open, such as the service's, from another process: it reads the
-// file at path through a read-only connection of its own, changing
-// nothing in or beside it (no migration, no journal-mode switch, no
-// checkpoint), and writes the copy to "to". A database with pending
+// file at path through a read-only connection of its own, changing none
+// of its contents (no migration, no journal-mode switch, no checkpoint;
+// SQLite may leave an empty -wal and -shm beside a database no process had
+// open), and writes the copy to "to". A database with pending
 // migrations can be backed up (before migrating it, say). A missing file
 // is NOT_FOUND (reason no_database); another application's SQLite file is
 // VALIDATION_ERROR (reason not_orgdb).
@@ -121,10 +124,11 @@ func BackupFile(ctx context.Context, path, to string, opts ...BackupOption) (Bac
 }
 
 func backupFile(ctx context.Context, path, to string, c backupConfig) (BackupInfo, error) {
-	if _, err := schema.Inspect(ctx, path, schema.FS()); errors.Is(err, fs.ErrNotExist) {
+	if err := refuseLiteFSTarget(to); err != nil { // before the source is opened
+		return BackupInfo{}, err
+	}
+	if err := inspect(ctx, path); errors.Is(err, fs.ErrNotExist) {
 		return BackupInfo{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(ReasonNoDatabase)
-	} else if errors.Is(err, schema.ErrNotOrgdb) {
-		return BackupInfo{}, notOrgdb(path, err)
 	} else if err != nil {
 		return BackupInfo{}, err
 	}
@@ -146,6 +150,9 @@ func backupFile(ctx context.Context, path, to string, c backupConfig) (BackupInf
 func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig) (BackupInfo, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return BackupInfo{}, orgdb.Validation("backup: path %q: want the path of a file", path)
+	}
+	if err := refuseLiteFSTarget(path); err != nil {
+		return BackupInfo{}, err
 	}
 	if err := refuseTarget(ctx, src, path, c.overwrite); err != nil {
 		return BackupInfo{}, err
@@ -178,9 +185,30 @@ func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig)
 	return BackupInfo{Path: path, Bytes: size}, syncDir(dir)
 }
 
-// refuseTarget refuses a path that is the database itself, a directory,
-// or (without overwrite) an existing file.
+// refuseLiteFSTarget refuses a backup target inside a LiteFS mount: LiteFS
+// has no hard links and replicates only what SQLite writes, so a backup
+// belongs outside it. Checked before anything is created.
+func refuseLiteFSTarget(path string) error {
+	if m := liteFSMountOf(path); m != nil {
+		return orgdb.Validation("backup refused: %s is inside the LiteFS mount %s, which holds only the replicated database; "+
+			"write the backup outside the mount (e.g. beside LiteFS's data directory); nothing was written", path, m.dir).
+			WithReason(ReasonOnLiteFS)
+	}
+	return nil
+}
+
+// refuseTarget refuses a path that is the database itself or one of its
+// -wal, -shm, -journal files, a directory, or (without overwrite) an
+// existing file.
 func refuseTarget(ctx context.Context, src *sql.Conn, path string, overwrite bool) error {
+	var seq int
+	var name, file string
+	if err := src.QueryRowContext(ctx, `PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
+		return fmt.Errorf("backup: the database's path: %w", err)
+	}
+	if file != "" && companion(path, file) {
+		return orgdb.Validation("%s is the database %s itself or one of its -wal, -shm, -journal files: give another path; nothing was written", path, file)
+	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -191,19 +219,91 @@ func refuseTarget(ctx context.Context, src *sql.Conn, path string, overwrite boo
 	if fi.IsDir() {
 		return orgdb.Validation("%s is a directory: give the path of the backup file, e.g. %s", path, filepath.Join(path, "orgdb.db"))
 	}
-	var seq int
-	var name, file string
-	if err := src.QueryRowContext(ctx, `PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
-		return fmt.Errorf("backup: the database's path: %w", err)
-	}
-	if sfi, err := os.Stat(file); err == nil && os.SameFile(fi, sfi) {
-		return orgdb.Validation("%s is the database itself: give another path", path)
-	}
 	if !overwrite {
 		return orgdb.Conflict("%s already exists: pass --force (store.Overwrite) to replace it, or choose another path", path).
 			WithReason(ReasonBackupExists)
 	}
 	return nil
+}
+
+// dbFileSuffixes are the files SQLite keeps beside a database.
+var dbFileSuffixes = []string{"-wal", "-shm", "-journal"}
+
+// companion reports whether p names the database db or one of the files
+// SQLite keeps beside it (-wal, -shm, -journal): by name, or because it is
+// the same file under another name.
+func companion(p, db string) bool {
+	ap, err1 := filepath.Abs(p)
+	adb, err2 := filepath.Abs(db)
+	if err1 != nil || err2 != nil {
+		ap, adb = filepath.Clean(p), filepath.Clean(db)
+	}
+	pfi, perr := os.Stat(p)
+	for _, suffix := range append([]string{""}, dbFileSuffixes...) {
+		if ap == adb+suffix {
+			return true
+		}
+		if fi, err := os.Stat(db + suffix); perr == nil && err == nil && os.SameFile(pfi, fi) {
+			return true
+		}
+	}
+	return false
+}
+
+// inspect checks that the existing file at path is an orgdb database (or
+// an empty file, a new one) without changing it: another application's
+// SQLite file, or a file that is not SQLite, is VALIDATION_ERROR (reason
+// not_orgdb). A missing file is an error wrapping fs.ErrNotExist.
+func inspect(ctx context.Context, path string) error {
+	_, err := schema.Inspect(ctx, path, schema.FS())
+	return notOrgdbRefusal(path, err)
+}
+
+// inspectLocked is inspect for a database whose lock bytes this process
+// holds (lockOut): it reads the file as immutable, taking no lock and
+// creating no -wal or -shm file.
+func inspectLocked(ctx context.Context, path string) error {
+	d, err := sql.Open("sqlite3", fileDSN(path, "mode=ro&immutable=1"))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	_, err = schema.StatusOf(ctx, d, schema.FS())
+	return notOrgdbRefusal(path, err)
+}
+
+// notOrgdbRefusal turns err, from reading the file at path, into the
+// refusal of a file that is not orgdb's; other errors are returned as is.
+func notOrgdbRefusal(path string, err error) error {
+	var se sqlite3.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, schema.ErrNotOrgdb):
+	case errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt):
+		err = fmt.Errorf("%w: it is not a SQLite database (%v)", schema.ErrNotOrgdb, err)
+	default:
+		return err
+	}
+	return orgdb.Wrap(orgdb.CodeValidation, err, "%s: %v; orgdb works only on its own databases: check the path (--db, $ORGDB_DB); nothing was changed", path, err).
+		WithReason(ReasonNotOrgdb)
+}
+
+// liteFSMountOf returns the LiteFS mount path would be in (its directory
+// or any directory above it), or nil.
+func liteFSMountOf(path string) *litefsMount {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return detectLiteFS(path)
+	}
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		if m := detectLiteFS(filepath.Join(dir, filepath.Base(abs))); m != nil {
+			return m
+		}
+		if dir == filepath.Dir(dir) {
+			return nil
+		}
+	}
 }
 
 // copyDB copies the database src reads into the empty file at dst with

@@ -543,7 +543,16 @@ func TestRestoreOlderBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "new", "orgdb.db")
-	info, err := store.Restore(ctx, path, old)
+	// A missing database is a mistyped path unless CreateNew says otherwise.
+	_, err = store.Restore(ctx, path, old)
+	var oe *orgdb.Error
+	if !errors.As(err, &oe) || oe.Code != orgdb.CodeNotFound || oe.Reason != store.ReasonNoDatabase || !strings.Contains(err.Error(), "--create") {
+		t.Fatalf("restore to a missing database: %v, want NOT_FOUND no_database naming --create", err)
+	}
+	if _, err := os.Stat(filepath.Dir(path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused restore created %s: %v", filepath.Dir(path), err)
+	}
+	info, err := store.Restore(ctx, path, old, store.CreateNew())
 	if err != nil {
 		t.Fatal(err)
 	}

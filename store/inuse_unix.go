@@ -38,7 +38,14 @@ const (
 // open.
 func lockOut(path string) (release func(), err error) {
 	var files []*os.File
+	var locked []lockRange
 	release = func() {
+		// Unlocked explicitly: LiteFS's FUSE layer keeps a lock when the
+		// file is closed, which left the database locked for good.
+		for _, l := range locked {
+			lk := syscall.Flock_t{Type: syscall.F_UNLCK, Whence: 0, Start: l.start, Len: l.len}
+			_ = syscall.FcntlFlock(l.f.Fd(), fSetLk, &lk) // best effort: closing drops it elsewhere
+		}
 		for _, f := range files {
 			f.Close()
 		}
@@ -67,8 +74,15 @@ func lockOut(path string) (release func(), err error) {
 			release()
 			return nil, fmt.Errorf("lock %s: %w", l.file, err)
 		}
+		locked = append(locked, lockRange{f, l.start, l.len})
 	}
 	return release, nil
+}
+
+// lockRange is a range lockOut locked.
+type lockRange struct {
+	f          *os.File
+	start, len int64
 }
 
 // holder returns the process holding a lock conflicting with a write lock
@@ -98,3 +112,21 @@ func (e *inUseError) Error() string {
 }
 
 func (e *inUseError) Unwrap() error { return errInUse }
+
+// sameOwner gives the file at path the owner and group of prev when they
+// differ and this process may change them (root): a restore run as root
+// leaves the database its service's user's.
+func sameOwner(path string, prev fs.FileInfo) error {
+	st, ok := prev.Sys().(*syscall.Stat_t)
+	if !ok || os.Geteuid() != 0 {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if cur, ok := fi.Sys().(*syscall.Stat_t); ok && cur.Uid == st.Uid && cur.Gid == st.Gid {
+		return nil
+	}
+	return os.Chown(path, int(st.Uid), int(st.Gid))
+}

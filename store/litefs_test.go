@@ -602,3 +602,70 @@ func TestLiteFSFailover(t *testing.T) {
 		t.Errorf("node-a's Role = %+v", r)
 	}
 }
+
+// On a LiteFS mount Restore is refused before it opens or locks anything
+// (NOT_PRIMARY on a replica; on the primary a refusal that points to
+// litefs import), and so is a backup written into a mount; the database
+// stays readable and writable on both nodes afterwards.
+func TestLiteFSRestoreAndBackupRefused(t *testing.T) {
+	primary, replica := liteFSPair(t)
+	open := func(n *litefsrun.Node) *store.Store {
+		t.Helper()
+		st, err := store.Open(ctx, dbOn(n), store.WithLiteFS())
+		if err != nil {
+			t.Fatalf("open on %s: %v\nlitefs log:\n%s", n.Name, err, n.Log())
+		}
+		return st
+	}
+	p := open(primary)
+	_, err := p.CreateUser(ctx, store.NewUser{Email: "before@acme.test"})
+	must(t, err)
+	bk := filepath.Join(t.TempDir(), "b.db")
+	_, err = p.Backup(ctx, bk)
+	must(t, err)
+	r := open(replica)
+	catchUp(t, p, r)
+	must(t, r.Close())
+	must(t, p.Close())
+
+	// The mounts' files, and the database's bytes on each node.
+	state := func(n *litefsrun.Node) string {
+		t.Helper()
+		entries, err := os.ReadDir(n.Mnt)
+		must(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return strings.Join(names, " ") + "\n" + readFile(t, dbOn(n))
+	}
+	pBefore, rBefore := state(primary), state(replica)
+
+	_, err = store.Restore(ctx, dbOn(primary), bk)
+	wantRefusal(t, "restore on the primary", err, orgdb.CodeValidation, store.ReasonOnLiteFS, "litefs import", "nothing was changed")
+	_, err = store.Restore(ctx, dbOn(replica), bk)
+	wantRefusal(t, "restore on the replica", err, orgdb.CodeNotPrimary, store.ReasonReplica, "node-a")
+	for _, n := range []*litefsrun.Node{primary, replica} {
+		to := filepath.Join(n.Mnt, "b.db")
+		_, err = store.BackupFile(ctx, dbOn(n), to)
+		wantRefusal(t, "backup into "+n.Name+"'s mount", err, orgdb.CodeValidation, store.ReasonOnLiteFS, "outside the mount", "nothing was written")
+	}
+	if got := state(primary); got != pBefore {
+		t.Errorf("the refusals changed the primary's mount: %q → %q", strings.SplitN(pBefore, "\n", 2)[0], strings.SplitN(got, "\n", 2)[0])
+	}
+	if got := state(replica); got != rBefore {
+		t.Errorf("the refusals changed the replica's mount: %q → %q", strings.SplitN(rBefore, "\n", 2)[0], strings.SplitN(got, "\n", 2)[0])
+	}
+
+	// Writable on the primary, readable on the replica.
+	p = open(primary)
+	closeStore(t, p)
+	_, err = p.CreateUser(ctx, store.NewUser{Email: "after@acme.test"})
+	must(t, err)
+	r = open(replica)
+	closeStore(t, r)
+	catchUp(t, p, r)
+	if n, err := r.CountUsers(ctx); err != nil || n != 2 {
+		t.Fatalf("replica after the refusals: %d users, %v; want 2", n, err)
+	}
+}

@@ -32,12 +32,20 @@ type RestoreInfo struct {
 // database open. It never changes the database when it refuses.
 //
 // In order, it:
+//   - refuses a path on a LiteFS mount (NOT_PRIMARY on a replica; on the
+//     primary VALIDATION_ERROR, reason on_litefs, pointing to litefs
+//     import), a path or from that is a directory or the other's -wal,
+//     -shm or -journal file (VALIDATION_ERROR), and a missing path
+//     (NOT_FOUND, reason no_database) unless [CreateNew] is given;
 //   - takes write locks on SQLite's lock bytes of path and its -shm file,
 //     and refuses (CONFLICT, reason in_use, naming the process when the
 //     system says) if another process has the database open: the
 //     service, an orgdb command, `litestream replicate`. The locks are held
 //     to the end, so nothing opens it meanwhile. The calling process must
 //     not have path open itself;
+//   - refuses an existing path that is not an orgdb database (a file that
+//     is not SQLite, another application's database: VALIDATION_ERROR,
+//     reason not_orgdb); an empty file counts as a new database;
 //   - copies from (read-only, with SQLite's online backup API, so a -wal
 //     beside it is included) into a temporary file (mode 0600) beside path,
 //     and refuses (VALIDATION_ERROR, reason bad_backup) a copy that is not
@@ -46,16 +54,21 @@ type RestoreInfo struct {
 //     this binary's, or was migrated by a newer orgdb (a version this
 //     binary does not have). An older backup is accepted: RestoreInfo.Pending
 //     says how many migrations the next Open applies;
-//   - fsyncs the copy; keeps the current database as
+//   - fsyncs the copy and, run as root, gives it the owner and group of
+//     the file it replaces; keeps the current database as
 //     path.bak-<UTC timestamp> (a hard link, with its -wal or -journal
 //     beside it under the same name), removes path's -wal, -journal and
 //     -shm, renames the copy to path and fsyncs the directory.
 //
 // Errors are [*orgdb.Error]s; whatever fails, path is as it was and the
 // temporary file is removed.
-func Restore(ctx context.Context, path, from string) (RestoreInfo, error) {
+func Restore(ctx context.Context, path, from string, opts ...RestoreOption) (RestoreInfo, error) {
+	var c restoreConfig
+	for _, o := range opts {
+		o(&c)
+	}
 	start := time.Now()
-	info, err := restore(ctx, path, from)
+	info, err := restore(ctx, path, from, c)
 	if err != nil {
 		return RestoreInfo{}, Translate(err, "restore "+path+" from "+from)
 	}
@@ -63,29 +76,65 @@ func Restore(ctx context.Context, path, from string) (RestoreInfo, error) {
 	return info, nil
 }
 
-func restore(ctx context.Context, path, from string) (RestoreInfo, error) {
+// RestoreOption configures [Restore].
+type RestoreOption func(*restoreConfig)
+
+type restoreConfig struct{ create bool }
+
+// CreateNew lets [Restore] write a database at a path where none exists.
+// Without it a missing path is refused (NOT_FOUND, reason no_database):
+// a mistyped path would otherwise quietly become a new database.
+func CreateNew() RestoreOption { return func(c *restoreConfig) { c.create = true } }
+
+// ReasonOnLiteFS is the reason of the refusal of a restore on the LiteFS
+// primary, or of a backup written into a LiteFS mount: LiteFS replicates
+// only what SQLite writes, and imports a whole file with `litefs import`.
+const ReasonOnLiteFS = "on_litefs"
+
+func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreInfo, error) {
 	for _, p := range []string{path, from} {
 		if p == "" || p == ":memory:" || strings.HasPrefix(p, "file:") {
-			return RestoreInfo{}, orgdb.Validation("restore: path %q: want the path of a file", p)
+			return RestoreInfo{}, orgdb.Validation("path %q: want the path of a file", p)
 		}
+	}
+	// LiteFS has no hard links, and a file renamed into its mount is not
+	// replicated: refused before anything is opened or locked there.
+	if m := liteFSMountOf(path); m != nil {
+		r, err := m.role()
+		if err != nil {
+			return RestoreInfo{}, orgdb.Internal(err, "%s: %v", path, err)
+		}
+		if !r.Primary {
+			return RestoreInfo{}, notPrimary(r)
+		}
+		return RestoreInfo{}, orgdb.Validation("restore refused: %s is on a LiteFS mount, where a restore would not be replicated; nothing was changed: "+
+			"on the primary, import the backup with LiteFS instead: litefs import -name %s %s", path, filepath.Base(path), from).
+			WithReason(ReasonOnLiteFS)
 	}
 	ffi, err := os.Stat(from)
 	if errors.Is(err, fs.ErrNotExist) {
-		return RestoreInfo{}, orgdb.NotFound("restore: no backup at %s: check the path", from)
+		return RestoreInfo{}, orgdb.NotFound("no backup at %s: check the path (--from); nothing was changed", from)
 	}
 	if err != nil {
 		return RestoreInfo{}, fmt.Errorf("restore: %w", err)
 	}
 	if ffi.IsDir() {
-		return RestoreInfo{}, orgdb.Validation("restore: %s is a directory: give the backup file", from)
+		return RestoreInfo{}, orgdb.Validation("%s is a directory: give the backup file (--from); nothing was changed", from)
 	}
 	pfi, err := os.Stat(path)
 	exists := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return RestoreInfo{}, fmt.Errorf("restore: %w", err)
 	}
-	if exists && os.SameFile(ffi, pfi) {
-		return RestoreInfo{}, orgdb.Validation("restore: %s is the database itself: give a backup file", from)
+	if exists && pfi.IsDir() {
+		return RestoreInfo{}, orgdb.Validation("%s is a directory: give the database file (--db), e.g. %s; nothing was changed", path, filepath.Join(path, "orgdb.db"))
+	}
+	if companion(from, path) || companion(path, from) {
+		return RestoreInfo{}, orgdb.Validation("%s is the database %s itself or one of its -wal, -shm, -journal files: give a backup file; nothing was changed", from, path)
+	}
+	if !exists && !c.create {
+		return RestoreInfo{}, orgdb.NotFound("no database at %s: check the path (--db, $ORGDB_DB); to restore into a new database there, pass --create (store.CreateNew); nothing was changed", path).
+			WithReason(ReasonNoDatabase)
 	}
 	release, err := lockOut(path)
 	if err != nil {
@@ -98,6 +147,13 @@ func restore(ctx context.Context, path, from string) (RestoreInfo, error) {
 		return RestoreInfo{}, err
 	}
 	defer release()
+	if exists {
+		// Only an orgdb database is replaced (an empty file is a new one).
+		// Read immutable: no lock (ours are held), no -wal or -shm created.
+		if err := inspectLocked(ctx, path); err != nil {
+			return RestoreInfo{}, err
+		}
+	}
 
 	dir := filepath.Dir(path)
 	if err := mkdirPrivate(dir); err != nil {
@@ -116,6 +172,12 @@ func restore(ctx context.Context, path, from string) (RestoreInfo, error) {
 	pending, err := copyVerified(ctx, from, tmp)
 	if err != nil {
 		return RestoreInfo{}, err
+	}
+	if exists {
+		// The service's user must still own its database when root restores.
+		if err := sameOwner(tmp, pfi); err != nil {
+			return RestoreInfo{}, fmt.Errorf("restore: give the copy the owner of %s (nothing was changed): %w", path, err)
+		}
 	}
 	size, err := syncFile(tmp)
 	if err != nil {

@@ -287,9 +287,12 @@ func cliTable() []cliCase {
 		{fix: backedUp, args: []string{"backup", "--to", "{dir}/b.db", "--force"}, code: 0, out: "integrity ok"},
 		{args: []string{"backup", "--to", "{dir}/b.db"}, code: 1, err: "no orgdb database at"},
 		{fix: org, args: []string{"backup"}, code: 2, err: `required flag(s) "to" not set`},
-		{fix: backedUp, args: []string{"--db", "{dir}/new.db", "restore", "--from", "{dir}/b.db"}, code: 0, out: "integrity ok, migrations match this orgdb"},
-		{fix: org, args: []string{"restore", "--from", "{dir}/none.db"}, code: 1, err: "no backup at"},
-		{fix: junkBackup, args: []string{"--db", "{dir}/new.db", "restore", "--from", "{dir}/b.db"}, code: 1, err: "not a database; nothing was changed"},
+		{fix: junkDB, args: []string{"backup", "--to", "{dir}/b.db"}, code: 1, err: "org.db: not an orgdb database: it is not a SQLite database"},
+		{fix: org, args: []string{"backup", "--to", "{dir}/org.db-wal", "--force"}, code: 1, err: "or one of its -wal, -shm, -journal files"},
+		{fix: backedUp, args: []string{"--db", "{dir}/new.db", "restore", "--from", "{dir}/b.db", "--create"}, code: 0, out: "integrity ok, migrations match this orgdb"},
+		{fix: backedUp, args: []string{"--db", "{dir}/new.db", "restore", "--from", "{dir}/b.db"}, code: 1, err: "no database at {dir}/new.db: check the path (--db, $ORGDB_DB); to restore into a new database there, pass --create"},
+		{fix: org, args: []string{"restore", "--from", "{dir}/none.db"}, code: 1, err: "orgdb restore: no backup at {dir}/none.db: check the path (--from)"},
+		{fix: junkBackup, args: []string{"--db", "{dir}/new.db", "restore", "--from", "{dir}/b.db", "--create"}, code: 1, err: "not a database; nothing was changed"},
 		{fix: org, args: []string{"restore"}, code: 2, err: `required flag(s) "from" not set`},
 		{fix: org, env: map[string]string{"ORGDB_EXTERNAL_CHECKPOINTS": "1"}, args: []string{"users", "add", "dan@acme.test"}, code: 0, out: "added dan@acme.test"},
 		{fix: org, args: []string{"--external-checkpoints", "users", "add", "dan@acme.test"}, code: 0, out: "added dan@acme.test"},
@@ -301,6 +304,13 @@ func cliTable() []cliCase {
 func backedUp(t *testing.T, env map[string]string) {
 	org(t, env)
 	must(t, env, "", "backup", "--to", filepath.Join(filepath.Dir(env["ORGDB_DB"]), "b.db"))
+}
+
+// junkDB points ORGDB_DB at a text file that is not a database.
+func junkDB(t *testing.T, env map[string]string) {
+	if err := os.WriteFile(env["ORGDB_DB"], []byte("notes, not a database\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // junkBackup is org with a file at {dir}/b.db that is not a database.
@@ -330,6 +340,7 @@ func TestCLITable(t *testing.T) {
 				args[i] = strings.ReplaceAll(args[i], "{dir}", filepath.Dir(path))
 			}
 			code, out, errs := cliIn(t, env, c.stdin, args...)
+			c.err = strings.ReplaceAll(c.err, "{dir}", filepath.Dir(path))
 			checkRun(t, c, code, out, errs)
 			if c.code != 0 && snapshot(t, path) != before {
 				t.Errorf("exit %d changed the database", c.code)

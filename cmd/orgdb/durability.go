@@ -60,8 +60,10 @@ one instant, while the service (or anything else) keeps reading and writing
 it. The copy is written to a temporary file beside FILE, checked with
 PRAGMA integrity_check, fsynced and renamed into place; it is a standalone
 file (mode 0600; a missing directory is created with mode 0700). An existing
-FILE is refused unless --force. The database is only read: nothing in or
-beside it changes, and one with pending migrations can be backed up.
+FILE is refused unless --force, and so is FILE inside a LiteFS mount. The
+database is only read (one with pending migrations can be backed up): its
+contents do not change, though SQLite may leave an empty -wal and -shm
+file (mode 0600) beside a database no process had open.
 On a terminal, stderr shows the progress of a large copy.`,
 		Example: `  orgdb backup --to backups/orgdb-$(date -u +%Y%m%dT%H%M%SZ).db
   orgdb --db /srv/orgdb/orgdb.db backup --to /srv/backups/orgdb.db --force`,
@@ -90,6 +92,7 @@ On a terminal, stderr shows the progress of a large copy.`,
 
 func newRestoreCmd(e *env) *cobra.Command {
 	var from string
+	var create bool
 	cmd := &cobra.Command{
 		Use:   "restore --from FILE",
 		Short: "Replace the database with a verified backup, keeping the previous file",
@@ -102,7 +105,11 @@ migration this binary does not have or whose checksum differs from this
 binary's. The copy (mode 0600) then replaces the database in one rename;
 the previous database is kept beside it as <database>.bak-<UTC timestamp>.
 A backup older than this binary is restored; orgdb migrate, or the
-service's next start, applies the migrations it lacks.`,
+service's next start, applies the migrations it lacks. The database must
+exist and be an orgdb database (a mistyped --db is refused); --create
+restores into a new file. The restored file keeps the previous one's owner
+when run as root. On a LiteFS mount restore is refused: use litefs import
+on the primary.`,
 		Example: `  systemctl stop orgdb
   orgdb --db /srv/orgdb/orgdb.db restore --from /srv/backups/orgdb.db
   systemctl start orgdb`,
@@ -111,7 +118,11 @@ service's next start, applies the migrations it lacks.`,
 			if from == "" {
 				return usageError("--from needs a file path")
 			}
-			info, err := store.Restore(cmd.Context(), e.dbPath, from)
+			var opts []store.RestoreOption
+			if create {
+				opts = append(opts, store.CreateNew())
+			}
+			info, err := store.Restore(cmd.Context(), e.dbPath, from, opts...)
 			if err != nil {
 				return err
 			}
@@ -127,6 +138,7 @@ service's next start, applies the migrations it lacks.`,
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "the backup `file` to restore")
+	cmd.Flags().BoolVar(&create, "create", false, "restore into a new database if none exists at --db")
 	_ = cmd.MarkFlagRequired("from") // the flag exists: cannot fail
 	return cmd
 }

@@ -89,4 +89,28 @@ func TestLiteFSReplicaCLI(t *testing.T) {
 	if p, err := rst.Pos(); err != nil || p != pos {
 		t.Errorf("the replica's position moved from %s to %s (%v)", pos, p, err)
 	}
+
+	// Restore is refused on both nodes, and a backup into a mount, before
+	// anything is locked or created there; both nodes work afterwards.
+	bk := filepath.Join(dir, "b.db")
+	must(t, primary, "", "backup", "--to", bk)
+	for _, c := range []struct {
+		env map[string]string
+		cliCase
+	}{
+		{primary, cliCase{args: []string{"restore", "--from", bk}, code: 1, err: "orgdb restore: restore refused: " + primary["ORGDB_DB"] + " is on a LiteFS mount"}},
+		{primary, cliCase{args: []string{"restore", "--from", bk}, code: 1, err: "litefs import -name orgdb.db " + bk}},
+		{replica, cliCase{args: []string{"restore", "--from", bk}, code: 1, err: "orgdb restore: " + refusal}},
+		{primary, cliCase{args: []string{"backup", "--to", filepath.Join(a.Mnt, "b.db")}, code: 1, err: "is inside the LiteFS mount " + a.Mnt}},
+		{primary, cliCase{args: []string{"users", "add", "after@acme.test"}, code: 0, out: "added after@acme.test"}},
+		{replica, cliCase{args: []string{"users", "list"}, code: 0, out: "me@acme.test"}},
+	} {
+		t.Run("after/"+strings.Join(c.args, " "), func(t *testing.T) {
+			code, out, errs := cliIn(t, c.env, "", c.args...)
+			checkRun(t, c.cliCase, code, out, errs)
+		})
+	}
+	if _, err := os.Stat(filepath.Join(a.Mnt, "b.db")); !os.IsNotExist(err) {
+		t.Errorf("a refused backup left %s/b.db: %v", a.Mnt, err)
+	}
 }

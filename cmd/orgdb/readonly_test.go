@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -17,7 +16,7 @@ const cliMainEnv = "ORGDB_TEST_CLI_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(cliMainEnv) != "" {
-		os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+		main() // the CLI's own main, signal handling included
 	}
 	// The tests' directories (t.TempDir) are private, as a deployment's
 	// should be: the CLI's warning about files others can read appears
