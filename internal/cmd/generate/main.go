@@ -36,6 +36,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/agentops/orgdb/internal/tsgen"
 )
@@ -151,6 +152,9 @@ func (g *run) produce() (output, error) {
 		return nil, fmt.Errorf("generate: run me from the module root (make generate): %w", err)
 	}
 	g.root = root
+	if err := asciiQueries(filepath.Join(root, "queries")); err != nil {
+		return nil, err
+	}
 	g.tmp, err = os.MkdirTemp("", "orgdb-generate-")
 	if err != nil {
 		return nil, err
@@ -212,6 +216,34 @@ func (g *run) produce() (output, error) {
 		out["schema/"+e.Name()] = b
 	}
 	return out, nil
+}
+
+// asciiQueries refuses a query file holding a character outside ASCII.
+// sqlc v1.31.1 cuts each query's text out of its file with offsets that a
+// multi-byte character (an ellipsis or a dash in a comment) shifts, so every
+// query after it is garbled and sqlc reports a syntax error lines away, at
+// a query that is fine. Naming the character's own line and column is the
+// useful message.
+func asciiQueries(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.sql"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for col, r := range line {
+				if r > 0x7f || r == utf8.RuneError {
+					rel := filepath.Join(filepath.Base(dir), filepath.Base(f))
+					return fmt.Errorf("%s:%d:%d: %q is not ASCII: sqlc garbles every query after a multi-byte character, even in a comment; write it in ASCII (\"...\" for an ellipsis, \"-\" for a dash)", rel, i+1, col+1, r)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // types writes gen/ts/types.ts into fresh (the staged gen/), from the Go

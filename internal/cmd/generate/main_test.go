@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -75,5 +76,23 @@ func TestDiffAndApply(t *testing.T) {
 	}
 	if d, err := diff(out); err != nil || !d.empty() {
 		t.Errorf("after apply: %+v, %v", d, err)
+	}
+}
+
+// A character outside ASCII in a query file is named at its own line and
+// column, before sqlc garbles the queries after it; ASCII files pass.
+func TestASCIIQueries(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "queries")
+	put(t, filepath.Join(dir, "a.sql"), "-- name: A :one\nSELECT 1;\n")
+	if err := asciiQueries(dir); err != nil {
+		t.Fatalf("ASCII queries refused: %v", err)
+	}
+	put(t, filepath.Join(dir, "b.sql"), "-- name: B :one\n-- a note… here\nSELECT 2;\n")
+	err := asciiQueries(dir)
+	if err == nil {
+		t.Fatal("an ellipsis in a comment passed")
+	}
+	if want := `queries/b.sql:2:10: '…' is not ASCII`; !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("error %q, want it to start with %q", err, want)
 	}
 }
