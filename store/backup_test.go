@@ -27,6 +27,44 @@ import (
 	"github.com/agentops/orgdb/store"
 )
 
+// writePairs adds pairs (addPair) numbered from start+1 from four
+// goroutines until stop is called; stop returns the first error. ready is
+// closed once readyAfter pairs are committed, or at the first error (which
+// stop then returns), so a caller waiting on it never waits forever.
+func writePairs(ctx context.Context, d *sql.DB, start, readyAfter int64) (ready <-chan struct{}, stop func() error) {
+	var next, committed atomic.Int64
+	next.Store(start)
+	r, done := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := addPair(ctx, d, int(next.Add(1))); err != nil {
+					errs <- err
+					once.Do(func() { close(r) })
+					return
+				}
+				if committed.Add(1) >= readyAfter {
+					once.Do(func() { close(r) })
+				}
+			}
+		})
+	}
+	return r, func() error {
+		close(done)
+		wg.Wait()
+		close(errs)
+		return <-errs
+	}
+}
+
 // addPair inserts, in one transaction, a user and an invite that user
 // sent: a database in which every transaction committed whole has exactly
 // one invite per user.
@@ -166,27 +204,7 @@ func TestBackupUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	var next atomic.Int64
-	next.Store(500)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := addPair(ctx, other.DB(), int(next.Add(1))); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
+	_, stop := writePairs(ctx, other.DB(), 500, 1)
 	dir := t.TempDir()
 	for k := range 5 {
 		to := filepath.Join(dir, fmt.Sprintf("b%d.db", k))
@@ -198,8 +216,9 @@ func TestBackupUnderLoad(t *testing.T) {
 			t.Errorf("backup %d holds %d users and %d invites: want equal counts, at least 500", k, u, i)
 		}
 	}
-	close(stop)
-	wg.Wait()
+	if err := stop(); err != nil {
+		t.Error(err)
+	}
 }
 
 // An existing file is refused, unchanged, unless Overwrite is given; the
@@ -579,38 +598,10 @@ func writeLoop(ctx context.Context, path string, wait func(), report func(error)
 	if err != nil {
 		return report(err)
 	}
-	var next atomic.Int64
-	next.Store(1_000_000)
-	var committed atomic.Int64
-	stop := make(chan struct{})
-	errs := make(chan error, 4)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := addPair(ctx, st.DB(), int(next.Add(1))); err != nil {
-					errs <- err
-					return
-				}
-				committed.Add(1)
-			}
-		}()
-	}
-	for committed.Load() < 50 {
-		time.Sleep(time.Millisecond)
-	}
+	ready, stop := writePairs(ctx, st.DB(), 1_000_000, 50)
+	<-ready
 	wait()
-	close(stop)
-	wg.Wait()
-	close(errs)
-	return report(errors.Join(<-errs, st.Close()))
+	return report(errors.Join(stop(), st.Close()))
 }
 
 // BackupFile copies a database another process is writing: every copy is
