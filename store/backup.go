@@ -158,9 +158,6 @@ func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig)
 		return BackupInfo{}, err
 	}
 	dir := filepath.Dir(path)
-	if err := mkdirPrivate(dir); err != nil {
-		return BackupInfo{}, err
-	}
 	tmp, err := createPrivate(dir, filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return BackupInfo{}, err

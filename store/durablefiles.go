@@ -12,12 +12,13 @@ import (
 // organization: they are readable by their owner only, whatever the umask
 // (internal/privfile).
 
-// mkdirPrivate creates dir and any missing parent with mode 0700.
-func mkdirPrivate(dir string) error { return privfile.MkdirAll(dir) }
-
 // createPrivate creates a new empty file in dir named by pattern (as
-// os.CreateTemp), with mode 0600 whatever the umask, and returns its path.
+// os.CreateTemp), with mode 0600 whatever the umask, and returns its path;
+// dir and any missing parent are created with mode 0700.
 func createPrivate(dir, pattern string) (string, error) {
+	if err := privfile.MkdirAll(dir); err != nil {
+		return "", err
+	}
 	f, err := privfile.CreateTemp(dir, pattern)
 	if err != nil {
 		return "", fmt.Errorf("create a temporary file in %s: %w", dir, err)

@@ -156,9 +156,6 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 	}
 
 	dir := filepath.Dir(path)
-	if err := mkdirPrivate(dir); err != nil {
-		return RestoreInfo{}, err
-	}
 	tmp, err := createPrivate(dir, filepath.Base(path)+".restore-*")
 	if err != nil {
 		return RestoreInfo{}, err
