@@ -397,6 +397,6 @@ func (r *replay) dataChange(s Statement, c change) {
 	if len(old) == 0 {
 		return // a backfill of columns this migration adds
 	}
-	r.add(s.Line, DataChange, bt.Name, "UPDATE %s without WHERE rewrites %s in every existing row: add the WHERE that picks the rows to change (WHERE %s IS NULL for a backfill), or, if every row is meant, say why with -- lint:allow %s reason",
-		c.table, strings.Join(old, ", "), old[0], DataChange)
+	r.add(s.Line, DataChange, bt.Name, "UPDATE %s without WHERE rewrites %s in every existing row: add the WHERE that picks the rows to change, or, if every row is meant, say why with -- lint:allow %s reason",
+		c.table, strings.Join(old, ", "), DataChange)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -43,42 +44,74 @@ func ParseSum(from string, content []byte) (Shipped, error) {
 // is not installed: the shipped migrations cannot be read from a branch.
 var ErrNoGit = errors.New("not in a git work tree")
 
-// ErrNoRevision means the clone has no such branch or revision.
-var ErrNoRevision = errors.New("no such revision in this clone")
-
-// ShippedAt reads the migrations.sum that git revision ref (a branch such
-// as main or origin/main) holds in the folder dir, which must be inside a
-// git work tree. A revision without a migrations.sum there ships nothing.
-func ShippedAt(ctx context.Context, dir, ref string) (Shipped, error) {
+// ShippedAt reads the migrations.sum that each git revision of refs
+// (branches such as main or origin/main) holds in the folder dir, which
+// must be inside a git work tree, with one git process. The result has an
+// entry for each revision the clone has; a revision without a
+// migrations.sum there ships nothing.
+func ShippedAt(ctx context.Context, dir string, refs ...string) (map[string]Shipped, error) {
 	if _, err := exec.LookPath("git"); err != nil {
-		return Shipped{}, fmt.Errorf("git is not installed: %w", ErrNoGit)
+		return nil, fmt.Errorf("git is not installed: %w", ErrNoGit)
 	}
-	if _, err := git(ctx, dir, "rev-parse", "--is-inside-work-tree"); err != nil {
-		return Shipped{}, fmt.Errorf("%s: %w", dir, ErrNoGit)
+	var in strings.Builder
+	for _, ref := range refs {
+		if strings.ContainsAny(ref, " \t\n") {
+			return nil, fmt.Errorf("revision %q: a revision has no spaces", ref)
+		}
+		fmt.Fprintf(&in, "%s^{commit}\n%s:./migrations.sum\n", ref, ref)
 	}
-	if _, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err != nil {
-		return Shipped{}, fmt.Errorf("%s: %w", ref, ErrNoRevision)
-	}
-	from := ref + "'s " + filepath.ToSlash(filepath.Join(filepath.Base(dir), "migrations.sum"))
-	if _, err := git(ctx, dir, "cat-file", "-e", ref+":./migrations.sum"); err != nil {
-		return Shipped{From: from, Files: map[string]string{}}, nil
-	}
-	b, err := git(ctx, dir, "show", ref+":./migrations.sum")
-	if err != nil {
-		return Shipped{}, err
-	}
-	return ParseSum(from, b)
-}
-
-func git(ctx context.Context, dir string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd := exec.CommandContext(ctx, "git", "-C", dir, "cat-file", "--batch")
+	cmd.Stdin = strings.NewReader(in.String())
+	cmd.Env = append(os.Environ(), "LC_ALL=C") // its messages in English, as read below
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		if strings.Contains(stderr.String(), "not a git repository") {
+			return nil, fmt.Errorf("%s: %w", dir, ErrNoGit)
+		}
+		return nil, fmt.Errorf("git cat-file in %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
 	}
-	return out, nil
+	objects := make([][]byte, 0, 2*len(refs)) // nil: missing
+	for len(out) > 0 {
+		nl := bytes.IndexByte(out, '\n')
+		if nl < 0 {
+			return nil, fmt.Errorf("git cat-file: truncated output %q", out)
+		}
+		head := strings.Fields(string(out[:nl]))
+		out = out[nl+1:]
+		if len(head) != 3 {
+			objects = append(objects, nil) // "<name> missing" or "<name> ambiguous"
+			continue
+		}
+		size, err := strconv.Atoi(head[2])
+		if err != nil || size+1 > len(out) {
+			return nil, fmt.Errorf("git cat-file: bad header %q", head)
+		}
+		objects = append(objects, out[:size])
+		out = out[size+1:]
+	}
+	if len(objects) != 2*len(refs) {
+		return nil, fmt.Errorf("git cat-file: %d answers for %d questions", len(objects), 2*len(refs))
+	}
+	res := map[string]Shipped{}
+	for i, ref := range refs {
+		if objects[2*i] == nil {
+			continue // the clone has no such revision
+		}
+		from := ref + "'s " + filepath.ToSlash(filepath.Join(filepath.Base(dir), "migrations.sum"))
+		sum := objects[2*i+1]
+		if sum == nil {
+			res[ref] = Shipped{From: from, Files: map[string]string{}}
+			continue
+		}
+		s, err := ParseSum(from, sum)
+		if err != nil {
+			return nil, err
+		}
+		res[ref] = s
+	}
+	return res, nil
 }
 
 var versionRe = regexp.MustCompile(`^(\d+)_`)
@@ -115,13 +148,18 @@ func versionOrder(dir string, ms []schema.Migration, shipped []Shipped) map[stri
 			if m.Version > topV {
 				continue
 			}
+			effect := fmt.Sprintf("a database that applied %s refuses it (the runner applies no version below its highest), and a new database would run it before %s, unlike production", top, top)
+			for f := range s.Files {
+				if v, ok := fileVersion(f); ok && v == m.Version {
+					effect = fmt.Sprintf("it takes the number of %s, and the runner refuses two migrations with one version", f)
+				}
+			}
 			width := len(versionRe.FindStringSubmatch(m.File)[1])
 			renamed := fmt.Sprintf("%0*d_%s.sql", width, next, m.Name)
 			next++
 			out[m.File] = append(out[m.File], Finding{Path: filepath.Join(dir, m.File), Line: 1, Code: VersionOrder,
-				Message: fmt.Sprintf("%s is numbered %d, at or below %s, which %s already ships: a database at version %d refuses it (the runner never applies a version below its highest) "+
-					"and a new database runs it in another order than production; renumber it above every shipped one (git mv %s %s, then make generate)",
-					m.File, m.Version, top, s.From, topV, filepath.Join(dir, m.File), filepath.Join(dir, renamed))})
+				Message: fmt.Sprintf("%s is numbered %d, at or below %s, which %s already ships: %s; renumber it above every shipped one (git mv %s %s, then make generate)",
+					m.File, m.Version, top, s.From, effect, filepath.Join(dir, m.File), filepath.Join(dir, renamed))})
 			break // one set is enough to say so
 		}
 	}

@@ -122,30 +122,33 @@ func shippedSets(ctx context.Context, dir string, bases []string) ([]migratelint
 	if !explicit {
 		bases = defaultBases
 	}
+	found, err := migratelint.ShippedAt(ctx, dir, bases...)
+	noGit := errors.Is(err, migratelint.ErrNoGit)
+	switch {
+	case err != nil && explicit:
+		return nil, "", fmt.Errorf("-base: %w", err)
+	case err != nil && !noGit:
+		return nil, "", err
+	case explicit:
+		for _, b := range bases {
+			if _, ok := found[b]; !ok {
+				return nil, "", fmt.Errorf("-base %s: no such revision in this clone (git fetch it, or name another revision)", b)
+			}
+		}
+	}
 	var sets []migratelint.Shipped
 	var froms []string
-	var noGit error
 	for _, b := range bases {
-		s, err := migratelint.ShippedAt(ctx, dir, b)
-		switch {
-		case err == nil:
+		if s, ok := found[b]; ok {
 			sets = append(sets, s)
 			froms = append(froms, s.From)
-		case explicit && errors.Is(err, migratelint.ErrNoRevision):
-			return nil, "", fmt.Errorf("-base: %w (git fetch it, or name another revision)", err)
-		case explicit:
-			return nil, "", fmt.Errorf("-base: %w", err)
-		case errors.Is(err, migratelint.ErrNoGit):
-			noGit = err
-		case !errors.Is(err, migratelint.ErrNoRevision):
-			return nil, "", err
 		}
 	}
 	if len(sets) > 0 {
 		return sets, strings.Join(froms, " and "), nil
 	}
 	why := "no " + strings.Join(defaultBases, " or ") + " in this clone"
-	if noGit != nil {
+	if noGit {
 		why = "not a git clone"
 	}
 	own := filepath.Join(dir, "migrations.sum")

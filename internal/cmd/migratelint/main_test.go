@@ -133,7 +133,7 @@ func TestVersionOrder(t *testing.T) {
 	}
 
 	code, _, errs = lint(t, "-dir", schema, "-base", "release")
-	if code != 2 || !strings.Contains(errs, "-base: release: no such revision in this clone") {
+	if code != 2 || !strings.Contains(errs, "-base release: no such revision in this clone") {
 		t.Errorf("-base release: exit %d, stderr %q; want 2 naming the revision", code, errs)
 	}
 	// A revision from before migrations.sum existed ships nothing.
