@@ -125,23 +125,14 @@ func insertOf(s Statement) (insert, bool) {
 		i += 2
 	}
 	if i < len(t) && t[i].text == "(" {
+		end := closing(t, i)
 		in.cols = []string{}
-		depth := 0
-		for ; i < len(t); i++ {
-			switch t[i].text {
-			case "(":
-				depth++
-			case ")":
-				depth--
-			}
-			if depth == 0 {
-				i++
-				break
-			}
-			if depth == 1 && (t[i].kind == tkWord || t[i].kind == tkQuoted) {
-				in.cols = append(in.cols, t[i].name())
+		for _, c := range splitTop(t[i+1 : end]) {
+			if len(c) > 0 {
+				in.cols = append(in.cols, c[0].name())
 			}
 		}
+		i = end + 1
 	}
 	in.defaults = i < len(t) && t[i].is("DEFAULT")
 	if i < len(t) && t[i].is("WITH") {
@@ -162,18 +153,35 @@ func insertOf(s Statement) (insert, bool) {
 	return in, true
 }
 
+// nest returns the parenthesis depth after token t, at depth before it.
+func nest(depth int, t token) int {
+	switch t.text {
+	case "(":
+		return depth + 1
+	case ")":
+		return depth - 1
+	}
+	return depth
+}
+
+// closing returns the index of the parenthesis that closes toks[i], or
+// len(toks).
+func closing(toks []token, i int) int {
+	depth := 0
+	for ; i < len(toks); i++ {
+		if depth = nest(depth, toks[i]); depth == 0 {
+			return i
+		}
+	}
+	return len(toks)
+}
+
 // topLevel returns the index of the first of the keywords kws at
 // parenthesis depth 0 from toks[i] on, or len(toks).
 func topLevel(toks []token, i int, kws ...string) int {
 	depth := 0
 	for ; i < len(toks); i++ {
-		switch toks[i].text {
-		case "(":
-			depth++
-		case ")":
-			depth--
-		}
-		if depth == 0 {
+		if depth = nest(depth, toks[i]); depth == 0 {
 			for _, kw := range kws {
 				if toks[i].is(kw) {
 					return i
@@ -200,13 +208,7 @@ func splitTop(toks []token) [][]token {
 	var out [][]token
 	depth, start := 0, 0
 	for i, t := range toks {
-		switch t.text {
-		case "(":
-			depth++
-		case ")":
-			depth--
-		}
-		if depth == 0 && (t.text == "," || t.kind == tkSemi) {
+		if depth = nest(depth, t); depth == 0 && (t.text == "," || t.kind == tkSemi) {
 			out = append(out, toks[start:i])
 			start = i + 1
 		}
@@ -314,13 +316,7 @@ func columnLine(s *Statement, col string) int {
 		if depth == 1 && (prev == "(" || prev == ",") && (t.kind == tkWord || t.kind == tkQuoted) && strings.EqualFold(t.name(), col) {
 			return t.line
 		}
-		switch t.text {
-		case "(":
-			depth++
-		case ")":
-			depth--
-		}
-		prev = t.text
+		depth, prev = nest(depth, t), t.text
 	}
 	return s.Line
 }
@@ -331,14 +327,8 @@ func withoutRowid(createTable string) bool {
 	toks, _ := lex(createTable)
 	depth, last := 0, -1
 	for i, t := range toks {
-		switch t.text {
-		case "(":
-			depth++
-		case ")":
-			depth--
-			if depth == 0 {
-				last = i
-			}
+		if depth = nest(depth, t); depth == 0 && t.text == ")" {
+			last = i
 		}
 	}
 	for i := last + 1; i >= 1 && i < len(toks); i++ {
