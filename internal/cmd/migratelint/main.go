@@ -64,7 +64,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		bases = append(bases, s)
 		return nil
 	})
-	if err := fl.Parse(args); err != nil {
+	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if fl.NArg() > 0 {

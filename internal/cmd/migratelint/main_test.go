@@ -185,4 +185,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
 	}
+	if code, _, errs := lint(t, "-h"); code != 0 || !strings.Contains(errs, "-base value") {
+		t.Errorf("-h: exit %d, stderr %q; want 0 and the flags", code, errs)
+	}
 }
