@@ -51,7 +51,7 @@ const (
 	DropNotNull    = "DROP_NOT_NULL"   // a column loses NOT NULL: its generated Go type becomes a pointer
 	PKChange       = "PK_CHANGE"       // a rebuild changes the primary key, rowid aliasing or WITHOUT ROWID
 	PositionalCopy = "POSITIONAL_COPY" // INSERT … SELECT * or an INSERT without a column list into a rebuilt or existing table
-	FKPragma       = "FK_PRAGMA"       // PRAGMA foreign_keys = …: a no-op in the runner's transaction, refused by D1
+	FKPragma       = "FK_PRAGMA"       // PRAGMA foreign_keys = …: a no-op in the runner's (and D1's) transaction
 	DataChange     = "DATA_CHANGE"     // UPDATE or DELETE without WHERE on existing rows
 	VersionOrder   = "VERSION_ORDER"   // a new migration numbered at or below a shipped one
 	ShadowedUnique = "SHADOWED_UNIQUE" // a new unique index weaker or stronger than a table-level UNIQUE that still applies
@@ -352,7 +352,7 @@ func (r *replay) statements() {
 				r.add(s.Line, D1, "", "PRAGMA %s: Cloudflare D1 refuses it; remove it (the runner's connection settings are in schema.DSN)", strings.ToLower(name[0].name()))
 			}
 			if len(name) > 1 && name[0].is("foreign_keys") && (name[1].text == "=" || name[1].text == "(") {
-				r.add(s.Line, FKPragma, "", "PRAGMA foreign_keys does nothing inside a transaction, and the runner applies each migration in one (Cloudflare D1 refuses it too): "+
+				r.add(s.Line, FKPragma, "", "PRAGMA foreign_keys does nothing inside a transaction, and the runner (like Cloudflare D1) applies each migration in one: "+
 					"foreign keys stay on, so a DROP TABLE still deletes the rows that reference it (ON DELETE CASCADE) or fails; "+
 					"use PRAGMA defer_foreign_keys = ON, which checks foreign keys at COMMIT instead (the cascades still run: see DROP_CASCADE)")
 			}
