@@ -99,7 +99,7 @@ lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools
 	@cd bench && $(GO) mod tidy -diff
 	@echo "lint: go vet, gofmt, staticcheck and go mod tidy are clean in main, tools, tools/litefs, tools/litestream and bench"
 
-lint-migrations: ## replay every migration on scratch databases and report drops, renames, unsafe NOT NULL/UNIQUE, lossy rebuilds, D1-refused statements
+lint-migrations: ## replay every migration on scratch databases and report drops, renames, unsafe NOT NULL/UNIQUE, type and key changes, lossy or positional rebuilds, changed values, out-of-order numbers, D1-refused statements
 	@$(GO) run ./internal/cmd/migratelint
 
 d1-parity: ## apply schema/ with wrangler's local D1 (pinned in tools/ts, offline) and check it builds exactly schema/schema.sql

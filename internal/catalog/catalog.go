@@ -179,6 +179,24 @@ func readTable(ctx context.Context, db *sql.DB, name string) (Table, error) {
 	return t, nil
 }
 
+// Affinity is SQLite's column affinity for a declared type, by the rules
+// of https://sqlite.org/datatype3.html#determination_of_column_affinity:
+// INTEGER, TEXT, BLOB, REAL or NUMERIC.
+func Affinity(declared string) string {
+	u := strings.ToUpper(declared)
+	switch {
+	case strings.Contains(u, "INT"):
+		return "INTEGER"
+	case strings.Contains(u, "CHAR"), strings.Contains(u, "CLOB"), strings.Contains(u, "TEXT"):
+		return "TEXT"
+	case strings.TrimSpace(u) == "", strings.Contains(u, "BLOB"):
+		return "BLOB"
+	case strings.Contains(u, "REAL"), strings.Contains(u, "FLOA"), strings.Contains(u, "DOUB"):
+		return "REAL"
+	}
+	return "NUMERIC"
+}
+
 // Normalize collapses every run of whitespace outside string literals and
 // quoted names to one space.
 func Normalize(s string) string {

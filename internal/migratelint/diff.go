@@ -12,7 +12,6 @@ import (
 // migration.
 func (r *replay) diff() {
 	renamed := map[string]bool{} // tables and columns renamed (reported by statements)
-	rebuilt := map[string]bool{} // tables dropped or renamed away and re-created under their name
 	renamedTo := map[string]string{}
 	for _, s := range r.stmts {
 		if a, ok := alterOf(s); ok {
@@ -22,19 +21,11 @@ func (r *replay) diff() {
 				_, exists := r.after.Table(a.table)
 				renamed[strings.ToLower(a.table)] = true
 				renamedTo[strings.ToLower(a.table)] = a.to
-				switch {
-				case existed && exists:
-					rebuilt[strings.ToLower(a.table)] = true // renamed away, re-created
-				case existed:
+				if existed && !exists {
 					r.add(s.Line, RenameTable, a.table, "renames table %s to %s: the binary still running during a rollout breaks on the old name; add the new table and copy, or say why with -- lint:allow %s reason", a.table, a.to, RenameTable)
 				}
 			case "rename column":
 				renamed[strings.ToLower(a.table+"."+a.column)] = true
-			}
-		}
-		if name := dropTableName(s); name != "" {
-			if _, ok := r.after.Table(name); ok {
-				rebuilt[name] = true
 			}
 		}
 	}
@@ -81,7 +72,7 @@ func (r *replay) diff() {
 		had := indexSigs(r.before, bt)
 		for _, ix := range at.Indexes {
 			sig := indexSig(r.after, ix)
-			if !ix.Unique || ix.Origin == "pk" || slices.Contains(had, sig) {
+			if !ix.Unique || ix.Origin == "pk" || slices.Contains(had, sig) || uniqueBefore(bt, ix) {
 				continue
 			}
 			line := r.lineOf(func(s Statement) bool { return s.first("CREATE") && s.mentions(ix.Name) },
@@ -89,7 +80,9 @@ func (r *replay) diff() {
 			r.add(line, Unique, bt.Name, "adds a UNIQUE index on existing table %s (%s): it fails on duplicates production may already hold; remove them first in this migration and say so with -- lint:allow %s reason",
 				bt.Name, strings.Join(ix.Columns, ", "), Unique)
 		}
-		if !rebuilt[key] {
+		r.shadowedUnique(at, had)
+		rb := r.rebuilds[key]
+		if rb == nil {
 			// Renaming a table that others reference rewrites their
 			// foreign keys to the new name: right for a plain rename
 			// (RENAME_TABLE), wrong for a rebuild that renames the original
@@ -110,13 +103,15 @@ func (r *replay) diff() {
 				}
 			}
 		}
-		if rebuilt[key] {
+		if rb != nil {
+			r.redefined(bt, at, rb)
 			if lost := r.lost(bt, at); len(lost) > 0 {
 				line := r.lineOf(func(s Statement) bool { return dropTableName(s) == key }, func(s Statement) bool { return s.mentions(bt.Name) })
 				r.add(line, RebuildLost, bt.Name, "rebuilds table %s and loses what it had: %s; re-create them in this migration", bt.Name, strings.Join(lost, ", "))
 			}
 		}
 	}
+	r.positional()
 }
 
 // lost lists what table bt had before and its rebuilt at lacks: indexes,

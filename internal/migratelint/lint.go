@@ -2,7 +2,9 @@
 // replays each migration of a folder on a scratch database, once empty and
 // once filled with representative rows (package sample), with the
 // production runner, compares the catalog before and after, counts the
-// rows, and looks at the statements.
+// rows, compares the values of the rows a rebuilt table keeps, looks at
+// the statements, and checks that a new migration is numbered above the
+// shipped ones.
 //
 // A finding is accepted only when the migration says it is intended, with
 // a comment "-- lint:allow CODE reason" in the file. A shipped migration
@@ -43,6 +45,17 @@ const (
 	Fails        = "FAILS"         // the migration fails on a database at the previous version
 	FailsOnRows  = "FAILS_ON_ROWS" // the migration fails on a database with sample rows
 	Allow        = "LINT_ALLOW"    // a lint:allow that is malformed, unused or out of date
+
+	TypeChange     = "TYPE_CHANGE"     // a rebuild changes a column's declared type or affinity
+	ModifyNotNull  = "MODIFY_NOT_NULL" // a rebuild makes a column NOT NULL and copies its NULLs as they are
+	DropNotNull    = "DROP_NOT_NULL"   // a column loses NOT NULL: its generated Go type becomes a pointer
+	PKChange       = "PK_CHANGE"       // a rebuild changes the primary key, rowid aliasing or WITHOUT ROWID
+	PositionalCopy = "POSITIONAL_COPY" // INSERT … SELECT * or an INSERT without a column list into a rebuilt or existing table
+	FKPragma       = "FK_PRAGMA"       // PRAGMA foreign_keys = …: a no-op in the runner's (and D1's) transaction
+	DataChange     = "DATA_CHANGE"     // UPDATE or DELETE without WHERE on existing rows
+	VersionOrder   = "VERSION_ORDER"   // a new migration numbered at or below a shipped one
+	ShadowedUnique = "SHADOWED_UNIQUE" // a new unique index weaker or stronger than a table-level UNIQUE that still applies
+	ValuesChanged  = "VALUES_CHANGED"  // a rebuild changes values of the rows it keeps
 )
 
 // Finding is one problem in one migration.
@@ -51,6 +64,7 @@ type Finding struct {
 	Line     int
 	Code     string
 	Table    string // the table concerned, if any
+	Column   string // the column concerned, if any
 	Message  string
 	Accepted bool   // a lint:allow accepts it
 	Reason   string // the lint:allow's reason
@@ -65,6 +79,10 @@ func (f Finding) String() string {
 type Options struct {
 	Dir       string // the migrations folder
 	AllowFile string // the allowances of shipped migrations; "" or a missing file for none
+	// Shipped are the migrations already shipped (see [ShippedAt]): a
+	// migration none of them has must be numbered above each set's
+	// highest. None: VERSION_ORDER is not judged.
+	Shipped []Shipped
 }
 
 // Result is the outcome of a lint run.
@@ -108,22 +126,30 @@ func Lint(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	defer empty.Close()
+	order := versionOrder(o.Dir, ms, o.Shipped)
+	linted := map[string]bool{}
 	var res Result
 	for i, m := range ms {
 		r := &replay{ctx: ctx, fsys: fsys, m: m, path: filepath.Join(o.Dir, m.File), tmp: tmp, empty: empty}
 		r.stmts, r.comments = Split(m.SQL)
+		r.findings = order[m.File]
 		stop, err := r.run(i)
 		if err != nil {
 			return res, fmt.Errorf("lint %s: %w", m.File, err)
 		}
 		res.Migrations++
+		linted[m.File] = true
+		slices.SortStableFunc(r.findings, func(a, b Finding) int { return a.Line - b.Line })
 		res.Findings = append(res.Findings, settle(r.findings, r, allows)...)
 		if stop {
 			break // a migration that fails leaves nothing to replay the next ones on
 		}
 	}
 	for _, a := range allows {
-		if !a.used {
+		// After a failing migration the later ones are not linted: their
+		// allowances are neither used nor unused.
+		skipped := !linted[a.file] && slices.ContainsFunc(ms, func(m schema.Migration) bool { return m.File == a.file })
+		if !a.used && !skipped {
 			res.Findings = append(res.Findings, Finding{Path: o.AllowFile, Line: a.line, Code: Allow,
 				Message: fmt.Sprintf("allows %s for %s, which has no such finding (or no longer exists): remove the line", a.code, a.file)})
 		}
@@ -150,15 +176,20 @@ type replay struct {
 	stmts    []Statement
 	comments []Comment
 	findings []Finding
+	rebuilds map[string]*rebuild // by lower-case table name
 
 	before, after catalog.Catalog
 }
 
 func (r *replay) add(line int, code, table, format string, args ...any) {
+	r.addColumn(line, code, table, "", format, args...)
+}
+
+func (r *replay) addColumn(line int, code, table, column, format string, args ...any) {
 	if line <= 0 {
 		line = 1
 	}
-	r.findings = append(r.findings, Finding{Path: r.path, Line: line, Code: code, Table: table, Message: fmt.Sprintf(format, args...)})
+	r.findings = append(r.findings, Finding{Path: r.path, Line: line, Code: code, Table: table, Column: column, Message: fmt.Sprintf(format, args...)})
 }
 
 // run lints the migration: statements, then the replay on the empty
@@ -169,6 +200,7 @@ func (r *replay) run(i int) (stop bool, err error) {
 	if r.before, err = catalog.Read(ctx, r.empty); err != nil {
 		return false, fmt.Errorf("read the catalog: %w", err)
 	}
+	r.rebuilds = findRebuilds(r.stmts, r.before)
 	r.statements()
 
 	filledPath := filepath.Join(r.tmp, fmt.Sprintf("filled-%d.db", i))
@@ -188,6 +220,10 @@ func (r *replay) run(i int) (stop bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	kept, err := r.readRebuilt(filled, r.before)
+	if err != nil {
+		return false, err
+	}
 
 	if _, err := schema.Migrate(ctx, r.empty, schema.UpTo(r.fsys, r.m.Version)); err != nil {
 		line, msg := r.locate(r.empty)
@@ -199,6 +235,7 @@ func (r *replay) run(i int) (stop bool, err error) {
 			code = NotNull
 		}
 		r.add(line, code, "", "the migration fails on a database at the previous version: %s; fix the statement", msg)
+		r.positional() // a copy by position may be why
 		return true, nil
 	}
 	if r.after, err = catalog.Read(ctx, r.empty); err != nil {
@@ -212,6 +249,10 @@ func (r *replay) run(i int) (stop bool, err error) {
 			msg = err.Error()
 		}
 		switch {
+		case r.modifyNotNullSays(msg):
+			// MODIFY_NOT_NULL names the column and the fix already.
+		case strings.Contains(msg, "NOT NULL") && r.has(line, PositionalCopy):
+			r.add(line, NotNull, "", "fails on a table that has rows (%s): the INSERT copies by position, so values land in other columns (POSITIONAL_COPY above); name the columns", msg)
 		case strings.Contains(msg, "NOT NULL"):
 			r.add(line, NotNull, "", "fails on a table that has rows (%s): give the column a DEFAULT or backfill it in this migration", msg)
 		default:
@@ -222,6 +263,9 @@ func (r *replay) run(i int) (stop bool, err error) {
 	}
 	rowsAfter, err := counts(ctx, filled, r.after)
 	if err != nil {
+		return false, err
+	}
+	if err := r.valuesChanged(filled, kept); err != nil {
 		return false, err
 	}
 	for _, t := range r.before.Tables {
@@ -235,6 +279,11 @@ func (r *replay) run(i int) (stop bool, err error) {
 		}
 	}
 	return false, nil
+}
+
+// has reports whether the migration has a finding of code at line.
+func (r *replay) has(line int, code string) bool {
+	return slices.ContainsFunc(r.findings, func(f Finding) bool { return f.Line == line && f.Code == code })
 }
 
 // locate re-runs the statements one by one in a transaction that is rolled
@@ -302,6 +351,14 @@ func (r *replay) statements() {
 			if len(name) > 0 && slices.Contains(d1Pragmas, strings.ToLower(name[0].name())) {
 				r.add(s.Line, D1, "", "PRAGMA %s: Cloudflare D1 refuses it; remove it (the runner's connection settings are in schema.DSN)", strings.ToLower(name[0].name()))
 			}
+			if len(name) > 1 && name[0].is("foreign_keys") && (name[1].text == "=" || name[1].text == "(") {
+				r.add(s.Line, FKPragma, "", "PRAGMA foreign_keys does nothing inside a transaction, and the runner (like Cloudflare D1) applies each migration in one: "+
+					"foreign keys stay on, so a DROP TABLE still deletes the rows that reference it (ON DELETE CASCADE) or fails; "+
+					"use PRAGMA defer_foreign_keys = ON, which checks foreign keys at COMMIT instead (the cascades still run: see DROP_CASCADE)")
+			}
+		}
+		if c, ok := changeOf(s); ok && !c.where {
+			r.dataChange(s, c)
 		}
 		if a, ok := alterOf(s); ok && a.kind == "rename column" {
 			if old, existed := r.before.Table(a.table); existed {
@@ -311,4 +368,35 @@ func (r *replay) statements() {
 			}
 		}
 	}
+}
+
+// dataChange reports an UPDATE or DELETE without WHERE on rows that
+// existed before the migration (a table of before, or the new table of a
+// rebuild after the copy). An UPDATE that sets only columns this
+// migration adds is a backfill, not a change.
+func (r *replay) dataChange(s Statement, c change) {
+	bt, existed := r.before.Table(c.table)
+	for _, rb := range r.rebuilds {
+		if strings.EqualFold(rb.into, c.table) {
+			bt, existed = r.before.Table(rb.table)
+		}
+	}
+	if !existed {
+		return
+	}
+	if c.verb == "DELETE" {
+		r.add(s.Line, DataChange, bt.Name, "DELETE FROM %s without WHERE deletes every row: add the WHERE that picks the rows to go, or, if all of them are meant, say why with -- lint:allow %s reason", c.table, DataChange)
+		return
+	}
+	var old []string
+	for _, col := range c.set {
+		if _, ok := bt.Column(col); ok {
+			old = append(old, col)
+		}
+	}
+	if len(old) == 0 {
+		return // a backfill of columns this migration adds
+	}
+	r.add(s.Line, DataChange, bt.Name, "UPDATE %s without WHERE rewrites %s in every existing row: add the WHERE that picks the rows to change, or, if every row is meant, say why with -- lint:allow %s reason",
+		c.table, strings.Join(old, ", "), DataChange)
 }

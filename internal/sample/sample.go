@@ -220,7 +220,7 @@ func candidates(ctx context.Context, tx *sql.Tx, t catalog.Table, c catalog.Colu
 	if i == 0 && c.Default.Valid {
 		out = append(out, omit)
 	}
-	if c.PK && affinity(c.Type) == "INTEGER" && pkColumns(t) == 1 {
+	if c.PK && catalog.Affinity(c.Type) == "INTEGER" && pkColumns(t) == 1 {
 		return append(out, omit), nil // the rowid: let SQLite number it
 	}
 	for _, fk := range t.FKs {
@@ -245,11 +245,11 @@ func candidates(ctx context.Context, tx *sql.Tx, t catalog.Table, c catalog.Colu
 	switch {
 	case isTime(c):
 		out = append(out, Times[i%len(Times)], canonicalTime)
-	case affinity(c.Type) == "INTEGER" || affinity(c.Type) == "NUMERIC":
+	case catalog.Affinity(c.Type) == "INTEGER" || catalog.Affinity(c.Type) == "NUMERIC":
 		out = append(out, Ints[i%len(Ints)], int64(i), int64(0), int64(1))
-	case affinity(c.Type) == "REAL":
+	case catalog.Affinity(c.Type) == "REAL":
 		out = append(out, float64(i)+0.5, 0.0)
-	case affinity(c.Type) == "BLOB":
+	case catalog.Affinity(c.Type) == "BLOB":
 		out = append(out, []byte{byte(i), 0, 0xff})
 	case strings.Contains(strings.ToLower(c.Name), "email"):
 		out = append(out, fmt.Sprintf("Sample.User%d@Example.com", i), fmt.Sprintf("sample%d@example.com", i))
@@ -307,22 +307,6 @@ func pkColumns(t catalog.Table) int {
 func isTime(c catalog.Column) bool {
 	d := strings.ToLower(c.Default.String)
 	return strings.HasSuffix(strings.ToLower(c.Name), "_at") || strings.Contains(d, "datetime(") || strings.Contains(d, "current_timestamp")
-}
-
-// affinity is SQLite's column affinity for a declared type.
-func affinity(typ string) string {
-	u := strings.ToUpper(typ)
-	switch {
-	case strings.Contains(u, "INT"):
-		return "INTEGER"
-	case strings.Contains(u, "CHAR"), strings.Contains(u, "CLOB"), strings.Contains(u, "TEXT"):
-		return "TEXT"
-	case u == "", strings.Contains(u, "BLOB"):
-		return "BLOB"
-	case strings.Contains(u, "REAL"), strings.Contains(u, "FLOA"), strings.Contains(u, "DOUB"):
-		return "REAL"
-	}
-	return "NUMERIC"
 }
 
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }

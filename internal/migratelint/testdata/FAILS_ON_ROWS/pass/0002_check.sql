@@ -6,7 +6,7 @@ CREATE TABLE items_new (
   label TEXT CHECK (length(label) < 100),
   note TEXT CHECK (note IS NULL OR length(note) < 3)
 );
-INSERT INTO items_new SELECT id, parent_id, label, note FROM items;
+INSERT INTO items_new (id, parent_id, label, note) SELECT id, parent_id, label, note FROM items;
 DROP TABLE items;
 ALTER TABLE items_new RENAME TO items;
 CREATE INDEX idx_items_parent ON items(parent_id);
