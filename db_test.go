@@ -55,11 +55,14 @@ func addOrgKey(t *testing.T, st *store.Store, id string, provider orgdb.Provider
 		id, provider, "v1:"+testKeyID+":"+body)
 }
 
+// operator is the actor of the tests' raw writes.
+var operator = store.Operator("orgdb tests")
+
 // inTx runs fn on the generated queries in one write transaction, failing
 // the test on an error.
 func inTx(t *testing.T, st *store.Store, fn func(q *db.Queries) error) {
 	t.Helper()
-	if err := st.Tx(ctx, fn); err != nil {
+	if err := st.Tx(ctx, operator, store.OperatorOnly, fn); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -565,7 +568,7 @@ func TestInviteCreatedAtRequired(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t)
 	addUser(t, st, "u1", "ada@acme.test", orgdb.RoleAdmin)
-	err := st.Tx(ctx, func(q *db.Queries) error {
+	err := st.Tx(ctx, operator, store.OperatorOnly, func(q *db.Queries) error {
 		_, err := q.UpsertInvite(ctx, db.UpsertInviteParams{ID: "i1", Email: "b@acme.test", Role: orgdb.RoleMember, InvitedBy: "u1",
 			ExpiresAt: orgdb.NewTime(time.Now().Add(time.Hour))})
 		return err

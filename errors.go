@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 )
@@ -60,20 +61,42 @@ func (c Code) HTTPStatus() int {
 
 // Error is the one error type of orgdb that callers are expected to
 // inspect. It carries a stable [Code], optionally a finer stable Reason
-// (e.g. "last_admin", "invite_expired"), a message safe to show to the
-// user, optional details, and optionally the underlying cause (never
-// serialized).
+// (e.g. "last_admin", "invite_expired"), a message a client may read,
+// optional details, and, for the operator only, an internal message and
+// the underlying cause.
+//
+// Two audiences, kept apart:
+//
+//   - the client (the web client, through the service's HTTP layer) reads
+//     the JSON: the public Message (for INTERNAL_ERROR always the fixed
+//     text "internal error"), the code and the details. It never carries a
+//     file path, a shell command or a driver's text.
+//   - the operator (logs, the CLI) reads Error(): the internal message
+//     when there is one (paths, commands, the cause's text), else the
+//     public one. A logger gets both and the cause through [Error.LogValue];
+//     errors.Unwrap gives the cause.
 //
 // Match a kind with errors.Is against the sentinels (errors.Is(err,
 // orgdb.ErrForbidden)) or extract it with errors.As(err, &e) where e is an
 // *orgdb.Error; [HTTPStatus] does the latter for an HTTP layer.
 type Error struct {
-	Code    Code
-	Reason  string
+	Code   Code
+	Reason string
+	// Message is what a client may read: what happened and what to do, in
+	// the service's words. It never holds a file path, a command or a
+	// driver's text; those go in the internal message
+	// ([Error.WithInternalMessage]). For INTERNAL_ERROR the JSON carries
+	// [InternalMessage] instead, whatever Message says.
 	Message string
 	Details map[string]any
-	cause   error
+	// internal is the operator's message, if it differs from Message.
+	internal string
+	cause    error
 }
+
+// InternalMessage is the public message of every INTERNAL_ERROR: a client
+// learns that the failure is the server's, nothing of its cause.
+const InternalMessage = "internal error"
 
 // Sentinels for errors.Is: an *Error matches the sentinel of its Code.
 var (
@@ -83,16 +106,59 @@ var (
 	ErrNotFound     = &Error{Code: CodeNotFound, Message: "not found"}
 	ErrConflict     = &Error{Code: CodeConflict, Message: "conflict"}
 	ErrEncryption   = &Error{Code: CodeEncryption, Message: "encryption error"}
-	ErrInternal     = &Error{Code: CodeInternal, Message: "internal error"}
+	ErrInternal     = &Error{Code: CodeInternal, Message: InternalMessage}
 	ErrNotPrimary   = &Error{Code: CodeNotPrimary, Message: "not the primary"}
 	ErrUnavailable  = &Error{Code: CodeUnavailable, Message: "unavailable"}
 )
 
-// Error returns the message, prefixed by nothing: it is written for people.
-func (e *Error) Error() string { return e.Message }
+// Error returns the operator's message: the internal one if the error has
+// one (it may name paths, commands and the cause), else the public
+// Message. A client reads the JSON ([Error.MarshalJSON]) or
+// [Error.PublicMessage], never this.
+func (e *Error) Error() string {
+	if e.internal != "" {
+		return e.internal
+	}
+	return e.Message
+}
+
+// PublicMessage is the message a client may read: Message, or
+// [InternalMessage] for an INTERNAL_ERROR (and for a code orgdb does not
+// know, which maps to 500 too).
+func (e *Error) PublicMessage() string {
+	if e.Code.HTTPStatus() == http.StatusInternalServerError && e.Code != CodeEncryption {
+		return InternalMessage
+	}
+	return e.Message
+}
+
+// InternalMessage returns the operator's message ("" when it is the
+// public Message).
+func (e *Error) InternalMessage() string { return e.internal }
 
 // Unwrap returns the underlying cause, if any.
 func (e *Error) Unwrap() error { return e.cause }
+
+// LogValue gives a logger everything, for the operator: the code, the
+// reason, the public message, the internal message and the cause's text.
+// (The cause holds no secret: orgdb never puts a key in an error.)
+func (e *Error) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("code", string(e.Code))}
+	if e.Reason != "" {
+		attrs = append(attrs, slog.String("reason", e.Reason))
+	}
+	attrs = append(attrs, slog.String("message", e.PublicMessage()))
+	if e.internal != "" {
+		attrs = append(attrs, slog.String("internal", e.internal))
+	}
+	if e.cause != nil {
+		attrs = append(attrs, slog.String("cause", e.cause.Error()))
+	}
+	if len(e.Details) > 0 {
+		attrs = append(attrs, slog.Any("details", e.Details))
+	}
+	return slog.GroupValue(attrs...)
+}
 
 // Is reports whether target is an *Error with the same code and, if the
 // target has a Reason, the same reason: errors.Is(err, orgdb.ErrNotFound)
@@ -106,8 +172,9 @@ func (e *Error) Is(target error) bool {
 // HTTPStatus is the HTTP status of the error's code.
 func (e *Error) HTTPStatus() int { return e.Code.HTTPStatus() }
 
-// MarshalJSON writes the body the service sends: {"error","code","details"}.
-// The Reason, if any, is details.reason. The cause is never included.
+// MarshalJSON writes the body the service sends: {"error","code","details"},
+// where error is [Error.PublicMessage]. The Reason, if any, is
+// details.reason. The internal message and the cause are never included.
 func (e *Error) MarshalJSON() ([]byte, error) {
 	d := e.Details
 	if e.Reason != "" {
@@ -115,7 +182,7 @@ func (e *Error) MarshalJSON() ([]byte, error) {
 		maps.Copy(d, e.Details)
 		d["reason"] = e.Reason
 	}
-	return json.Marshal(ErrorBody{Error: e.Message, Code: e.Code, Details: d})
+	return json.Marshal(ErrorBody{Error: e.PublicMessage(), Code: e.Code, Details: d})
 }
 
 // UnmarshalJSON reads the body written by MarshalJSON.
@@ -142,6 +209,24 @@ type ErrorBody struct {
 	Details map[string]any `json:"details,omitempty"`
 }
 
+// WithInternalMessage returns a copy of e whose operator's message
+// (Error(), logs, the CLI) is the formatted text; the public Message
+// stays. Put there what a client must not read: a file path, a command
+// to run on the server, a driver's text.
+func (e *Error) WithInternalMessage(format string, args ...any) *Error {
+	c := *e
+	c.internal = fmt.Sprintf(format, args...)
+	return &c
+}
+
+// WithCause returns a copy of e with cause as its underlying error
+// (errors.Unwrap, logs), never serialized.
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.cause = cause
+	return &c
+}
+
 // WithDetails returns a copy of e with the given key/value added to its
 // details.
 func (e *Error) WithDetails(key string, value any) *Error {
@@ -160,7 +245,13 @@ func (e *Error) WithReason(reason string) *Error {
 }
 
 func newError(code Code, cause error, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), cause: cause}
+	msg := fmt.Sprintf(format, args...)
+	if code == CodeInternal {
+		// The text of an internal error is the operator's: the client
+		// reads InternalMessage.
+		return &Error{Code: code, Message: InternalMessage, internal: msg, cause: cause}
+	}
+	return &Error{Code: code, Message: msg, cause: cause}
 }
 
 // Validation returns a VALIDATION_ERROR (400): the input was malformed.
@@ -197,13 +288,16 @@ func Encryption(cause error, format string, args ...any) *Error {
 }
 
 // Internal returns an INTERNAL_ERROR (500) wrapping cause: a failure that
-// is nobody's fault (the disk, a lock held too long, a bug).
+// is nobody's fault (the disk, a lock held too long, a bug). The formatted
+// text is the operator's (Error(), logs; it may name paths and the cause);
+// a client reads only [InternalMessage].
 func Internal(cause error, format string, args ...any) *Error {
 	return newError(CodeInternal, cause, format, args...)
 }
 
 // Wrap returns an error of the given code with the message and the cause
-// kept for errors.Is/As and logs.
+// kept for errors.Is/As and logs. As with [Internal], the message of an
+// INTERNAL_ERROR is the operator's; for every other code it is public.
 func Wrap(code Code, cause error, format string, args ...any) *Error {
 	return newError(code, cause, format, args...)
 }

@@ -1,9 +1,12 @@
 package orgdb_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/agentops/orgdb"
@@ -100,5 +103,68 @@ func TestErrorJSON(t *testing.T) {
 	_ = base.WithDetails("k", 1)
 	if base.Details != nil {
 		t.Error("WithDetails modified its receiver")
+	}
+}
+
+// An INTERNAL_ERROR's JSON carries the fixed message, whatever its text
+// and cause; the operator reads both in Error(), errors.Unwrap and a log
+// line. A public message stays public, and an internal one stays out of
+// the JSON of any code.
+func TestErrorPublicAndInternal(t *testing.T) {
+	cause := errors.New("open /srv/orgdb/orgdb.db: disk I/O error")
+	for _, e := range []*orgdb.Error{
+		orgdb.Internal(cause, "the directory /srv/orgdb does not exist: mkdir -m 700 /srv/orgdb"),
+		orgdb.Wrap(orgdb.CodeInternal, cause, "user: %v", cause),
+		{Code: orgdb.CodeInternal, Message: "a literal with /a/path"},
+		{Code: "SOMETHING_NEW", Message: "/a/path"}, // an unknown code is a 500 too
+	} {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf(`{"error":"internal error","code":%q}`, e.Code); string(b) != want {
+			t.Errorf("JSON of %q = %s, want %s", e.Error(), b, want)
+		}
+		if e.PublicMessage() != orgdb.InternalMessage {
+			t.Errorf("PublicMessage = %q", e.PublicMessage())
+		}
+	}
+	e := orgdb.Internal(cause, "user: %v", cause)
+	if e.Error() != "user: "+cause.Error() || errors.Unwrap(e) != cause || !errors.Is(e, cause) {
+		t.Errorf("the operator's view: Error() %q, Unwrap %v", e.Error(), errors.Unwrap(e))
+	}
+
+	// A log line has the code, the public and internal messages and the
+	// cause.
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Error("request failed", "err", e)
+	var line struct {
+		Err map[string]string `json:"err"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%s: %v", buf.Bytes(), err)
+	}
+	if line.Err["code"] != "INTERNAL_ERROR" || line.Err["message"] != "internal error" ||
+		line.Err["internal"] != e.Error() || line.Err["cause"] != cause.Error() {
+		t.Errorf("logged %s", buf.Bytes())
+	}
+
+	// Any code: the internal message is the operator's only.
+	nf := orgdb.NotFound("no orgdb database at the configured path").WithInternalMessage("no orgdb database at /srv/x.db: run `orgdb migrate --db /srv/x.db`").
+		WithReason("no_database")
+	b, err := json.Marshal(nf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"error":"no orgdb database at the configured path","code":"NOT_FOUND","details":{"reason":"no_database"}}` {
+		t.Errorf("JSON = %s", b)
+	}
+	if !strings.Contains(nf.Error(), "/srv/x.db") || nf.InternalMessage() != nf.Error() {
+		t.Errorf("Error() = %q", nf.Error())
+	}
+	// WithCause keeps the cause out of the JSON too.
+	wc := orgdb.Forbidden("no").WithCause(cause)
+	if b, _ := json.Marshal(wc); strings.Contains(string(b), "disk") || !errors.Is(wc, cause) {
+		t.Errorf("WithCause: %s", b)
 	}
 }

@@ -1,7 +1,9 @@
-// Package access holds the organization's access rules as pure functions:
-// who is an admin, and which email addresses may sign up. They read no
-// database; callers pass in what the rules need (store.CheckSignup does
-// that for the common case).
+// Package access holds the organization's sign-up policy as a pure
+// function: which email addresses may sign up. It reads no database;
+// callers pass in what the rule needs (store.CreateUser does, in the
+// transaction that creates the user). Who may perform each write is the
+// store's to decide (store.Actor, store.Rule), where the actor's role is
+// read.
 package access
 
 import (
@@ -9,18 +11,8 @@ import (
 	"github.com/agentops/orgdb/gen/db"
 )
 
-// RequireAdmin returns a FORBIDDEN error ("Admin access required") unless
-// u is an admin.
-func RequireAdmin(u db.User) error {
-	if u.Role != orgdb.RoleAdmin {
-		return orgdb.Forbidden("Admin access required").WithReason(ReasonAdminRequired)
-	}
-	return nil
-}
-
 // Reasons of the FORBIDDEN errors returned here, in Error.Reason.
 const (
-	ReasonAdminRequired  = "admin_required"
 	ReasonDomain         = "email_domain_not_allowed"
 	ReasonAllowlist      = "email_not_on_allowlist"
 	ReasonInviteRequired = "invite_required"

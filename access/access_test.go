@@ -9,20 +9,6 @@ import (
 	"github.com/agentops/orgdb/gen/db"
 )
 
-func TestRequireAdmin(t *testing.T) {
-	t.Parallel()
-	if err := access.RequireAdmin(db.User{Role: orgdb.RoleAdmin}); err != nil {
-		t.Errorf("admin refused: %v", err)
-	}
-	for _, role := range []orgdb.UserRole{orgdb.RoleMember, "", "owner", "ADMIN"} {
-		err := access.RequireAdmin(db.User{Role: role})
-		var e *orgdb.Error
-		if !errors.As(err, &e) || e.Code != orgdb.CodeForbidden || e.HTTPStatus() != 403 || e.Message != "Admin access required" {
-			t.Errorf("role %q: %v", role, err)
-		}
-	}
-}
-
 func TestCheckSignup(t *testing.T) {
 	t.Parallel()
 	domain := func(d string) *string { return &d }

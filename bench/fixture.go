@@ -54,13 +54,13 @@ func newFixture(dir string) (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := f.st.UpdateUserRole(ctx, b.ID, orgdb.RoleAdmin); err != nil {
+	if _, err := f.st.UpdateUserRole(ctx, store.ByUser(a.ID), b.ID, orgdb.RoleAdmin); err != nil {
 		return nil, err
 	}
 	f.adminA, f.adminB = a.ID, b.ID
 	for i := range listed {
 		email := fmt.Sprintf("listed%03d@acme.test", i)
-		if _, err := f.st.CreateInvite(ctx, store.NewInvite{Email: email, InvitedBy: a.ID}); err != nil {
+		if _, err := f.st.CreateInvite(ctx, store.ByUser(a.ID), store.NewInvite{Email: email}); err != nil {
 			return nil, err
 		}
 		if i == listed/2 {

@@ -79,7 +79,7 @@ func runLiteFS(dir string, c config) (_ []*figure, _ string, err error) {
 	userID := func(r *rand.Rand) string { return fmt.Sprintf("u%07d", 2+r.IntN(s.n-2)) }
 	mixed := loadTarget{read: liteFSReads(primary, s.n), write: func(r *rand.Rand) error {
 		id := userID(r)
-		return primary.Tx(ctx, func(q *db.Queries) error {
+		return primary.Tx(ctx, benchOperator, store.OperatorOnly, func(q *db.Queries) error {
 			u, err := q.GetUser(ctx, id)
 			if err != nil {
 				return err
@@ -147,7 +147,7 @@ func lagRound(primary, replica *store.Store, round int) ([]float64, error) {
 	var lags []float64
 	for i := range lagWrites {
 		name := fmt.Sprintf("Acme %d-%d", round, i)
-		if _, err := primary.UpdateOrgSettings(ctx, store.OrgSettingsPatch{Name: &name}); err != nil {
+		if _, err := primary.UpdateOrgSettings(ctx, store.ByUser("u0000000"), store.OrgSettingsPatch{Name: &name}); err != nil {
 			return nil, err
 		}
 		t0 := time.Now()

@@ -129,7 +129,7 @@ func runLoad(dir string, c config) ([]*figure, string, error) {
 		},
 		write: func(r *rand.Rand) error {
 			id := userID(r)
-			return st.Tx(ctx, func(q *db.Queries) error {
+			return st.Tx(ctx, benchOperator, store.OperatorOnly, func(q *db.Queries) error {
 				u, err := q.GetUser(ctx, id)
 				if err != nil {
 					return err

@@ -19,6 +19,7 @@ import (
 type seeded struct {
 	st     *store.Store
 	n      int
+	adminA string // stays admin: the actor of the role changes
 	adminB string
 	accept int // next invite AcceptInvite takes
 	pended int // AcceptInvite's calls before this one left their invite pending again
@@ -73,7 +74,7 @@ func seed(dir string, n int) (*seeded, error) {
 	if err := warm(st); err != nil {
 		return nil, err
 	}
-	return &seeded{st: st, n: n, adminB: "u0000001"}, nil
+	return &seeded{st: st, n: n, adminA: "u0000000", adminB: "u0000001"}, nil
 }
 
 // warm reads every page of the invites and users tables and indexes on
@@ -123,7 +124,7 @@ var scaleOps = []struct {
 		// Every call accepts a different pending invite, spread over the table.
 		id := fmt.Sprintf("i%07d", (s.accept*7919)%s.n)
 		s.accept++
-		_, err := s.st.AcceptInvite(ctx, id)
+		_, err := s.st.AcceptInvite(ctx, benchOperator, id)
 		return err
 	}},
 	{"ListInvites first page", func(s *seeded, _ int) error {
@@ -135,7 +136,7 @@ var scaleOps = []struct {
 		return err
 	}},
 	{"UpdateUserRole (last-admin guard)", func(s *seeded, i int) error {
-		_, err := s.st.UpdateUserRole(ctx, s.adminB, roleAt(i))
+		_, err := s.st.UpdateUserRole(ctx, store.ByUser(s.adminA), s.adminB, roleAt(i))
 		return err
 	}},
 }

@@ -1,6 +1,11 @@
 -- name: GetUser :one
 SELECT * FROM users WHERE id = ?;
 
+-- name: GetUserRole :one
+-- The role of the user with this id, by the primary key: what the store's
+-- rules read of the acting user, inside the write's own transaction.
+SELECT role FROM users WHERE id = ?;
+
 -- name: GetUserByEmail :one
 -- Case-insensitive, served by idx_users_email_lower.
 SELECT * FROM users WHERE lower(email) = lower(trim(sqlc.arg(email)));
@@ -37,14 +42,16 @@ INSERT INTO users (id, email, name, avatar_url, github_id, github_username, role
 VALUES (?, ?, ?, ?, ?, ?, ?)
 RETURNING *;
 
--- name: UpdateUserRole :execrows
--- Sets the role unless that would demote the last admin. The guard and the
--- write are one statement, so two admins demoting each other at once
--- cannot leave none. Zero rows: no such user, or the last admin.
+-- name: UpdateUserRole :one
+-- Sets the role unless that would demote the last admin, and returns the
+-- user. The guard and the write are one statement, so two admins demoting
+-- each other at once cannot leave none. No row: no such user, or the last
+-- admin.
 UPDATE users SET role = sqlc.arg(role), updated_at = sqlc.arg(now)
 WHERE users.id = sqlc.arg(id)
   AND (users.role = sqlc.arg(role) OR users.role <> 'admin'
-       OR (SELECT COUNT(*) FROM users AS a WHERE a.role = 'admin') > 1);
+       OR (SELECT COUNT(*) FROM users AS a WHERE a.role = 'admin') > 1)
+RETURNING *;
 
 -- name: DeleteUser :execrows
 -- Deletes the user unless they are the last admin, in one statement.

@@ -34,6 +34,11 @@ import (
 // EnvVar is the environment variable that holds the sealing key.
 const EnvVar = "ORGDB_ENCRYPTION_KEY"
 
+// NewKeyEnvVar is the environment variable that holds the key `orgdb keys
+// rotate` re-seals under; the store's refusal of a wrong key names it as
+// part of the fix.
+const NewKeyEnvVar = "ORGDB_NEW_ENCRYPTION_KEY"
+
 // KeySize is the size of a sealing key in bytes (AES-256).
 const KeySize = 32
 

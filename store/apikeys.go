@@ -46,7 +46,8 @@ type OrgAPIKeyInput struct {
 
 func (s *Store) sealingKey() (seal.Key, error) {
 	if s.key.IsZero() {
-		return seal.Key{}, orgdb.Encryption(nil, "no sealing key configured: set %s and open the store WithSealingKey", seal.EnvVar).
+		return seal.Key{}, orgdb.Encryption(nil, "no sealing key is configured on the service: org API keys cannot be set or read").
+			WithInternalMessage("no sealing key configured: set %s and open the store WithSealingKey", seal.EnvVar).
 			WithReason(seal.ReasonBadKey)
 	}
 	return s.key, nil
@@ -91,21 +92,18 @@ func checkAPIKey(provider orgdb.Provider, key seal.Secret) (string, error) {
 }
 
 // SetOrgAPIKey seals and stores the organization's key for a provider, on
-// behalf of setBy, who must be an admin. There is one row per provider:
-// setting it again replaces the key and refreshes set_by and updated_at.
-// The key is trimmed and must not be empty, nor have whitespace or control
-// characters inside it (two lines piped in are not a key). Errors: VALIDATION_ERROR
-// (provider, key, empty setBy), ENCRYPTION_ERROR (no sealing key),
-// UNAUTHORIZED (unknown setBy), FORBIDDEN, INTERNAL_ERROR.
-func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key seal.Secret, setBy string) (OrgAPIKeyView, error) {
+// behalf of by, an admin, who is recorded as set_by. There is one row per
+// provider: setting it again replaces the key and refreshes set_by and
+// updated_at. The key is trimmed and must not be empty, nor have whitespace
+// or control characters inside it (two lines piped in are not a key).
+// Errors: VALIDATION_ERROR (provider, key), ENCRYPTION_ERROR (no sealing
+// key), UNAUTHORIZED (no or unknown actor), FORBIDDEN, INTERNAL_ERROR.
+func (s *Store) SetOrgAPIKey(ctx context.Context, by Actor, provider orgdb.Provider, key seal.Secret) (OrgAPIKeyView, error) {
 	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
 		return OrgAPIKeyView{}, err
 	}
 	plain, err := checkAPIKey(provider, key)
 	if err != nil {
-		return OrgAPIKeyView{}, err
-	}
-	if err := requireID("setBy", setBy); err != nil {
 		return OrgAPIKeyView{}, err
 	}
 	k, err := s.sealingKey()
@@ -116,30 +114,26 @@ func (s *Store) SetOrgAPIKey(ctx context.Context, provider orgdb.Provider, key s
 	if err != nil {
 		return OrgAPIKeyView{}, err
 	}
-	var row db.OrgAPIKey
-	err = s.Tx(ctx, func(q *db.Queries) error {
-		if err := requireAdminID(ctx, q, setBy); err != nil {
-			return err
-		}
+	row, err := writeTx(ctx, s, by, AdminOnly, func(t wtx) (db.OrgAPIKey, error) {
 		// Keys still under the fixed salt move to the database's salt
 		// first, in this transaction: the new value is never sealed
 		// with the fixed salt, and every stored value shares one key.
 		if !s.legacy.IsZero() {
-			n, err := reseal(ctx, q, s.legacy, k, s.Now())
+			n, err := reseal(ctx, t, s.legacy, k)
 			if err != nil {
-				return err
+				return db.OrgAPIKey{}, err
 			}
 			if n > 0 {
 				s.log.Info("orgdb: re-sealed the org API keys under this database's own salt", "count", n, "sealingKeyId", k.ID())
 			}
 		}
-		row, err = q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{
-			ID: orgdb.NewID(), Provider: provider, EncryptedKey: sealed, SetBy: setBy, Now: s.Now(),
+		row, err := t.q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{
+			ID: orgdb.NewID(), Provider: provider, EncryptedKey: sealed, SetBy: t.actorID, Now: t.now,
 		})
 		if err != nil {
-			return sealedUnderOtherKey(ctx, q, k, err)
+			return db.OrgAPIKey{}, sealedUnderOtherKey(ctx, t.q, k, err)
 		}
-		return nil
+		return row, nil
 	})
 	if err != nil {
 		return OrgAPIKeyView{}, err
@@ -186,22 +180,24 @@ func (s *Store) OpenOrgAPIKey(ctx context.Context, provider orgdb.Provider) (sea
 	return s.opener(row.EncryptedKey).Open(provider, row.EncryptedKey)
 }
 
-// DeleteOrgAPIKey removes the organization's key for a provider. It does
-// not check who asks: the service calls [access.RequireAdmin] first.
-// Errors: VALIDATION_ERROR (provider), NOT_FOUND (none set), INTERNAL_ERROR.
-func (s *Store) DeleteOrgAPIKey(ctx context.Context, provider orgdb.Provider) error {
+// DeleteOrgAPIKey removes the organization's key for a provider, on
+// behalf of by, an admin. Errors: VALIDATION_ERROR (provider),
+// UNAUTHORIZED, FORBIDDEN, NOT_FOUND (none set), INTERNAL_ERROR.
+func (s *Store) DeleteOrgAPIKey(ctx context.Context, by Actor, provider orgdb.Provider) error {
 	if _, err := orgdb.ParseProvider(string(provider)); err != nil {
 		return err
 	}
-	var n int64
-	err := s.write(func(q *db.Queries) (err error) { n, err = q.DeleteOrgAPIKey(ctx, provider); return err })
-	if err != nil {
-		return Translate(err, "org API key")
-	}
-	if n == 0 {
-		return orgdb.NotFound("no %s API key is set", provider)
-	}
-	return nil
+	_, err := writeTx(ctx, s, by, AdminOnly, func(t wtx) (struct{}, error) {
+		n, err := t.q.DeleteOrgAPIKey(ctx, provider)
+		if err != nil {
+			return struct{}{}, Translate(err, "org API key")
+		}
+		if n == 0 {
+			return struct{}{}, orgdb.NotFound("no %s API key is set", provider)
+		}
+		return struct{}{}, nil
+	})
+	return err
 }
 
 // KeySource says where a resolved LLM key came from.
@@ -257,7 +253,8 @@ func (s *Store) ResolveLLMKeys(ctx context.Context, getenv func(string) string) 
 }
 
 // RotateSealingKey re-seals every org API key from old to next in one
-// IMMEDIATE transaction and returns how many it re-sealed. If any key fails
+// IMMEDIATE transaction, on behalf of by (an admin, or the operator, who
+// holds the keys), and returns how many it re-sealed. If any key fails
 // to open with old, nothing changes and the error names its provider. Keys
 // already sealed with next (a rotation run again) are checked and left as
 // they are. The store keeps using the key it was opened with: reopen it
@@ -269,10 +266,11 @@ func (s *Store) ResolveLLMKeys(ctx context.Context, getenv func(string) string) 
 // keys sealed under the fixed salt to the database's salt.
 //
 // Errors: VALIDATION_ERROR (missing keys, or old and next the same key in
-// this database: nothing to rotate), ENCRYPTION_ERROR (a key does not open;
+// this database: nothing to rotate), UNAUTHORIZED, FORBIDDEN,
+// ENCRYPTION_ERROR (a key does not open;
 // details.provider names it), CONFLICT (a key changed during the rotation),
 // INTERNAL_ERROR.
-func (s *Store) RotateSealingKey(ctx context.Context, old, next seal.Key) (int, error) {
+func (s *Store) RotateSealingKey(ctx context.Context, by Actor, old, next seal.Key) (int, error) {
 	if old.IsZero() || next.IsZero() {
 		return 0, orgdb.Validation("rotating needs both the old and the new sealing key")
 	}
@@ -298,26 +296,21 @@ func (s *Store) RotateSealingKey(ctx context.Context, old, next seal.Key) (int, 
 		return 0, orgdb.Validation("the old and the new sealing key are the same key (%s) in this database: nothing to rotate "+
 			"(a passphrase key that already uses this database's salt stays as it is)", next.ID())
 	}
-	n := 0
-	err = s.Tx(ctx, func(q *db.Queries) error {
-		n, err = reseal(ctx, q, from, next, s.Now())
-		return err
+	return writeTx(ctx, s, by, AdminOrOperator, func(t wtx) (int, error) {
+		return reseal(ctx, t, from, next)
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 // reseal moves the record from old to next and re-seals every org API key
-// sealed with old under next, inside the caller's IMMEDIATE transaction;
+// sealed with old under next, inside the caller's IMMEDIATE transaction t;
 // it returns how many it re-sealed. Keys already sealed with next are
 // checked and left as they are.
-func reseal(ctx context.Context, q *db.Queries, old, next seal.Key, now orgdb.Time) (int, error) {
+func reseal(ctx context.Context, t wtx, old, next seal.Key) (int, error) {
+	q := t.q
 	// The record moves first: the triggers accept values sealed with next
 	// only once it is recorded. Keys not yet re-sealed are re-sealed
 	// below, in this same transaction.
-	if err := moveSealingKey(ctx, q, old, next, now); err != nil {
+	if err := moveSealingKey(ctx, q, old, next, t.now); err != nil {
 		return 0, err
 	}
 	rows, err := q.ListSealedOrgAPIKeys(ctx)

@@ -33,7 +33,7 @@ func TestSetOrgAPIKeyRefusesKeyWithInnerSpaceOrControl(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t, store.WithSealingKey(newKey(t)))
 	admin := signup(t, st, "ada@acme.test")
-	must(t, second(st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("sk-existing"), admin.ID)))
+	must(t, second(st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderOpenAI, seal.NewSecret("sk-existing"))))
 	before := dbtest.Snapshot(t, st.DB())
 
 	const head, tail = "sk-live-SECRET", "extra-PART"
@@ -54,7 +54,7 @@ func TestSetOrgAPIKeyRefusesKeyWithInnerSpaceOrControl(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			key := "  " + head + sep + tail + "\n"
-			_, err := st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret(key), admin.ID)
+			_, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderOpenAI, seal.NewSecret(key))
 			var e *orgdb.Error
 			if !errors.As(err, &e) || e.Code != orgdb.CodeValidation || e.Details["field"] != "key" || !strings.Contains(e.Message, "nothing stored") {
 				t.Fatalf("err = %v, want VALIDATION_ERROR on the key field saying nothing was stored", err)
@@ -88,7 +88,7 @@ func TestSetOrgAPIKeyAcceptsProviderFormats(t *testing.T) {
 	st := dbtest.New(t, store.WithSealingKey(newKey(t)))
 	admin := signup(t, st, "ada@acme.test")
 	for _, key := range providerKeyFormats {
-		if _, err := st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret(" "+key+"\r\n"), admin.ID); err != nil {
+		if _, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderAnthropic, seal.NewSecret(" "+key+"\r\n")); err != nil {
 			t.Errorf("SetOrgAPIKey(%q): %v", key, err)
 			continue
 		}
@@ -126,7 +126,7 @@ func FuzzSetOrgAPIKey(f *testing.F) {
 				return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 			})
 		before := dbtest.Snapshot(t, st.DB())
-		_, err := st.SetOrgAPIKey(ctx, orgdb.ProviderGoogle, seal.NewSecret(s), admin.ID)
+		_, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderGoogle, seal.NewSecret(s))
 		if valid {
 			if err != nil {
 				t.Fatalf("SetOrgAPIKey(%q): %v", s, err)

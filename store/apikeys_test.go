@@ -36,7 +36,7 @@ func TestOrgAPIKeyRoundTripAndNoLeak(t *testing.T) {
 	admin := signup(t, st, "ada@acme.test")
 	member := signup(t, st, "bob@acme.test")
 
-	view, err := st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret("  "+secretKey+"\n"), admin.ID)
+	view, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderAnthropic, seal.NewSecret("  "+secretKey+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +96,12 @@ func TestOrgAPIKeyRoundTripAndNoLeak(t *testing.T) {
 		err  error
 		code orgdb.Code
 	}{
-		{second(st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret(secretKey), member.ID)), orgdb.CodeForbidden},
-		{second(st.SetOrgAPIKey(ctx, "mistral", seal.NewSecret(secretKey), admin.ID)), orgdb.CodeValidation},
-		{second(st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret(" \n"), admin.ID)), orgdb.CodeValidation},
-		{second(st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret(secretKey), "")), orgdb.CodeValidation},
+		{second(st.SetOrgAPIKey(ctx, store.ByUser(member.ID), orgdb.ProviderOpenAI, seal.NewSecret(secretKey))), orgdb.CodeForbidden},
+		{second(st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), "mistral", seal.NewSecret(secretKey))), orgdb.CodeValidation},
+		{second(st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderOpenAI, seal.NewSecret(" \n"))), orgdb.CodeValidation},
+		{second(st.SetOrgAPIKey(ctx, store.ByUser(""), orgdb.ProviderOpenAI, seal.NewSecret(secretKey))), orgdb.CodeValidation},
 		{second(st.OpenOrgAPIKey(ctx, orgdb.ProviderGoogle)), orgdb.CodeNotFound},
-		{st.DeleteOrgAPIKey(ctx, orgdb.ProviderGoogle), orgdb.CodeNotFound},
+		{st.DeleteOrgAPIKey(ctx, asAdmin(t, st), orgdb.ProviderGoogle), orgdb.CodeNotFound},
 	} {
 		var e *orgdb.Error
 		if !errors.As(tc.err, &e) || e.Code != tc.code || strings.Contains(tc.err.Error(), secretKey) {
@@ -119,7 +119,7 @@ func TestOrgAPIKeyUpsertListDelete(t *testing.T) {
 	st := dbtest.New(t, store.WithSealingKey(newKey(t)), store.WithClock(c.now))
 	ada := signup(t, st, "ada@acme.test")
 	bob := signup(t, st, "bob@acme.test")
-	must(t, second(st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)))
+	must(t, second(st.UpdateUserRole(ctx, asAdmin(t, st), bob.ID, orgdb.RoleAdmin)))
 
 	// No key stored: an empty list, [] in JSON (the client maps over it).
 	views, err := st.ListOrgAPIKeyViews(ctx)
@@ -130,10 +130,10 @@ func TestOrgAPIKeyUpsertListDelete(t *testing.T) {
 		t.Errorf("empty list JSON = %s, %v", b, err)
 	}
 
-	first, err := st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("sk-one"), ada.ID)
+	first, err := st.SetOrgAPIKey(ctx, store.ByUser(ada.ID), orgdb.ProviderOpenAI, seal.NewSecret("sk-one"))
 	must(t, err)
 	c.t = c.t.Add(time.Hour)
-	second, err := st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("sk-two"), bob.ID)
+	second, err := st.SetOrgAPIKey(ctx, store.ByUser(bob.ID), orgdb.ProviderOpenAI, seal.NewSecret("sk-two"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestOrgAPIKeyUpsertListDelete(t *testing.T) {
 	if views[0].ID != id {
 		t.Errorf("view id %q, row id %q", views[0].ID, id)
 	}
-	if err := st.DeleteOrgAPIKey(ctx, orgdb.ProviderOpenAI); err != nil {
+	if err := st.DeleteOrgAPIKey(ctx, asAdmin(t, st), orgdb.ProviderOpenAI); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.OpenOrgAPIKey(ctx, orgdb.ProviderOpenAI); !errors.Is(err, orgdb.ErrNotFound) {
@@ -176,8 +176,8 @@ func TestOrgAPIKeyOpenFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	closeStore(t, other)
-	must(t, second(st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret(secretKey), admin.ID)))
-	must(t, second(st.SetOrgAPIKey(ctx, orgdb.ProviderGoogle, seal.NewSecret("g-key"), admin.ID)))
+	must(t, second(st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderOpenAI, seal.NewSecret(secretKey))))
+	must(t, second(st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderGoogle, seal.NewSecret("g-key"))))
 
 	_, err = other.OpenOrgAPIKey(ctx, orgdb.ProviderOpenAI)
 	wantErr(t, err, orgdb.CodeEncryption, seal.ReasonWrongKey)
@@ -202,7 +202,7 @@ func TestOrgAPIKeyOpenFailures(t *testing.T) {
 	closeStore(t, bare)
 	_, err = bare.OpenOrgAPIKey(ctx, orgdb.ProviderOpenAI)
 	wantErr(t, err, orgdb.CodeEncryption, seal.ReasonBadKey)
-	_, err = bare.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret(secretKey), admin.ID)
+	_, err = bare.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderAnthropic, seal.NewSecret(secretKey))
 	wantErr(t, err, orgdb.CodeEncryption, seal.ReasonBadKey)
 	if _, err := store.Open(ctx, dbtest.Path(t), store.WithSealingKey(seal.Key{})); err == nil {
 		t.Error("Open accepted the zero sealing key")
@@ -221,7 +221,7 @@ func TestResolveLLMKeys(t *testing.T) {
 		env := map[string]string{}
 		for i, p := range orgdb.Providers() {
 			if orgSet(i) {
-				if _, err := st.SetOrgAPIKey(ctx, p, seal.NewSecret("org-"+string(p)), admin.ID); err != nil {
+				if _, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), p, seal.NewSecret("org-"+string(p))); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -255,7 +255,7 @@ func TestResolveLLMKeysNeverFallsBackOnBrokenOrgKey(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t, store.WithSealingKey(newKey(t)))
 	admin := signup(t, st, "ada@acme.test")
-	must(t, second(st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret("org-key"), admin.ID)))
+	must(t, second(st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderAnthropic, seal.NewSecret("org-key"))))
 	exec(t, st.DB(), `UPDATE org_api_keys SET encrypted_key = encrypted_key || 'x'`)
 	_, err := st.ResolveLLMKeys(ctx, func(string) string { return "env-key" })
 	wantErr(t, err, orgdb.CodeEncryption, "")
@@ -267,7 +267,7 @@ func TestRotateSealingKey(t *testing.T) {
 	st := dbtest.New(t, store.WithSealingKey(oldKey))
 	admin := signup(t, st, "ada@acme.test")
 	for _, p := range orgdb.Providers() {
-		if _, err := st.SetOrgAPIKey(ctx, p, seal.NewSecret("key-"+string(p)), admin.ID); err != nil {
+		if _, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), p, seal.NewSecret("key-"+string(p))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -275,7 +275,7 @@ func TestRotateSealingKey(t *testing.T) {
 	// One corrupt row: nothing changes, and the error names its provider.
 	exec(t, st.DB(), `UPDATE org_api_keys SET encrypted_key = encrypted_key || 'A' WHERE provider = 'openai'`)
 	before := dbtest.Snapshot(t, st.DB())
-	_, err := st.RotateSealingKey(ctx, oldKey, newK)
+	_, err := st.RotateSealingKey(ctx, operator, oldKey, newK)
 	wantErr(t, err, orgdb.CodeEncryption, "")
 	if !strings.Contains(err.Error(), "openai") || !strings.Contains(err.Error(), "nothing changed") {
 		t.Errorf("rotation error = %v", err)
@@ -285,10 +285,10 @@ func TestRotateSealingKey(t *testing.T) {
 	}
 
 	// Repaired, the rotation re-seals all three in one go.
-	if _, err := st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("key-openai"), admin.ID); err != nil {
+	if _, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderOpenAI, seal.NewSecret("key-openai")); err != nil {
 		t.Fatal(err)
 	}
-	n, err := st.RotateSealingKey(ctx, oldKey, newK)
+	n, err := st.RotateSealingKey(ctx, operator, oldKey, newK)
 	if err != nil || n != 3 {
 		t.Fatalf("rotate = %d, %v", n, err)
 	}
@@ -305,9 +305,9 @@ func TestRotateSealingKey(t *testing.T) {
 		wantErr(t, err, orgdb.CodeEncryption, seal.ReasonWrongKey)
 	}
 	// Running it again is a no-op; the same key twice is refused.
-	if n, err := st.RotateSealingKey(ctx, oldKey, newK); err != nil || n != 0 {
+	if n, err := st.RotateSealingKey(ctx, operator, oldKey, newK); err != nil || n != 0 {
 		t.Errorf("second rotation = %d, %v", n, err)
 	}
-	_, err = st.RotateSealingKey(ctx, newK, newK)
+	_, err = st.RotateSealingKey(ctx, operator, newK, newK)
 	wantErr(t, err, orgdb.CodeValidation, "")
 }

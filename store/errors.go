@@ -16,8 +16,8 @@ import (
 //
 //   - an *orgdb.Error is returned as is; one deeper in the chain (a typed
 //     value refused by its Value method, wrapped by database/sql) gives an
-//     *orgdb.Error of the same code, reason and details whose message is
-//     err's whole text;
+//     *orgdb.Error of the same code, reason, details and public message,
+//     whose internal message (Error()) is err's whole text;
 //   - sql.ErrNoRows → NOT_FOUND ("<what> not found");
 //   - a UNIQUE or PRIMARY KEY violation → CONFLICT ("already exists");
 //   - a FOREIGN KEY violation → CONFLICT (a referenced row is missing, or
@@ -26,7 +26,8 @@ import (
 //   - a NOT NULL or CHECK violation → VALIDATION_ERROR;
 //   - anything else (the disk, a lock held past the busy timeout, a
 //     cancelled context, a write on a read-only connection) →
-//     INTERNAL_ERROR, "<what>: <cause>".
+//     INTERNAL_ERROR: a client reads "internal error", the operator
+//     (Error(), logs) "<what>: <cause>".
 //
 // Constraint kinds are told apart by SQLite's extended result code, never
 // by the message text. The cause stays in the chain (errors.Is(err,
@@ -43,8 +44,12 @@ func Translate(err error, what string) error {
 	}
 	var oe *orgdb.Error
 	if errors.As(err, &oe) {
-		e := orgdb.Wrap(oe.Code, err, "%s", err.Error()).WithReason(oe.Reason)
-		e.Details = oe.Details
+		// The client reads the inner error's public message; the
+		// operator the whole chain (driver text included).
+		e := oe.WithCause(err).WithInternalMessage("%s", err.Error())
+		if oe.Code == orgdb.CodeInternal {
+			e.Message = orgdb.InternalMessage
+		}
 		return e
 	}
 	if errors.Is(err, sql.ErrNoRows) {

@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,11 +93,88 @@ func TestTranslate(t *testing.T) {
 	if err := store.Translate(forbidden, "user"); err != forbidden {
 		t.Errorf("Translate re-wrapped an orgdb error: %v", err)
 	}
-	// One deeper in the chain keeps its code and reason, with the whole text.
+	// One deeper in the chain keeps its code, reason and public message;
+	// the operator reads the whole text.
 	wrapped := fmt.Errorf("wrapped: %w", forbidden)
 	err := store.Translate(wrapped, "user")
 	var e *orgdb.Error
-	if !errors.As(err, &e) || err.(*orgdb.Error) != e || e.Code != orgdb.CodeForbidden || e.Reason != "admin_required" || e.Message != "wrapped: Admin access required" {
+	if !errors.As(err, &e) || err.(*orgdb.Error) != e || e.Code != orgdb.CodeForbidden || e.Reason != "admin_required" ||
+		e.Message != "Admin access required" || e.Error() != "wrapped: Admin access required" || !errors.Is(err, wrapped) {
 		t.Errorf("Translate(wrapped) = %#v", err)
+	}
+	// A typed value refused before SQL: database/sql's text stays out of
+	// the public message.
+	_, raw := q.InsertUser(ctx, db.InsertUserParams{ID: "u5", Email: "y@acme.test", Role: "owner"})
+	e = nil
+	if !errors.As(store.Translate(raw, "user"), &e) || strings.Contains(e.PublicMessage(), "sql") || !strings.Contains(e.Error(), "sql: converting argument") {
+		t.Errorf("Translate(%v): public %q, operator %q", raw, e.PublicMessage(), e.Error())
+	}
+}
+
+// The JSON of every INTERNAL_ERROR, produced for real, is the fixed
+// message: no path, no driver text, no command. The operator still reads
+// the detail in Error(). Open's refusals keep the path out of the public
+// message too.
+func TestErrorJSONHasNoInternals(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	closed, err := store.Open(ctx, dbtest.Path(t))
+	must(t, err)
+	must(t, closed.Close())
+	path := dbtest.Path(t)
+	st, err := store.Open(ctx, path)
+	must(t, err)
+	closeStore(t, st)
+	admin := signup(t, st, "ada@acme.test")
+	ro, err := store.Open(ctx, path, store.ReadOnly())
+	must(t, err)
+	closeStore(t, ro)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+
+	internal := map[string]struct {
+		err    error
+		detail string // in Error(), for the operator
+	}{
+		"missing directory": {second(store.Open(ctx, filepath.Join(dir, "missing", "orgdb.db"))), "mkdir -m 700"},
+		"closed store":      {second(closed.GetUser(ctx, "u1")), "closed"},
+		"read-only write":   {second(ro.UpdateOrgSettings(ctx, store.ByUser(admin.ID), store.OrgSettingsPatch{Name: ptr("x")})), "readonly"},
+		"cancelled":         {second(st.UpdateOrgSettings(cancelled, store.ByUser(admin.ID), store.OrgSettingsPatch{Name: ptr("x")})), "context canceled"},
+		"plain error in Tx": {st.Tx(ctx, operator, store.OperatorOnly, func(*db.Queries) error { return fmt.Errorf("open %s: no space left", path) }), path},
+	}
+	for name, c := range internal {
+		var e *orgdb.Error
+		if !errors.As(c.err, &e) || e.Code != orgdb.CodeInternal {
+			t.Errorf("%s: %v (%T), want an INTERNAL_ERROR", name, c.err, c.err)
+			continue
+		}
+		b, err := json.Marshal(e)
+		must(t, err)
+		if string(b) != `{"error":"internal error","code":"INTERNAL_ERROR"}` {
+			t.Errorf("%s: JSON %s", name, b)
+		}
+		if !strings.Contains(e.Error(), c.detail) {
+			t.Errorf("%s: the operator's message %q lacks %q", name, e.Error(), c.detail)
+		}
+	}
+
+	foreign, _ := dbtest.ForeignDB(t)
+	for name, err := range map[string]error{
+		"no database": second(store.Open(ctx, filepath.Join(dir, "none.db"), store.ReadOnly())),
+		"not orgdb":   second(store.Open(ctx, foreign)),
+		"bad path":    second(store.Open(ctx, "file:"+path)),
+	} {
+		var e *orgdb.Error
+		if !errors.As(err, &e) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, err := json.Marshal(e)
+		must(t, err)
+		if strings.Contains(string(b), "/") || strings.Contains(string(b), "orgdb migrate") {
+			t.Errorf("%s: JSON %s names a path or a command", name, b)
+		}
+		if !strings.Contains(e.Error(), "/") {
+			t.Errorf("%s: the operator's message %q names no path", name, e.Error())
+		}
 	}
 }

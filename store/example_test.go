@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/agentops/orgdb"
-	"github.com/agentops/orgdb/access"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/store"
 )
@@ -77,17 +76,20 @@ func ExampleStore_GetUser() {
 
 // Tx runs a read-check-write sequence the store has no method for, in one
 // IMMEDIATE transaction: what it reads stays true until it commits. The
-// queries inside are the raw generated ones: no policy applies to them.
+// caller states who acts and the rule of what it writes; the store checks
+// that rule in the transaction, and the queries inside are the raw
+// generated ones.
 func ExampleStore_Tx() {
 	st, done := openExample()
 	defer done()
 	ctx := context.Background()
 	ada := value(st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"}))
-	inv := value(st.CreateInvite(ctx, store.NewInvite{Email: "bob@acme.com", InvitedBy: ada.ID}))
+	bob := value(st.CreateUser(ctx, store.NewUser{Email: "bob@acme.com"}))
+	inv := value(st.CreateInvite(ctx, store.ByUser(ada.ID), store.NewInvite{Email: "carol@acme.com"}))
 
-	// Withdraw an invite, but only while nobody has accepted it.
-	withdraw := func(id string) error {
-		return st.Tx(ctx, func(q *db.Queries) error {
+	// An admin withdraws an invite, but only while nobody has accepted it.
+	withdraw := func(by store.Actor, id string) error {
+		return st.Tx(ctx, by, store.AdminOnly, func(q *db.Queries) error {
 			inv, err := q.GetInvite(ctx, id)
 			if err != nil {
 				return store.Translate(err, "invite")
@@ -99,10 +101,12 @@ func ExampleStore_Tx() {
 			return err
 		})
 	}
-	fmt.Println(withdraw(inv.ID))
-	err := withdraw(inv.ID)
+	fmt.Println(withdraw(store.ByUser(bob.ID), inv.ID)) // a member
+	fmt.Println(withdraw(store.ByUser(ada.ID), inv.ID))
+	err := withdraw(store.ByUser(ada.ID), inv.ID)
 	fmt.Println(errors.Is(err, orgdb.ErrNotFound), err)
 	// Output:
+	// Admin access required
 	// <nil>
 	// true invite not found
 }
@@ -125,12 +129,24 @@ func ExampleStore_ReadTx() {
 		return err
 	})
 	fmt.Println(admins, "of", users, "users are admins;", err)
+
+	// ReadTxV returns the value instead.
+	type counts struct{ admins, users int64 }
+	c, err := store.ReadTxV(ctx, st, func(q *db.Queries) (c counts, err error) {
+		if c.admins, err = q.CountAdmins(ctx); err != nil {
+			return c, err
+		}
+		c.users, err = q.CountUsers(ctx)
+		return c, err
+	})
+	fmt.Println(c.admins, "of", c.users, "users are admins;", err)
 	// Output:
+	// 1 of 2 users are admins; <nil>
 	// 1 of 2 users are admins; <nil>
 }
 
-// Sign-up: the first user becomes admin; roles change only through the
-// last-admin guard.
+// Sign-up: the first user becomes admin; every write names who does it;
+// roles change only through the last-admin guard.
 func ExampleStore_CreateUser() {
 	st, done := openExample()
 	defer done()
@@ -140,16 +156,41 @@ func ExampleStore_CreateUser() {
 	bob := value(st.CreateUser(ctx, store.NewUser{Email: "bob@acme.com"}))
 	fmt.Println(ada.Email, ada.Role, "/", bob.Email, bob.Role)
 
-	_, err := st.UpdateUserRole(ctx, ada.ID, orgdb.RoleMember)
+	_, err := st.UpdateUserRole(ctx, store.ByUser(ada.ID), ada.ID, orgdb.RoleMember)
 	fmt.Println(errors.Is(err, store.ErrLastAdmin), orgdb.HTTPStatus(err), err)
 
-	if err := access.RequireAdmin(bob); err != nil {
-		fmt.Println(orgdb.HTTPStatus(err), err)
-	}
+	_, err = st.UpdateUserRole(ctx, store.ByUser(bob.ID), bob.ID, orgdb.RoleAdmin)
+	fmt.Println(errors.Is(err, store.ErrAdminRequired), orgdb.HTTPStatus(err), err)
 	// Output:
 	// ada@acme.com admin / bob@acme.com member
 	// true 409 cannot demote the last admin
-	// 403 Admin access required
+	// true 403 Admin access required
+}
+
+// Sign-up applies the organization's policy in the transaction that
+// creates the user; only the operator can create a user without it.
+func ExampleStore_CreateUserBypassingPolicy() {
+	st, done := openExample()
+	defer done()
+	ctx := context.Background()
+
+	ada := value(st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"}))
+	domain, on := "acme.com", true
+	check(second(st.UpdateOrgSettings(ctx, store.ByUser(ada.ID), store.OrgSettingsPatch{AllowedEmailDomain: &domain, DomainGatingEnabled: &on})))
+
+	_, err := st.CreateUser(ctx, store.NewUser{Email: "eve@evil.test"})
+	var e *orgdb.Error
+	fmt.Println(errors.As(err, &e), e.Reason, err)
+
+	_, err = st.CreateUserBypassingPolicy(ctx, store.ByUser(ada.ID), store.NewUser{Email: "eve@evil.test"})
+	fmt.Println(err)
+
+	eve := value(st.CreateUserBypassingPolicy(ctx, store.Operator("example: a contractor outside the domain"), store.NewUser{Email: "eve@evil.test"}))
+	fmt.Println(eve.Email, eve.Role)
+	// Output:
+	// true email_domain_not_allowed Sign-up is restricted to addresses at the organization's domain
+	// Only the operator can do this, not a user of the organization
+	// eve@evil.test member
 }
 
 // Invites: one per email, accepted at most once.
@@ -159,7 +200,7 @@ func ExampleStore_CreateInvite() {
 	ctx := context.Background()
 
 	admin := value(st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"}))
-	inv, err := st.CreateInvite(ctx, store.NewInvite{Email: "Carol@Acme.com", Role: orgdb.RoleAdmin, InvitedBy: admin.ID})
+	inv, err := st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: "Carol@Acme.com", Role: orgdb.RoleAdmin})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -167,7 +208,7 @@ func ExampleStore_CreateInvite() {
 
 	// Carol signs up: she gets the invite's role and the invite is used.
 	carol := value(st.CreateUser(ctx, store.NewUser{Email: "carol@acme.com"}))
-	_, err = st.AcceptInvite(ctx, inv.ID)
+	_, err = st.AcceptInvite(ctx, store.Operator("example"), inv.ID)
 	fmt.Println(carol.Role, errors.Is(err, store.ErrInviteAccepted))
 
 	list := value(st.ListInvites(ctx, store.ListInvitesOptions{}))
@@ -184,17 +225,18 @@ func ExampleStore_UpdateOrgSettings() {
 	defer done()
 	ctx := context.Background()
 
+	admin := store.ByUser(value(st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"})).ID)
 	domain, on := "acme.com", true
-	s, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{AllowedEmailDomain: &domain, DomainGatingEnabled: &on})
+	s, err := st.UpdateOrgSettings(ctx, admin, store.OrgSettingsPatch{AllowedEmailDomain: &domain, DomainGatingEnabled: &on})
 	if err != nil {
 		log.Fatal(err)
 	}
 	name := "Acme"
-	s = value(st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{Name: &name})) // the rest stays as it was
+	s = value(st.UpdateOrgSettings(ctx, admin, store.OrgSettingsPatch{Name: &name})) // the rest stays as it was
 	fmt.Println(s.Name, *s.AllowedEmailDomain, s.DomainGatingEnabled)
 
-	fmt.Println(st.CheckSignup(ctx, "dev@acme.com", nil))
-	fmt.Println(st.CheckSignup(ctx, "dev@evilacme.com", nil))
+	fmt.Println(st.CheckSignup(ctx, "dev@acme.com"))
+	fmt.Println(st.CheckSignup(ctx, "dev@evilacme.com"))
 	// Output:
 	// Acme acme.com true
 	// <nil>
@@ -209,12 +251,12 @@ func ExampleStore_DeleteUser() {
 
 	ada := value(st.CreateUser(ctx, store.NewUser{Email: "ada@acme.com"}))
 	bob := value(st.CreateUser(ctx, store.NewUser{Email: "bob@acme.com"}))
-	check(second(st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)))
-	check(second(st.CreateInvite(ctx, store.NewInvite{Email: "carol@acme.com", InvitedBy: bob.ID})))
+	check(second(st.UpdateUserRole(ctx, store.ByUser(ada.ID), bob.ID, orgdb.RoleAdmin)))
+	check(second(st.CreateInvite(ctx, store.ByUser(bob.ID), store.NewInvite{Email: "carol@acme.com"})))
 
-	fmt.Println(st.DeleteUser(ctx, ada.ID, bob.ID, store.DeleteUserOptions{}))
-	fmt.Println(st.DeleteUser(ctx, ada.ID, bob.ID, store.DeleteUserOptions{ReassignToActor: true}))
-	fmt.Println(st.DeleteUser(ctx, ada.ID, ada.ID, store.DeleteUserOptions{}))
+	fmt.Println(st.DeleteUser(ctx, store.ByUser(ada.ID), bob.ID, store.DeleteUserOptions{}))
+	fmt.Println(st.DeleteUser(ctx, store.ByUser(ada.ID), bob.ID, store.DeleteUserOptions{ReassignToActor: true}))
+	fmt.Println(st.DeleteUser(ctx, store.ByUser(ada.ID), ada.ID, store.DeleteUserOptions{}))
 	// Output:
 	// user is still referenced by 1 invite; reassign them to delete the user
 	// <nil>

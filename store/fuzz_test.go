@@ -44,6 +44,11 @@ func FuzzOrgSettingsPatch(f *testing.F) {
 		}
 	}
 	st := dbtest.New(f)
+	admin, err := st.CreateUser(ctx, store.NewUser{Email: "admin@acme.test"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	by := store.ByUser(admin.ID)
 	f.Fuzz(func(t *testing.T, base uint8, b []byte) {
 		var p store.OrgSettingsPatch
 		if err := json.Unmarshal(b, &p); err != nil {
@@ -60,14 +65,14 @@ func FuzzOrgSettingsPatch(f *testing.F) {
 			t.Fatalf("%s → %s → %+v, %v", b, out, back, err)
 		}
 
-		if _, err := st.UpdateOrgSettings(ctx, settingsBaselines[int(base)%len(settingsBaselines)]); err != nil {
+		if _, err := st.UpdateOrgSettings(ctx, by, settingsBaselines[int(base)%len(settingsBaselines)]); err != nil {
 			t.Fatal(err)
 		}
 		before, err := st.GetOrgSettings(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := st.UpdateOrgSettings(ctx, p)
+		got, err := st.UpdateOrgSettings(ctx, by, p)
 		now, gerr := st.GetOrgSettings(ctx)
 		if gerr != nil {
 			t.Fatal(gerr)

@@ -38,7 +38,7 @@ func exec(t testing.TB, d interface {
 // the test on an error.
 func inTx(t testing.TB, st *store.Store, fn func(q *db.Queries) error) {
 	t.Helper()
-	must(t, st.Tx(ctx, fn))
+	must(t, st.Tx(ctx, operator, store.OperatorOnly, fn))
 }
 
 // closeStore closes st when the test ends and checks the error.
@@ -55,4 +55,22 @@ func addUserIntegration(t testing.TB, st *store.Store, id, userID, service strin
 		_, err := q.InsertIntegration(ctx, db.InsertIntegrationParams{ID: id, UserID: userID, Service: service, Config: "{}", Status: "active", Scope: orgdb.ScopeUser})
 		return err
 	})
+}
+
+// operator is the operator acting in the tests: the actor of the writes
+// only the operator may do, and of raw writes through Tx.
+var operator = store.Operator("store tests")
+
+// asAdmin is an admin of st acting (the first, oldest first), for the
+// admin-only writes of tests about something else.
+func asAdmin(t testing.TB, st *store.Store) store.Actor {
+	t.Helper()
+	for u, err := range st.AllUsers(ctx) {
+		must(t, err)
+		if u.Role == orgdb.RoleAdmin {
+			return store.ByUser(u.ID)
+		}
+	}
+	t.Fatal("asAdmin: the organization has no admin")
+	return store.Actor{}
 }

@@ -29,16 +29,13 @@ func (s *Store) ListIntegrationsForUser(ctx context.Context, userID string) ([]d
 	return its, Translate(err, "integrations")
 }
 
-// CreateOrgIntegration creates an org-scoped integration on behalf of
-// actor, who must be an admin and becomes its owner (integrations.user_id).
-// An integration for the same service that the actor already owns is a
-// CONFLICT. Errors: VALIDATION_ERROR (empty service or actor, config not a
-// JSON object), UNAUTHORIZED (unknown actor), FORBIDDEN, CONFLICT,
-// INTERNAL_ERROR.
-func (s *Store) CreateOrgIntegration(ctx context.Context, actorID string, in NewOrgIntegration) (db.Integration, error) {
-	if err := requireID("actor id", actorID); err != nil {
-		return db.Integration{}, err
-	}
+// CreateOrgIntegration creates an org-scoped integration on behalf of by,
+// an admin, who becomes its owner (integrations.user_id). An integration
+// for the same service that the actor already owns is a CONFLICT. The
+// service and status must be one line of printable text. Errors:
+// VALIDATION_ERROR (empty service, config not a JSON object), UNAUTHORIZED
+// (no or unknown actor), FORBIDDEN, CONFLICT, INTERNAL_ERROR.
+func (s *Store) CreateOrgIntegration(ctx context.Context, by Actor, in NewOrgIntegration) (db.Integration, error) {
 	service := strings.TrimSpace(in.Service)
 	if service == "" {
 		return db.Integration{}, orgdb.Validation("integration service is required").WithDetails("field", "service")
@@ -51,17 +48,15 @@ func (s *Store) CreateOrgIntegration(ctx context.Context, actorID string, in New
 	if status == "" {
 		status = "pending"
 	}
-	var it db.Integration
-	err = s.Tx(ctx, func(q *db.Queries) error {
-		if err := requireAdminID(ctx, q, actorID); err != nil {
-			return err
-		}
-		it, err = q.InsertIntegration(ctx, db.InsertIntegrationParams{
-			ID: orgdb.NewID(), UserID: actorID, Service: service, Config: config, Status: status, Scope: orgdb.ScopeOrg,
+	if err := checkTexts("service", service, "status", status); err != nil {
+		return db.Integration{}, err
+	}
+	return writeTx(ctx, s, by, AdminOnly, func(t wtx) (db.Integration, error) {
+		it, err := t.q.InsertIntegration(ctx, db.InsertIntegrationParams{
+			ID: orgdb.NewID(), UserID: t.actorID, Service: service, Config: config, Status: status, Scope: orgdb.ScopeOrg,
 		})
-		return Translate(err, "integration")
+		return it, Translate(err, "integration")
 	})
-	return it, err
 }
 
 // OrgIntegrationUpdate replaces an org integration's config, status and
@@ -72,14 +67,10 @@ type OrgIntegrationUpdate struct {
 	ErrorMessage *string
 }
 
-// UpdateOrgIntegration updates an org-scoped integration on behalf of
-// actor, who must be an admin. A user-scoped or missing integration is
-// NOT_FOUND. Errors: VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
-// INTERNAL_ERROR.
-func (s *Store) UpdateOrgIntegration(ctx context.Context, actorID, id string, in OrgIntegrationUpdate) (db.Integration, error) {
-	if err := requireID("actor id", actorID); err != nil {
-		return db.Integration{}, err
-	}
+// UpdateOrgIntegration updates an org-scoped integration on behalf of by,
+// an admin. A user-scoped or missing integration is NOT_FOUND. Errors:
+// VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_ERROR.
+func (s *Store) UpdateOrgIntegration(ctx context.Context, by Actor, id string, in OrgIntegrationUpdate) (db.Integration, error) {
 	if err := requireID("integration id", id); err != nil {
 		return db.Integration{}, err
 	}
@@ -90,43 +81,35 @@ func (s *Store) UpdateOrgIntegration(ctx context.Context, actorID, id string, in
 	if strings.TrimSpace(in.Status) == "" {
 		return db.Integration{}, orgdb.Validation("integration status is required").WithDetails("field", "status")
 	}
-	var it db.Integration
-	err = s.Tx(ctx, func(q *db.Queries) error {
-		if err := requireAdminID(ctx, q, actorID); err != nil {
-			return err
-		}
-		it, err = q.UpdateOrgIntegration(ctx, db.UpdateOrgIntegrationParams{
-			Config: config, Status: in.Status, ErrorMessage: in.ErrorMessage, UpdatedAt: s.Now(), ID: id,
+	if err := checkTexts("status", in.Status); err != nil {
+		return db.Integration{}, err
+	}
+	return writeTx(ctx, s, by, AdminOnly, func(t wtx) (db.Integration, error) {
+		it, err := t.q.UpdateOrgIntegration(ctx, db.UpdateOrgIntegrationParams{
+			Config: config, Status: in.Status, ErrorMessage: in.ErrorMessage, UpdatedAt: t.now, ID: id,
 		})
-		return Translate(err, "org integration")
+		return it, Translate(err, "org integration")
 	})
-	return it, err
 }
 
-// DeleteOrgIntegration deletes an org-scoped integration on behalf of
-// actor, who must be an admin. A user-scoped or missing integration is
-// NOT_FOUND. Errors: VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
-// INTERNAL_ERROR.
-func (s *Store) DeleteOrgIntegration(ctx context.Context, actorID, id string) error {
-	if err := requireID("actor id", actorID); err != nil {
-		return err
-	}
+// DeleteOrgIntegration deletes an org-scoped integration on behalf of by,
+// an admin. A user-scoped or missing integration is NOT_FOUND. Errors:
+// VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_ERROR.
+func (s *Store) DeleteOrgIntegration(ctx context.Context, by Actor, id string) error {
 	if err := requireID("integration id", id); err != nil {
 		return err
 	}
-	return s.Tx(ctx, func(q *db.Queries) error {
-		if err := requireAdminID(ctx, q, actorID); err != nil {
-			return err
-		}
-		n, err := q.DeleteOrgIntegration(ctx, id)
+	_, err := writeTx(ctx, s, by, AdminOnly, func(t wtx) (struct{}, error) {
+		n, err := t.q.DeleteOrgIntegration(ctx, id)
 		if err != nil {
-			return Translate(err, "org integration")
+			return struct{}{}, Translate(err, "org integration")
 		}
 		if n == 0 {
-			return orgdb.NotFound("org integration not found")
+			return struct{}{}, orgdb.NotFound("org integration not found")
 		}
-		return nil
+		return struct{}{}, nil
 	})
+	return err
 }
 
 // jsonObject validates an integration config: a JSON object, {} if empty.

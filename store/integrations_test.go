@@ -16,21 +16,21 @@ func TestOrgIntegrations(t *testing.T) {
 	addUserIntegration(t, st, "mine", member.ID, "slack")
 
 	before := dbtest.Snapshot(t, st.DB())
-	_, err := st.CreateOrgIntegration(ctx, member.ID, store.NewOrgIntegration{Service: "github"})
+	_, err := st.CreateOrgIntegration(ctx, store.ByUser(member.ID), store.NewOrgIntegration{Service: "github"})
 	wantErr(t, err, orgdb.CodeForbidden, "admin_required")
-	_, err = st.CreateOrgIntegration(ctx, admin.ID, store.NewOrgIntegration{Service: "github", Config: "[1,2]"})
+	_, err = st.CreateOrgIntegration(ctx, store.ByUser(admin.ID), store.NewOrgIntegration{Service: "github", Config: "[1,2]"})
 	wantErr(t, err, orgdb.CodeValidation, "")
-	_, err = st.CreateOrgIntegration(ctx, admin.ID, store.NewOrgIntegration{Service: " "})
+	_, err = st.CreateOrgIntegration(ctx, store.ByUser(admin.ID), store.NewOrgIntegration{Service: " "})
 	wantErr(t, err, orgdb.CodeValidation, "")
 	if dbtest.Snapshot(t, st.DB()) != before {
 		t.Error("refused creations changed the database")
 	}
 
-	org, err := st.CreateOrgIntegration(ctx, admin.ID, store.NewOrgIntegration{Service: "github", Config: `{"org":"acme"}`})
+	org, err := st.CreateOrgIntegration(ctx, store.ByUser(admin.ID), store.NewOrgIntegration{Service: "github", Config: `{"org":"acme"}`})
 	if err != nil || org.Scope != orgdb.ScopeOrg || org.Status != "pending" || org.UserID != admin.ID {
 		t.Fatalf("CreateOrgIntegration = %+v, %v", org, err)
 	}
-	_, err = st.CreateOrgIntegration(ctx, admin.ID, store.NewOrgIntegration{Service: "github"})
+	_, err = st.CreateOrgIntegration(ctx, store.ByUser(admin.ID), store.NewOrgIntegration{Service: "github"})
 	wantErr(t, err, orgdb.CodeConflict, "")
 
 	// A member sees their own integrations plus the org's, each with its scope.
@@ -51,19 +51,19 @@ func TestOrgIntegrations(t *testing.T) {
 	}
 
 	msg := "token revoked"
-	up, err := st.UpdateOrgIntegration(ctx, admin.ID, org.ID, store.OrgIntegrationUpdate{Config: `{"org":"acme2"}`, Status: "error", ErrorMessage: &msg})
+	up, err := st.UpdateOrgIntegration(ctx, store.ByUser(admin.ID), org.ID, store.OrgIntegrationUpdate{Config: `{"org":"acme2"}`, Status: "error", ErrorMessage: &msg})
 	if err != nil || up.Config != `{"org":"acme2"}` || up.Status != "error" || *up.ErrorMessage != msg {
 		t.Errorf("UpdateOrgIntegration = %+v, %v", up, err)
 	}
-	_, err = st.UpdateOrgIntegration(ctx, member.ID, org.ID, store.OrgIntegrationUpdate{Status: "active"})
+	_, err = st.UpdateOrgIntegration(ctx, store.ByUser(member.ID), org.ID, store.OrgIntegrationUpdate{Status: "active"})
 	wantErr(t, err, orgdb.CodeForbidden, "")
-	_, err = st.UpdateOrgIntegration(ctx, admin.ID, "mine", store.OrgIntegrationUpdate{Status: "active"})
+	_, err = st.UpdateOrgIntegration(ctx, store.ByUser(admin.ID), "mine", store.OrgIntegrationUpdate{Status: "active"})
 	wantErr(t, err, orgdb.CodeNotFound, "")
 
-	wantErr(t, st.DeleteOrgIntegration(ctx, member.ID, org.ID), orgdb.CodeForbidden, "")
-	wantErr(t, st.DeleteOrgIntegration(ctx, admin.ID, "mine"), orgdb.CodeNotFound, "")
-	if err := st.DeleteOrgIntegration(ctx, admin.ID, org.ID); err != nil {
+	wantErr(t, st.DeleteOrgIntegration(ctx, store.ByUser(member.ID), org.ID), orgdb.CodeForbidden, "")
+	wantErr(t, st.DeleteOrgIntegration(ctx, store.ByUser(admin.ID), "mine"), orgdb.CodeNotFound, "")
+	if err := st.DeleteOrgIntegration(ctx, store.ByUser(admin.ID), org.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, st.DeleteOrgIntegration(ctx, admin.ID, org.ID), orgdb.CodeNotFound, "")
+	wantErr(t, st.DeleteOrgIntegration(ctx, store.ByUser(admin.ID), org.ID), orgdb.CodeNotFound, "")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"iter"
 	"time"
 
 	"github.com/agentops/orgdb"
@@ -27,25 +28,21 @@ type NewInvite struct {
 	Email string `json:"email"`
 	// Role is the role the invitee gets; empty means member.
 	Role orgdb.UserRole `json:"role,omitempty"`
-	// InvitedBy is the id of the inviting user, who must be an admin. It
-	// is never read from a request body (json:"-"): the service sets it to
-	// the signed-in user.
-	InvitedBy string `json:"-"`
 	// TTL is how long the invite stays valid; zero means the store's
 	// default (7 days unless configured with WithInviteTTL). Not part of
 	// a request body either.
 	TTL time.Duration `json:"-"`
 }
 
-// CreateInvite invites an email, in one IMMEDIATE transaction. The email is
-// trimmed, lower-cased and validated and the role validated (VALIDATION_ERROR
-// otherwise); the inviter must be an admin (FORBIDDEN). There is one invite
-// per email: inviting an email with a pending, expired or accepted invite
-// replaces it with a fresh one (new id, role and expiry). Inviting the email
-// of an existing user is a CONFLICT (reason user_exists). Errors:
-// VALIDATION_ERROR, UNAUTHORIZED (unknown inviter), FORBIDDEN, CONFLICT,
-// INTERNAL_ERROR.
-func (s *Store) CreateInvite(ctx context.Context, in NewInvite) (db.Invite, error) {
+// CreateInvite invites an email on behalf of by, an admin, who is recorded
+// as the inviter, in one IMMEDIATE transaction. The email is trimmed,
+// lower-cased and validated and the role validated (VALIDATION_ERROR
+// otherwise). There is one invite per email: inviting an email with a
+// pending, expired or accepted invite replaces it with a fresh one (new id,
+// role and expiry). Inviting the email of an existing user is a CONFLICT
+// (reason user_exists). Errors: VALIDATION_ERROR, UNAUTHORIZED (no or
+// unknown actor), FORBIDDEN (not an admin), CONFLICT, INTERNAL_ERROR.
+func (s *Store) CreateInvite(ctx context.Context, by Actor, in NewInvite) (db.Invite, error) {
 	email, err := orgdb.NormalizeEmail(in.Email)
 	if err != nil {
 		return db.Invite{}, err
@@ -56,9 +53,6 @@ func (s *Store) CreateInvite(ctx context.Context, in NewInvite) (db.Invite, erro
 	if _, err := orgdb.ParseUserRole(string(in.Role)); err != nil {
 		return db.Invite{}, err
 	}
-	if err := requireID("inviter id", in.InvitedBy); err != nil {
-		return db.Invite{}, err
-	}
 	ttl := in.TTL
 	if ttl == 0 {
 		ttl = s.inviteTTL
@@ -66,24 +60,18 @@ func (s *Store) CreateInvite(ctx context.Context, in NewInvite) (db.Invite, erro
 	if ttl < 0 {
 		return db.Invite{}, orgdb.Validation("invite TTL %v must be positive", ttl)
 	}
-	var inv db.Invite
-	err = s.Tx(ctx, func(q *db.Queries) error {
-		if err := requireAdminID(ctx, q, in.InvitedBy); err != nil {
-			return err
-		}
-		if _, err := q.GetUserByEmail(ctx, email); err == nil {
-			return orgdb.Conflict("%s is already a member of the organization", email).WithReason(ReasonUserExists)
+	return writeTx(ctx, s, by, AdminOnly, func(t wtx) (db.Invite, error) {
+		if _, err := t.q.GetUserByEmail(ctx, email); err == nil {
+			return db.Invite{}, orgdb.Conflict("%s is already a member of the organization", email).WithReason(ReasonUserExists)
 		} else if !errors.Is(err, sql.ErrNoRows) {
-			return Translate(err, "user")
+			return db.Invite{}, Translate(err, "user")
 		}
-		now := s.Now()
-		inv, err = q.UpsertInvite(ctx, db.UpsertInviteParams{
-			ID: orgdb.NewID(), Email: email, Role: in.Role, InvitedBy: in.InvitedBy,
-			ExpiresAt: orgdb.NewTime(now.Add(ttl)), CreatedAt: now,
+		inv, err := t.q.UpsertInvite(ctx, db.UpsertInviteParams{
+			ID: orgdb.NewID(), Email: email, Role: in.Role, InvitedBy: t.actorID,
+			ExpiresAt: orgdb.NewTime(t.now.Add(ttl)), CreatedAt: t.now,
 		})
-		return Translate(err, "invite")
+		return inv, Translate(err, "invite")
 	})
-	return inv, err
 }
 
 // GetInvite returns the invite with this id, whatever its status. Errors:
@@ -108,37 +96,36 @@ func (s *Store) ValidInvite(ctx context.Context, email string) (db.Invite, error
 	return inv, Translate(err, "valid invite")
 }
 
-// AcceptInvite marks the invite accepted. Of any number of simultaneous
-// calls exactly one succeeds: the guard is part of the UPDATE. An invite
-// already accepted or expired is a CONFLICT that says which
-// (errors.Is(err, ErrInviteAccepted) / ErrInviteExpired). Errors:
-// VALIDATION_ERROR (empty id), NOT_FOUND, CONFLICT, INTERNAL_ERROR.
-func (s *Store) AcceptInvite(ctx context.Context, id string) (db.Invite, error) {
+// AcceptInvite marks the invite accepted, outside a sign-up (a sign-up,
+// [Store.CreateUser], accepts the invite itself): only the operator may,
+// such as a service whose sign-up flow is its own. Of any number of
+// simultaneous calls exactly one succeeds: the guard is part of the
+// UPDATE. An invite already accepted or expired is a CONFLICT that says
+// which (errors.Is(err, ErrInviteAccepted) / ErrInviteExpired). Errors: VALIDATION_ERROR (empty id), UNAUTHORIZED,
+// FORBIDDEN (a user), NOT_FOUND, CONFLICT, INTERNAL_ERROR.
+func (s *Store) AcceptInvite(ctx context.Context, by Actor, id string) (db.Invite, error) {
 	if err := requireID("invite id", id); err != nil {
 		return db.Invite{}, err
 	}
-	now := s.Now()
-	var inv db.Invite
-	err := s.write(func(q *db.Queries) (err error) {
-		inv, err = q.AcceptInvite(ctx, db.AcceptInviteParams{AcceptedAt: &now, ID: id, Now: now})
-		return err
+	return writeOne(ctx, s, by, OperatorOnly, func(t wtx) (db.Invite, error) {
+		inv, err := t.q.AcceptInvite(ctx, db.AcceptInviteParams{AcceptedAt: &t.now, ID: id, Now: t.now})
+		if err == nil {
+			return inv, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return db.Invite{}, Translate(err, "invite")
+		}
+		// Not accepted: say why, from the row as it is now.
+		cur, err := t.q.GetInvite(ctx, id)
+		switch {
+		case err != nil:
+			return db.Invite{}, Translate(err, "invite")
+		case cur.AcceptedAt != nil:
+			return db.Invite{}, orgdb.Conflict("invite already accepted").WithReason(ReasonInviteAccepted)
+		default:
+			return db.Invite{}, orgdb.Conflict("invite expired").WithReason(ReasonInviteExpired)
+		}
 	})
-	if err == nil {
-		return inv, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return db.Invite{}, Translate(err, "invite")
-	}
-	// Not accepted: say why, from the row as it is now.
-	cur, err := s.GetInvite(ctx, id)
-	switch {
-	case err != nil:
-		return db.Invite{}, err
-	case cur.AcceptedAt != nil:
-		return db.Invite{}, orgdb.Conflict("invite already accepted").WithReason(ReasonInviteAccepted)
-	default:
-		return db.Invite{}, orgdb.Conflict("invite expired").WithReason(ReasonInviteExpired)
-	}
 }
 
 // ListInvitesOptions selects a page of [Store.ListInvites].
@@ -179,27 +166,53 @@ func (s *Store) ListInvites(ctx context.Context, opts ListInvitesOptions) ([]db.
 	return invs, Translate(err, "invites")
 }
 
-// DeleteInvite deletes an invite. Errors: VALIDATION_ERROR (empty id),
-// NOT_FOUND, INTERNAL_ERROR.
-func (s *Store) DeleteInvite(ctx context.Context, id string) error {
+// AllInvites yields every invite, newest first, a page at a time (see
+// [Store.ListInvites]; each page is read on its own, so an invite created
+// meanwhile may or may not be among them), and stops at the first error,
+// which it yields with the zero row.
+//
+//	for inv, err := range st.AllInvites(ctx) {
+//		if err != nil {
+//			return err
+//		}
+//		…
+//	}
+func (s *Store) AllInvites(ctx context.Context) iter.Seq2[db.ListInvitesRow, error] {
+	return everyRow(DefaultInvitePage, func(last *db.ListInvitesRow) ([]db.ListInvitesRow, error) {
+		var o ListInvitesOptions
+		if last != nil {
+			o.BeforeCreatedAt, o.BeforeID = last.CreatedAt, last.ID
+		}
+		return s.ListInvites(ctx, o)
+	})
+}
+
+// DeleteInvite deletes an invite on behalf of by, an admin. Errors:
+// VALIDATION_ERROR (empty id), UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
+// INTERNAL_ERROR.
+func (s *Store) DeleteInvite(ctx context.Context, by Actor, id string) error {
 	if err := requireID("invite id", id); err != nil {
 		return err
 	}
-	var n int64
-	err := s.write(func(q *db.Queries) (err error) { n, err = q.DeleteInvite(ctx, id); return err })
-	if err != nil {
-		return Translate(err, "invite")
-	}
-	if n == 0 {
-		return orgdb.NotFound("invite not found")
-	}
-	return nil
+	_, err := writeTx(ctx, s, by, AdminOnly, func(t wtx) (struct{}, error) {
+		n, err := t.q.DeleteInvite(ctx, id)
+		if err != nil {
+			return struct{}{}, Translate(err, "invite")
+		}
+		if n == 0 {
+			return struct{}{}, orgdb.NotFound("invite not found")
+		}
+		return struct{}{}, nil
+	})
+	return err
 }
 
 // DeleteExpiredInvites deletes every invite that expired without being
-// accepted and returns how many. Errors: INTERNAL_ERROR.
-func (s *Store) DeleteExpiredInvites(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.write(func(q *db.Queries) (err error) { n, err = q.DeleteExpiredInvites(ctx, s.Now()); return err })
-	return n, Translate(err, "invites")
+// accepted, on behalf of by (an admin, or the operator: a cleanup job),
+// and returns how many. Errors: UNAUTHORIZED, FORBIDDEN, INTERNAL_ERROR.
+func (s *Store) DeleteExpiredInvites(ctx context.Context, by Actor) (int64, error) {
+	return writeOne(ctx, s, by, AdminOrOperator, func(t wtx) (int64, error) {
+		n, err := t.q.DeleteExpiredInvites(ctx, t.now)
+		return n, Translate(err, "invites")
+	})
 }

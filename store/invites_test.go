@@ -26,7 +26,7 @@ func TestCreateInvite(t *testing.T) {
 	admin := signup(t, st, "ada@acme.test")
 	member := signup(t, st, "bob@acme.test")
 
-	inv, err := st.CreateInvite(ctx, store.NewInvite{Email: "  Carol@ACME.test ", InvitedBy: admin.ID})
+	inv, err := st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: "  Carol@ACME.test "})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestCreateInvite(t *testing.T) {
 
 	// Re-inviting refreshes: one row, new id, role and expiry.
 	c.t = c.t.Add(10 * 24 * time.Hour) // the first invite has expired
-	again, err := st.CreateInvite(ctx, store.NewInvite{Email: "carol@acme.test", Role: orgdb.RoleAdmin, InvitedBy: admin.ID, TTL: time.Hour})
+	again, err := st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: "carol@acme.test", Role: orgdb.RoleAdmin, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,13 +52,13 @@ func TestCreateInvite(t *testing.T) {
 	}
 
 	before := dbtest.Snapshot(t, st.DB())
-	_, err = st.CreateInvite(ctx, store.NewInvite{Email: "BOB@acme.test", InvitedBy: admin.ID})
+	_, err = st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: "BOB@acme.test"})
 	wantErr(t, err, orgdb.CodeConflict, store.ReasonUserExists)
-	_, err = st.CreateInvite(ctx, store.NewInvite{Email: "dan@acme.test", InvitedBy: member.ID})
+	_, err = st.CreateInvite(ctx, store.ByUser(member.ID), store.NewInvite{Email: "dan@acme.test"})
 	wantErr(t, err, orgdb.CodeForbidden, "admin_required")
-	_, err = st.CreateInvite(ctx, store.NewInvite{Email: "dan@acme.test", InvitedBy: "ghost"})
+	_, err = st.CreateInvite(ctx, store.ByUser("ghost"), store.NewInvite{Email: "dan@acme.test"})
 	wantErr(t, err, orgdb.CodeUnauthorized, "")
-	_, err = st.CreateInvite(ctx, store.NewInvite{Email: "dan@acme.test", InvitedBy: admin.ID, TTL: -time.Hour})
+	_, err = st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: "dan@acme.test", TTL: -time.Hour})
 	wantErr(t, err, orgdb.CodeValidation, "")
 	if dbtest.Snapshot(t, st.DB()) != before {
 		t.Error("refused invites changed the database")
@@ -67,7 +67,7 @@ func TestCreateInvite(t *testing.T) {
 	// The store's default TTL is configurable.
 	st2 := dbtest.New(t, store.WithClock(c.now), store.WithInviteTTL(48*time.Hour))
 	a2 := signup(t, st2, "ada@acme.test")
-	if inv, err := st2.CreateInvite(ctx, store.NewInvite{Email: "x@acme.test", InvitedBy: a2.ID}); err != nil || !inv.ExpiresAt.Equal(c.t.Add(48*time.Hour)) {
+	if inv, err := st2.CreateInvite(ctx, store.ByUser(a2.ID), store.NewInvite{Email: "x@acme.test"}); err != nil || !inv.ExpiresAt.Equal(c.t.Add(48*time.Hour)) {
 		t.Errorf("invite with a 48h default TTL = %+v, %v", inv, err)
 	}
 }
@@ -78,7 +78,7 @@ func TestInviteLifecycle(t *testing.T) {
 	st := dbtest.New(t, store.WithClock(c.now))
 	admin := signup(t, st, "ada@acme.test")
 	mk := func(email string, ttl time.Duration) string {
-		inv, err := st.CreateInvite(ctx, store.NewInvite{Email: email, InvitedBy: admin.ID, TTL: ttl})
+		inv, err := st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: email, TTL: ttl})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,21 +89,21 @@ func TestInviteLifecycle(t *testing.T) {
 	accepted := mk("accepted@acme.test", 0)
 	pending := mk("pending@acme.test", 0)
 
-	if _, err := st.AcceptInvite(ctx, accepted); err != nil {
+	if _, err := st.AcceptInvite(ctx, operator, accepted); err != nil {
 		t.Fatal(err)
 	}
-	_, err := st.AcceptInvite(ctx, accepted)
+	_, err := st.AcceptInvite(ctx, operator, accepted)
 	wantErr(t, err, orgdb.CodeConflict, store.ReasonInviteAccepted)
 	if !errors.Is(err, store.ErrInviteAccepted) || errors.Is(err, store.ErrInviteExpired) {
 		t.Errorf("accepted-twice error = %v", err)
 	}
 
 	c.t = c.t.Add(2 * time.Hour) // short has expired
-	_, err = st.AcceptInvite(ctx, short)
+	_, err = st.AcceptInvite(ctx, operator, short)
 	if !errors.Is(err, store.ErrInviteExpired) {
 		t.Errorf("accepting an expired invite: %v", err)
 	}
-	_, err = st.AcceptInvite(ctx, "nope")
+	_, err = st.AcceptInvite(ctx, operator, "nope")
 	wantErr(t, err, orgdb.CodeNotFound, "")
 
 	// Only a valid invite is found by email, in any case.
@@ -130,14 +130,14 @@ func TestInviteLifecycle(t *testing.T) {
 		t.Errorf("ListInvites = %s\nwant          %s", s, want)
 	}
 
-	if n, err := st.DeleteExpiredInvites(ctx); err != nil || n != 1 {
+	if n, err := st.DeleteExpiredInvites(ctx, operator); err != nil || n != 1 {
 		t.Errorf("DeleteExpiredInvites = %d, %v", n, err)
 	}
-	if err := st.DeleteInvite(ctx, pending); err != nil {
+	if err := st.DeleteInvite(ctx, asAdmin(t, st), pending); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, st.DeleteInvite(ctx, pending), orgdb.CodeNotFound, "")
-	wantErr(t, st.DeleteInvite(ctx, ""), orgdb.CodeValidation, "")
+	wantErr(t, st.DeleteInvite(ctx, asAdmin(t, st), pending), orgdb.CodeNotFound, "")
+	wantErr(t, st.DeleteInvite(ctx, asAdmin(t, st), ""), orgdb.CodeValidation, "")
 	if n := countRows(t, st, "invites"); n != 1 {
 		t.Errorf("%d invites left, want the accepted one", n)
 	}
@@ -164,7 +164,7 @@ func TestListInvitesPages(t *testing.T) {
 		if i == 4 {
 			c.t = c.t.Add(time.Second)
 		}
-		if _, err := st.CreateInvite(ctx, store.NewInvite{Email: fmt.Sprintf("u%d@acme.test", i), InvitedBy: admin.ID}); err != nil {
+		if _, err := st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: fmt.Sprintf("u%d@acme.test", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
-	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/schema"
 )
 
@@ -210,15 +209,6 @@ func (s *Store) demoted(err error) error {
 	return err
 }
 
-// write runs fn on the writer's prepared queries, outside a transaction
-// (one statement commits on its own), behind the same guard as [Store.Tx].
-func (s *Store) write(fn func(q *db.Queries) error) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	return s.demoted(fn(s.wq))
-}
-
 // Pos is a LiteFS replication position of the database: the ID of its last
 // transaction and the checksum of the database after it. Its text form,
 // "TXID/CHECKSUM" in 16 hex digits each, is LiteFS's <db>-pos file, and
@@ -346,8 +336,9 @@ func (s *Store) awaitReplicaSchema(ctx context.Context, path string) error {
 			}
 			r := s.Role()
 			return orgdb.Wrap(orgdb.CodeUnavailable, errors.Join(ctx.Err(), err),
-				"%s is a LiteFS replica (%s) whose schema is not ready after %v: %s; migrate on the primary (any orgdb command there does), or wait for replication",
-				path, r, s.replicaWait, why).WithReason(ReasonSchemaPending)
+				"this LiteFS replica's schema is not ready after %v; migrate on the primary, or wait for replication", s.replicaWait).
+				WithInternalMessage("%s is a LiteFS replica (%s) whose schema is not ready after %v: %s; migrate on the primary (any orgdb command there does), or wait for replication",
+					path, r, s.replicaWait, why).WithReason(ReasonSchemaPending)
 		case <-t.C:
 		}
 	}
@@ -370,11 +361,14 @@ func replicaPending(ctx context.Context, path string) (string, error) {
 	for _, st := range sts {
 		switch {
 		case st.File == "":
-			return "", orgdb.Conflict("%s has migration %04d_%s, which this binary does not carry: the primary runs a newer orgdb; upgrade this one",
-				path, st.Version, st.Name).WithReason(ReasonSchemaNewer)
+			return "", orgdb.Conflict("the database has migration %04d_%s, which this binary does not carry: the primary runs a newer orgdb; upgrade this one",
+				st.Version, st.Name).
+				WithInternalMessage("%s has migration %04d_%s, which this binary does not carry: the primary runs a newer orgdb; upgrade this one",
+					path, st.Version, st.Name).WithReason(ReasonSchemaNewer)
 		case st.Edited():
-			return "", orgdb.Conflict("%s: migration %s was applied from another version of the file; this binary and the primary's differ",
-				path, st.File).WithReason(ReasonSchemaNewer)
+			return "", orgdb.Conflict("migration %s was applied from another version of the file; this binary and the primary's differ", st.File).
+				WithInternalMessage("%s: migration %s was applied from another version of the file; this binary and the primary's differ",
+					path, st.File).WithReason(ReasonSchemaNewer)
 		case !st.Applied:
 			missing = append(missing, st.File)
 		}
@@ -389,8 +383,9 @@ func replicaPending(ctx context.Context, path string) (string, error) {
 func (s *Store) openLiteFS(path string) error {
 	s.litefs = detectLiteFS(path)
 	if s.requireLiteFS && s.litefs == nil {
-		return orgdb.Validation("%s is not on a LiteFS mount (no LiteFS .lag file in %s): check that the path is in LiteFS's fuse.dir, not its data.dir",
-			path, filepath.Dir(path)).WithReason(ReasonNotLiteFS)
+		return orgdb.Validation("the database is not on a LiteFS mount").
+			WithInternalMessage("%s is not on a LiteFS mount (no LiteFS .lag file in %s): check that the path is in LiteFS's fuse.dir, not its data.dir",
+				path, filepath.Dir(path)).WithReason(ReasonNotLiteFS)
 	}
 	if s.replicaWait <= 0 {
 		return orgdb.Validation("open orgdb: replica wait %v: must be positive", s.replicaWait)

@@ -5,12 +5,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -228,71 +224,6 @@ func TestLiteFSMigrationsAndReadYourWrites(t *testing.T) {
 	}
 }
 
-// writeMethods derives, from the store package's source, which exported
-// methods of *Store reach the writer: those that use the fields wq or
-// writer, or call a method that does (Tx, write, …), to any depth. DB
-// (the documented raw pool) and Close are left out.
-func writeMethods(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob("*.go")
-	must(t, err)
-	uses := map[string]map[string]bool{} // method → receiver selectors it uses
-	fset := token.NewFileSet()
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f, nil, 0)
-		must(t, err)
-		for _, d := range file.Decls {
-			fn, ok := d.(*ast.FuncDecl)
-			if !ok || fn.Recv == nil || len(fn.Recv.List[0].Names) == 0 || fn.Body == nil {
-				continue
-			}
-			recv := fn.Recv.List[0].Names[0].Name
-			sel := map[string]bool{}
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
-				if s, ok := n.(*ast.SelectorExpr); ok {
-					if id, ok := s.X.(*ast.Ident); ok && id.Name == recv {
-						sel[s.Sel.Name] = true
-					}
-				}
-				return true
-			})
-			uses[fn.Name.Name] = sel
-		}
-	}
-	writes := map[string]bool{"wq": true, "writer": true}
-	for changed := true; changed; {
-		changed = false
-		for m, sel := range uses {
-			for s := range sel {
-				if writes[s] && !writes[m] {
-					writes[m], changed = true, true
-				}
-			}
-		}
-	}
-	var out []string
-	for m := range reflect.TypeFor[*store.Store]().Methods() {
-		if _, ok := uses[m.Name]; !ok {
-			t.Fatalf("Store.%s is not declared in the store package's source", m.Name)
-		}
-		if writes[m.Name] && m.Name != "DB" && m.Name != "Close" {
-			out = append(out, m.Name)
-		}
-	}
-	// The derivation must find the writes a reader would name.
-	for m := range reflect.TypeFor[*store.Store]().Methods() {
-		for _, verb := range []string{"Create", "Update", "Delete", "Set", "Accept", "Rotate", "Bootstrap"} {
-			if strings.HasPrefix(m.Name, verb) && !slices.Contains(out, m.Name) {
-				t.Errorf("Store.%s was not derived as a write: the derivation misses a path to the writer", m.Name)
-			}
-		}
-	}
-	return out
-}
-
 // touchDriver counts what reaches SQLite on the writer's connections: a
 // transaction begun, a statement run.
 type touchDriver struct {
@@ -351,90 +282,13 @@ func (s *touchStmt) QueryContext(ctx context.Context, a []driver.NamedValue) (dr
 	return s.SQLiteStmt.QueryContext(ctx, a)
 }
 
-// writeEnv is what the write calls' arguments are made from: rows set up
-// on the primary just before each call.
-type writeEnv struct {
-	t        *testing.T
-	primary  *store.Store
-	admin    db.User
-	old, new seal.Key
-	seq      int
-}
-
-func (e *writeEnv) unique(what string) string {
-	e.seq++
-	return fmt.Sprintf("%s%d", what, e.seq)
-}
-
-func (e *writeEnv) member() db.User {
-	return signup(e.t, e.primary, e.unique("m")+"@acme.test")
-}
-
-func (e *writeEnv) invite() db.Invite {
-	inv, err := e.primary.CreateInvite(ctx, store.NewInvite{Email: e.unique("i") + "@acme.test", InvitedBy: e.admin.ID})
-	must(e.t, err)
-	return inv
-}
-
-func (e *writeEnv) integration() db.Integration {
-	it, err := e.primary.CreateOrgIntegration(ctx, e.admin.ID, store.NewOrgIntegration{Service: e.unique("svc")})
-	must(e.t, err)
-	return it
-}
-
-// writeArgs are arguments under which each write succeeds on the primary
-// (after ctx), so that the replica's refusal is not a refusal of the input.
-// ran records whether Tx's function was called.
-func writeArgs(e *writeEnv, ran *atomic.Bool) map[string]func() []any {
-	name := "Acme"
-	return map[string]func() []any{
-		"CreateUser":     func() []any { return []any{store.NewUser{Email: e.unique("n") + "@acme.test"}} },
-		"UpdateUserRole": func() []any { return []any{e.member().ID, orgdb.RoleAdmin} },
-		"DeleteUser":     func() []any { return []any{e.admin.ID, e.member().ID, store.DeleteUserOptions{}} },
-		"BootstrapAdmin": func() []any { return []any{e.admin.Email} },
-		"CreateInvite": func() []any {
-			return []any{store.NewInvite{Email: e.unique("c") + "@acme.test", InvitedBy: e.admin.ID}}
-		},
-		"AcceptInvite":         func() []any { return []any{e.invite().ID} },
-		"DeleteInvite":         func() []any { return []any{e.invite().ID} },
-		"DeleteExpiredInvites": func() []any { return nil },
-		"UpdateOrgSettings":    func() []any { return []any{store.OrgSettingsPatch{Name: &name}} },
-		"SetOrgAPIKey": func() []any {
-			return []any{orgdb.ProviderOpenAI, seal.NewSecret("sk-" + e.unique("k")), e.admin.ID}
-		},
-		"DeleteOrgAPIKey": func() []any {
-			must(e.t, second(e.primary.SetOrgAPIKey(ctx, orgdb.ProviderGoogle, seal.NewSecret("g-key"), e.admin.ID)))
-			return []any{orgdb.ProviderGoogle}
-		},
-		"RotateSealingKey": func() []any { return []any{e.old, e.new} },
-		"CreateOrgIntegration": func() []any {
-			return []any{e.admin.ID, store.NewOrgIntegration{Service: e.unique("s")}}
-		},
-		"UpdateOrgIntegration": func() []any {
-			return []any{e.admin.ID, e.integration().ID, store.OrgIntegrationUpdate{Config: "{}", Status: "active"}}
-		},
-		"DeleteOrgIntegration": func() []any { return []any{e.admin.ID, e.integration().ID} },
-		"Tx": func() []any {
-			id := e.unique("tx")
-			return []any{func(q *db.Queries) error {
-				ran.Store(true)
-				_, err := q.InsertIntegration(ctx, db.InsertIntegrationParams{ID: id, UserID: e.admin.ID, Service: id, Config: "{}", Status: "active", Scope: orgdb.ScopeUser})
-				return err
-			}}
-		},
-	}
-}
-
 // Every write method on a replica returns NOT_PRIMARY naming the primary,
 // before anything reaches SQLite, and changes nothing anywhere; the same
 // call succeeds on the primary. The list of writes is derived from the
 // source, not written here.
 func TestLiteFSReplicaRefusesEveryWrite(t *testing.T) {
 	primaryNode, replicaNode := liteFSPair(t)
-	oldKey, err := seal.ParseKey(seal.GenerateKey())
-	must(t, err)
-	newKey, err := seal.ParseKey(seal.GenerateKey())
-	must(t, err)
+	oldKey := newKey(t)
 	primaryTicks := make(chan error, 100)
 	primary := openOn(t, primaryNode, store.WithSealingKey(oldKey), store.WithAfterCheckpoint(func(err error) {
 		select {
@@ -455,9 +309,10 @@ func TestLiteFSReplicaRefusesEveryWrite(t *testing.T) {
 	if n := replicaTicks.Load(); n != 0 {
 		t.Errorf("the replica checkpointed %d times", n)
 	}
-	env := &writeEnv{t: t, primary: primary, admin: signup(t, primary, "admin@acme.test"), old: oldKey, new: newKey}
+	env := &writeEnv{t: t, st: primary, admin: signup(t, primary, "admin@acme.test"), keys: []seal.Key{oldKey}}
 	var ran atomic.Bool
 	args := writeArgs(env, &ran)
+	rules := readmeRules(t)
 
 	writes := writeMethods(t)
 	// The rotation last: the other calls seal with the store's key.
@@ -477,6 +332,11 @@ func TestLiteFSReplicaRefusesEveryWrite(t *testing.T) {
 			continue
 		}
 		in := mk()
+		// An actor the write's rule admits.
+		by := store.ByUser(env.admin.ID)
+		if rules[name][0] == store.OperatorOnly.String() {
+			by = operator
+		}
 		catchUp(t, primary, replica)
 		before := dbtest.Snapshot(t, replica.ReadDB())
 		posP, err := primary.Pos()
@@ -486,7 +346,7 @@ func TestLiteFSReplicaRefusesEveryWrite(t *testing.T) {
 		touchedBefore := touched.Load()
 		ran.Store(false)
 
-		out := call(t, replica, name, in)
+		out := call(t, replica, name, by, in)
 		err = out[len(out)-1]
 		var oe *orgdb.Error
 		if !errors.As(err, &oe) || oe.Code != orgdb.CodeNotPrimary || oe.Reason != store.ReasonReplica || oe.Details["primary"] != "node-a" {
@@ -509,39 +369,11 @@ func TestLiteFSReplicaRefusesEveryWrite(t *testing.T) {
 			t.Errorf("%s on the replica changed its database", name)
 		}
 
-		if out := call(t, primary, name, in); out[len(out)-1] != nil {
+		if out := call(t, primary, name, by, in); out[len(out)-1] != nil {
 			t.Errorf("%s on the primary, same arguments: %v", name, out[len(out)-1])
 		}
 	}
 	t.Logf("refused on the replica, accepted on the primary: %s", strings.Join(writes, ", "))
-}
-
-// call calls the method name of st with ctx (if it takes one) and args,
-// and returns its results' errors: nil, or the error result, last.
-func call(t *testing.T, st *store.Store, name string, args []any) []error {
-	t.Helper()
-	m := reflect.ValueOf(st).MethodByName(name)
-	mt := m.Type()
-	var in []reflect.Value
-	if mt.NumIn() > 0 && mt.In(0) == reflect.TypeFor[context.Context]() {
-		in = append(in, reflect.ValueOf(ctx))
-	}
-	for _, a := range args {
-		in = append(in, reflect.ValueOf(a))
-	}
-	if len(in) != mt.NumIn() {
-		t.Fatalf("%s takes %d arguments, writeArgs gives %d", name, mt.NumIn(), len(in))
-	}
-	var errs []error
-	for _, v := range m.Call(in) {
-		if e, ok := v.Interface().(error); ok || (v.Type() == reflect.TypeFor[error]()) {
-			errs = append(errs, e)
-		}
-	}
-	if len(errs) == 0 {
-		t.Fatalf("%s returns no error", name)
-	}
-	return errs
 }
 
 // A planned static failover: the replica catches up, the primary stops,

@@ -32,7 +32,7 @@ func BenchmarkOpen(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret("sk-bench"), u.ID); err != nil {
+			if _, err := st.SetOrgAPIKey(ctx, store.ByUser(u.ID), orgdb.ProviderAnthropic, seal.NewSecret("sk-bench")); err != nil {
 				b.Fatal(err)
 			}
 			if err := st.Close(); err != nil {

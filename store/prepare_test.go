@@ -57,8 +57,8 @@ func TestTransactionsDoNotRePrepare(t *testing.T) {
 	}
 	bob, err := st.CreateUser(ctx, store.NewUser{Email: "bob@acme.test"})
 	must(t, err)
-	must(t, second(st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)))
-	must(t, second(st.CreateInvite(ctx, store.NewInvite{Email: "warm@acme.test", InvitedBy: ada.ID})))
+	must(t, second(st.UpdateUserRole(ctx, asAdmin(t, st), bob.ID, orgdb.RoleAdmin)))
+	must(t, second(st.CreateInvite(ctx, store.ByUser(ada.ID), store.NewInvite{Email: "warm@acme.test"})))
 	before := prepares.Load()
 	if before == 0 {
 		t.Fatal("the counting driver saw no prepare: is it in use?")
@@ -68,10 +68,10 @@ func TestTransactionsDoNotRePrepare(t *testing.T) {
 		if i%2 == 1 {
 			role = orgdb.RoleAdmin
 		}
-		if _, err := st.UpdateUserRole(ctx, bob.ID, role); err != nil {
+		if _, err := st.UpdateUserRole(ctx, asAdmin(t, st), bob.ID, role); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.CreateInvite(ctx, store.NewInvite{Email: fmt.Sprintf("u%d@acme.test", i), InvitedBy: ada.ID}); err != nil {
+		if _, err := st.CreateInvite(ctx, store.ByUser(ada.ID), store.NewInvite{Email: fmt.Sprintf("u%d@acme.test", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

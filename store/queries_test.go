@@ -57,6 +57,12 @@ func TestEveryQueryRuns(t *testing.T) {
 			u, err := q.GetUser(ctx, "u1")
 			must(t, err == nil && u.Email == "Ada@acme.test", "GetUser = %+v, %v", u, err)
 		}},
+		{"GetUserRole", func(t *testing.T) {
+			r, err := q.GetUserRole(ctx, "u1")
+			must(t, err == nil && r == orgdb.RoleAdmin, "GetUserRole = %s, %v", r, err)
+			_, err = q.GetUserRole(ctx, "nobody")
+			must(t, errors.Is(err, sql.ErrNoRows), "GetUserRole of nobody: %v", err)
+		}},
 		{"GetUserByEmail", func(t *testing.T) {
 			u, err := q.GetUserByEmail(ctx, " ada@ACME.test")
 			must(t, err == nil && u.ID == "u1", "GetUserByEmail = %+v, %v", u, err)
@@ -81,10 +87,10 @@ func TestEveryQueryRuns(t *testing.T) {
 			must(t, err == nil && n == 1, "CountAdmins = %d, %v", n, err)
 		}},
 		{"UpdateUserRole", func(t *testing.T) {
-			n, err := q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleMember, Now: now, ID: "u1"})
-			must(t, err == nil && n == 0, "demoting the last admin: %d rows, %v", n, err)
-			n, err = q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleAdmin, Now: now, ID: "u2"})
-			must(t, err == nil && n == 1, "promoting: %d rows, %v", n, err)
+			u, err := q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleMember, Now: now, ID: "u1"})
+			must(t, errors.Is(err, sql.ErrNoRows), "demoting the last admin: %+v, %v", u, err)
+			u, err = q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleAdmin, Now: now, ID: "u2"})
+			must(t, err == nil && u.ID == "u2" && u.Role == orgdb.RoleAdmin && u.UpdatedAt == now, "promoting: %+v, %v", u, err)
 		}},
 		{"BootstrapAdmin", func(t *testing.T) {
 			n, err := q.BootstrapAdmin(ctx, db.BootstrapAdminParams{Now: now, Email: "bob@acme.test"})

@@ -88,7 +88,7 @@ func TestReadOnlyReadsAndNeverWrites(t *testing.T) {
 	if !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("write on a read-only store: %v; want it to say read-only", err)
 	}
-	_, err = ro.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)
+	_, err = ro.UpdateUserRole(ctx, asAdmin(t, ro), bob.ID, orgdb.RoleAdmin)
 	wantErr(t, err, orgdb.CodeInternal, "")
 	if dbtest.Snapshot(t, rw.DB()) != before {
 		t.Error("writes through a read-only store changed the database")

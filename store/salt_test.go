@@ -70,7 +70,7 @@ func TestSamePassphraseDifferentDatabasesDifferentKeys(t *testing.T) {
 	for range 2 {
 		st := dbtest.New(t, store.WithSealingKey(passphraseKey(t)))
 		admin := signup(t, st, "ada@acme.test")
-		v, err := st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret("sk-ant-1"), admin.ID)
+		v, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderAnthropic, seal.NewSecret("sk-ant-1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestFixedSaltValuesOpenAndRotateToTheDatabaseSalt(t *testing.T) {
 	// database's salt, and changes nothing else.
 	skip := map[string][]string{"org_api_keys": {"encrypted_key"}, "sealing_key": {"key_id", "updated_at"}}
 	before := snapshotExcept(t, st.DB(), skip)
-	n, err := st.RotateSealingKey(ctx, passphraseKey(t), passphraseKey(t))
+	n, err := st.RotateSealingKey(ctx, operator, passphraseKey(t), passphraseKey(t))
 	if err != nil || n != 1 {
 		t.Fatalf("rotate = %d, %v", n, err)
 	}
@@ -217,7 +217,7 @@ func TestFixedSaltValuesOpenAndRotateToTheDatabaseSalt(t *testing.T) {
 		t.Error("SealingState still says the fixed salt may be in use")
 	}
 	// Run again: nothing to rotate.
-	_, err = st.RotateSealingKey(ctx, passphraseKey(t), passphraseKey(t))
+	_, err = st.RotateSealingKey(ctx, operator, passphraseKey(t), passphraseKey(t))
 	wantErr(t, err, orgdb.CodeValidation, "")
 
 	// Reopened with the passphrase: no warning, the key opens.
@@ -246,7 +246,7 @@ func TestSetOrgAPIKeyMovesFixedSaltValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	closeStore(t, st)
-	v, err := st.SetOrgAPIKey(ctx, orgdb.ProviderGoogle, seal.NewSecret("sk-google"), "u1")
+	v, err := st.SetOrgAPIKey(ctx, store.ByUser("u1"), orgdb.ProviderGoogle, seal.NewSecret("sk-google"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestRaceFirstOpensChooseOneSalt(t *testing.T) {
 	admin := signup(t, stores[0], "ada@acme.test")
 	providers := orgdb.Providers()
 	errs = together(n, func(i int) error {
-		_, err := stores[i].SetOrgAPIKey(ctx, providers[i%len(providers)], seal.NewSecret(fmt.Sprintf("sk-%d", i)), admin.ID)
+		_, err := stores[i].SetOrgAPIKey(ctx, store.ByUser(admin.ID), providers[i%len(providers)], seal.NewSecret(fmt.Sprintf("sk-%d", i)))
 		return err
 	})
 	for _, err := range errs {
@@ -372,7 +372,7 @@ func TestSaltChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	v, err := st.SetOrgAPIKey(ctx, orgdb.Provider(os.Getenv(saltProviderEnv)), seal.NewSecret("sk-"+os.Getenv(saltProviderEnv)), "u1")
+	v, err := st.SetOrgAPIKey(ctx, store.ByUser("u1"), orgdb.Provider(os.Getenv(saltProviderEnv)), seal.NewSecret("sk-"+os.Getenv(saltProviderEnv)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,17 +23,15 @@ import (
 // MoveSealingKey in Tx, or DB()) are not guarded: they are for the
 // rotation.
 
-// newKeyEnvVar names the variable that `orgdb keys rotate` reads the new
-// sealing key from; the refusal below names it as part of the fix.
-const newKeyEnvVar = "ORGDB_NEW_ENCRYPTION_KEY"
-
 // wrongSealingKey is the refusal of a sealing key that is not the
 // recorded one: it names both key ids and the two ways out.
 func wrongSealingKey(recorded string, have seal.Key) *orgdb.Error {
 	return orgdb.Encryption(nil,
-		"the org API keys are sealed with sealing key %s, but this process has key %s (an old or wrong key): "+
+		"the org API keys are sealed with sealing key %s, not with this service's key %s: an operator must configure the key in use, or rotate the keys to this one",
+		recorded, have.ID()).
+		WithInternalMessage("the org API keys are sealed with sealing key %s, but this process has key %s (an old or wrong key): "+
 			"set %s to key %s, the one in use; to move the stored keys to key %s instead, run `orgdb keys rotate` with %s = key %s and %s = key %s",
-		recorded, have.ID(), seal.EnvVar, recorded, have.ID(), seal.EnvVar, recorded, newKeyEnvVar, have.ID()).
+			recorded, have.ID(), seal.EnvVar, recorded, have.ID(), seal.EnvVar, recorded, seal.NewKeyEnvVar, have.ID()).
 		WithReason(seal.ReasonWrongKey).
 		WithDetails("recordedKeyId", recorded).
 		WithDetails("keyId", have.ID())
@@ -66,23 +64,22 @@ type sealingRecord struct {
 }
 
 // readSealingRecord reads the sealing record in one snapshot.
-func (s *Store) readSealingRecord(ctx context.Context) (r sealingRecord, err error) {
-	err = s.ReadTx(ctx, func(q *db.Queries) error {
+func (s *Store) readSealingRecord(ctx context.Context) (sealingRecord, error) {
+	return ReadTxV(ctx, s, func(q *db.Queries) (r sealingRecord, err error) {
 		if r.kdf, r.row, err = readKDF(ctx, q); err != nil {
-			return err
+			return r, err
 		}
 		rec, err := q.GetSealingKey(ctx)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return nil
+			return r, nil
 		case err != nil:
-			return Translate(err, "sealing key record")
+			return r, Translate(err, "sealing key record")
 		}
 		r.rec = &rec
 		r.stored, err = q.HasOrgAPIKeys(ctx)
-		return Translate(err, "org API keys")
+		return r, Translate(err, "org API keys")
 	})
-	return r, err
 }
 
 // deriveFor returns k as it seals in this database, and, for a passphrase
@@ -194,8 +191,10 @@ func sealedUnderOtherKey(ctx context.Context, q *db.Queries, k seal.Key, err err
 // one.
 func notSealedWithOld(recorded string, old seal.Key) *orgdb.Error {
 	return orgdb.Encryption(nil,
-		"rotate sealing key: nothing changed: the org API keys are sealed with sealing key %s, not with the old key %s: set %s to key %s",
-		recorded, old.ID(), seal.EnvVar, recorded).
+		"rotate sealing key: nothing changed: the org API keys are sealed with sealing key %s, not with the old key %s",
+		recorded, old.ID()).
+		WithInternalMessage("rotate sealing key: nothing changed: the org API keys are sealed with sealing key %s, not with the old key %s: set %s to key %s",
+			recorded, old.ID(), seal.EnvVar, recorded).
 		WithReason(seal.ReasonWrongKey).WithDetails("recordedKeyId", recorded).WithDetails("keyId", old.ID())
 }
 

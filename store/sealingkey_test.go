@@ -36,7 +36,7 @@ func TestSealingKeyIsRecordedAndEnforced(t *testing.T) {
 	if _, ok, err := st.SealingKeyID(ctx); err != nil || ok {
 		t.Fatalf("before any key is set: recorded=%v, %v", ok, err)
 	}
-	if _, err := st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret("sk-a"), admin.ID); err != nil {
+	if _, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderAnthropic, seal.NewSecret("sk-a")); err != nil {
 		t.Fatal(err)
 	}
 	if id, ok, err := st.SealingKeyID(ctx); err != nil || !ok || id != keyA.ID() {
@@ -61,14 +61,14 @@ func TestSealingKeyIsRecordedAndEnforced(t *testing.T) {
 
 	// After a rotation to B, the store still holding A is refused, with the
 	// fix named, and the database is unchanged.
-	if n, err := st.RotateSealingKey(ctx, keyA, keyB); err != nil || n != 1 {
+	if n, err := st.RotateSealingKey(ctx, operator, keyA, keyB); err != nil || n != 1 {
 		t.Fatalf("rotate = %d, %v", n, err)
 	}
 	if id, _, _ := st.SealingKeyID(ctx); id != keyB.ID() {
 		t.Fatalf("recorded after rotation = %s, want %s", id, keyB.ID())
 	}
 	before := dbtest.Snapshot(t, st.DB())
-	_, err = st.SetOrgAPIKey(ctx, orgdb.ProviderGoogle, seal.NewSecret("sk-old"), admin.ID)
+	_, err = st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderGoogle, seal.NewSecret("sk-old"))
 	wantWrongKey(t, err, keyB, keyA)
 	if dbtest.Snapshot(t, st.DB()) != before {
 		t.Fatal("a refused SetOrgAPIKey changed the database")
@@ -77,12 +77,12 @@ func TestSealingKeyIsRecordedAndEnforced(t *testing.T) {
 	wantWrongKey(t, err, keyB, keyA)
 
 	// The rotation run again finds B recorded and changes nothing.
-	if n, err := st.RotateSealingKey(ctx, keyA, keyB); err != nil || n != 0 {
+	if n, err := st.RotateSealingKey(ctx, operator, keyA, keyB); err != nil || n != 0 {
 		t.Fatalf("second rotation = %d, %v", n, err)
 	}
 	// A rotation from a key that is not recorded is refused.
 	keyC := newKey(t)
-	_, err = st.RotateSealingKey(ctx, keyC, keyA)
+	_, err = st.RotateSealingKey(ctx, operator, keyC, keyA)
 	wantErr(t, err, orgdb.CodeEncryption, seal.ReasonWrongKey)
 	if dbtest.Snapshot(t, st.DB()) != before {
 		t.Fatal("a refused rotation changed the database")
@@ -97,14 +97,14 @@ func TestSealingKeyTriggerRefusesRawWrites(t *testing.T) {
 	st := dbtest.New(t, store.WithSealingKey(keyA))
 	admin := signup(t, st, "ada@acme.test")
 	for _, p := range []orgdb.Provider{orgdb.ProviderAnthropic, orgdb.ProviderGoogle} {
-		must(t, second(st.SetOrgAPIKey(ctx, p, seal.NewSecret("sk-a"), admin.ID)))
+		must(t, second(st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), p, seal.NewSecret("sk-a"))))
 	}
 	underB, err := keyB.Seal(orgdb.ProviderOpenAI, seal.NewSecret("sk-b"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := dbtest.Snapshot(t, st.DB())
-	err = st.Tx(ctx, func(q *db.Queries) error {
+	err = st.Tx(ctx, operator, store.OperatorOnly, func(q *db.Queries) error {
 		_, err := q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{
 			ID: orgdb.NewID(), Provider: orgdb.ProviderOpenAI, EncryptedKey: underB, SetBy: admin.ID, Now: st.Now(),
 		})
@@ -131,10 +131,10 @@ func TestSealingKeyTakenOverWhenNoKeyIsStored(t *testing.T) {
 	st := dbtest.New(t, store.WithSealingKey(keyA))
 	path := dbtest.File(t, st.DB())
 	admin := signup(t, st, "ada@acme.test")
-	if _, err := st.SetOrgAPIKey(ctx, orgdb.ProviderAnthropic, seal.NewSecret("sk-a"), admin.ID); err != nil {
+	if _, err := st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderAnthropic, seal.NewSecret("sk-a")); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DeleteOrgAPIKey(ctx, orgdb.ProviderAnthropic); err != nil {
+	if err := st.DeleteOrgAPIKey(ctx, asAdmin(t, st), orgdb.ProviderAnthropic); err != nil {
 		t.Fatal(err)
 	}
 	stB, err := store.Open(ctx, path, store.WithSealingKey(keyB))
@@ -142,7 +142,7 @@ func TestSealingKeyTakenOverWhenNoKeyIsStored(t *testing.T) {
 		t.Fatalf("open with another key while no key is stored: %v", err)
 	}
 	t.Cleanup(func() { stB.Close() })
-	if _, err := stB.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("sk-b"), admin.ID); err != nil {
+	if _, err := stB.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderOpenAI, seal.NewSecret("sk-b")); err != nil {
 		t.Fatal(err)
 	}
 	if id, _, _ := stB.SealingKeyID(ctx); id != keyB.ID() {
@@ -151,7 +151,7 @@ func TestSealingKeyTakenOverWhenNoKeyIsStored(t *testing.T) {
 	// st still holds key A (opened before B took over): re-setting the only
 	// stored key under A is refused, and the record stays B.
 	before := dbtest.Snapshot(t, st.DB())
-	_, err = st.SetOrgAPIKey(ctx, orgdb.ProviderOpenAI, seal.NewSecret("sk-stale"), admin.ID)
+	_, err = st.SetOrgAPIKey(ctx, store.ByUser(admin.ID), orgdb.ProviderOpenAI, seal.NewSecret("sk-stale"))
 	wantWrongKey(t, err, keyB, keyA)
 	if dbtest.Snapshot(t, st.DB()) != before {
 		t.Fatal("a refused SetOrgAPIKey changed the database")
@@ -159,9 +159,9 @@ func TestSealingKeyTakenOverWhenNoKeyIsStored(t *testing.T) {
 
 	// With every key deleted, a rotation from a key that is not recorded
 	// just records the new key.
-	must(t, stB.DeleteOrgAPIKey(ctx, orgdb.ProviderOpenAI))
+	must(t, stB.DeleteOrgAPIKey(ctx, asAdmin(t, stB), orgdb.ProviderOpenAI))
 	keyC, keyD := newKey(t), newKey(t)
-	if n, err := stB.RotateSealingKey(ctx, keyC, keyD); err != nil || n != 0 {
+	if n, err := stB.RotateSealingKey(ctx, operator, keyC, keyD); err != nil || n != 0 {
 		t.Fatalf("rotation with no key stored = %d, %v", n, err)
 	}
 	if id, _, _ := stB.SealingKeyID(ctx); id != keyD.ID() {

@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strings"
 
 	"github.com/agentops/orgdb"
-	"github.com/agentops/orgdb/access"
 	"github.com/agentops/orgdb/gen/db"
 )
 
@@ -32,20 +29,19 @@ func (s *Store) GetOrgSettings(ctx context.Context) (db.OrgSettings, error) {
 	return o, Translate(err, "org settings")
 }
 
-// UpdateOrgSettings applies a partial update and returns the new settings.
-// It reads, merges, validates and writes in one IMMEDIATE transaction, so
-// concurrent patches of different fields do not undo each other. The
-// result must be valid as a whole: a non-empty name; gating on requires a
-// valid domain; every allowlist entry must be a valid email, and the
-// allowlist on requires at least one. A refused patch changes nothing.
-// It does not check who asks: the service calls [access.RequireAdmin]
-// first. Errors: VALIDATION_ERROR, INTERNAL_ERROR.
-func (s *Store) UpdateOrgSettings(ctx context.Context, p OrgSettingsPatch) (db.OrgSettings, error) {
-	var out db.OrgSettings
-	err := s.Tx(ctx, func(q *db.Queries) error {
-		cur, err := q.GetOrgSettings(ctx)
+// UpdateOrgSettings applies a partial update on behalf of by, an admin,
+// and returns the new settings. It reads, merges, validates and writes in
+// one IMMEDIATE transaction, so concurrent patches of different fields do
+// not undo each other. The result must be valid as a whole: a name of one
+// line of printable text, 1–200 characters; gating on requires a valid
+// domain; every allowlist entry must be a valid email, and the allowlist
+// on requires at least one. A refused patch changes nothing. Errors:
+// VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, INTERNAL_ERROR.
+func (s *Store) UpdateOrgSettings(ctx context.Context, by Actor, p OrgSettingsPatch) (db.OrgSettings, error) {
+	return writeTx(ctx, s, by, AdminOnly, func(t wtx) (db.OrgSettings, error) {
+		cur, err := t.q.GetOrgSettings(ctx)
 		if err != nil {
-			return Translate(err, "org settings")
+			return db.OrgSettings{}, Translate(err, "org settings")
 		}
 		next := db.UpdateOrgSettingsParams{
 			Name:                  cur.Name,
@@ -53,86 +49,64 @@ func (s *Store) UpdateOrgSettings(ctx context.Context, p OrgSettingsPatch) (db.O
 			AllowedEmails:         cur.AllowedEmails,
 			DomainGatingEnabled:   cur.DomainGatingEnabled,
 			EmailAllowlistEnabled: cur.EmailAllowlistEnabled,
-			UpdatedAt:             s.Now(),
+			UpdatedAt:             t.now,
 		}
-		if p.Name != nil {
-			next.Name = strings.TrimSpace(*p.Name)
-			if next.Name == "" || len(next.Name) > 200 {
-				return orgdb.Validation("organization name must be 1–200 characters").WithDetails("field", "name")
-			}
+		if err := p.apply(&next); err != nil {
+			return db.OrgSettings{}, err
 		}
-		if p.AllowedEmailDomain != nil {
-			next.AllowedEmailDomain = nil
-			if strings.TrimSpace(*p.AllowedEmailDomain) != "" {
-				d, err := orgdb.NormalizeDomain(*p.AllowedEmailDomain)
-				if err != nil {
-					return err
-				}
-				next.AllowedEmailDomain = &d
-			}
-		}
-		if p.AllowedEmails != nil {
-			next.AllowedEmails = orgdb.NewEmailList(*p.AllowedEmails...)
-			if err := next.AllowedEmails.Validate(); err != nil {
-				return err
-			}
-		}
-		if p.DomainGatingEnabled != nil {
-			next.DomainGatingEnabled = *p.DomainGatingEnabled
-		}
-		if p.EmailAllowlistEnabled != nil {
-			next.EmailAllowlistEnabled = *p.EmailAllowlistEnabled
-		}
-		if next.DomainGatingEnabled {
-			if next.AllowedEmailDomain == nil {
-				return orgdb.Validation("domain gating requires an allowed email domain").WithDetails("field", "allowedEmailDomain")
-			}
-			if _, err := orgdb.NormalizeDomain(*next.AllowedEmailDomain); err != nil {
-				return err
-			}
-		}
-		if next.EmailAllowlistEnabled {
-			if len(next.AllowedEmails) == 0 {
-				return orgdb.Validation("the email allowlist is enabled but empty").WithDetails("field", "allowedEmails")
-			}
-			if err := next.AllowedEmails.Validate(); err != nil {
-				return err
-			}
-		}
-		out, err = q.UpdateOrgSettings(ctx, next)
-		return Translate(err, "org settings")
+		out, err := t.q.UpdateOrgSettings(ctx, next)
+		return out, Translate(err, "org settings")
 	})
-	return out, err
 }
 
-// CheckSignup applies [access.CheckSignup] to email with what the database
-// holds, read from one snapshot: the settings, whether email has a valid
-// invite and whether any invite exists. envAllowed is the ALLOWED_EMAILS
-// fallback (see orgdb.ParseEmailList). It returns nil or the refusal.
-// Errors: VALIDATION_ERROR (email), FORBIDDEN (with the reason),
-// INTERNAL_ERROR.
-func (s *Store) CheckSignup(ctx context.Context, email string, envAllowed orgdb.EmailList) error {
-	norm, err := orgdb.NormalizeEmail(email)
-	if err != nil {
-		return err
+// apply merges the patch into next and validates the result.
+func (p OrgSettingsPatch) apply(next *db.UpdateOrgSettingsParams) error {
+	if p.Name != nil {
+		next.Name = strings.TrimSpace(*p.Name)
+		if next.Name == "" || len(next.Name) > 200 {
+			return orgdb.Validation("organization name must be 1–200 characters").WithDetails("field", "name")
+		}
+		if err := checkText("name", next.Name); err != nil {
+			return err
+		}
 	}
-	in := access.Signup{Email: norm, AllowedEmails: envAllowed}
-	err = s.ReadTx(ctx, func(q *db.Queries) (err error) {
-		if in.Settings, err = q.GetOrgSettings(ctx); err != nil {
-			return Translate(err, "org settings")
+	if p.AllowedEmailDomain != nil {
+		next.AllowedEmailDomain = nil
+		if strings.TrimSpace(*p.AllowedEmailDomain) != "" {
+			d, err := orgdb.NormalizeDomain(*p.AllowedEmailDomain)
+			if err != nil {
+				return err
+			}
+			next.AllowedEmailDomain = &d
 		}
-		_, err = q.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: norm, Now: s.Now()})
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return Translate(err, "invite")
-		}
-		in.HasValidInvite = err == nil
-		if in.InvitesExist, err = q.HasInvites(ctx); err != nil {
-			return Translate(err, "invites")
-		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	return access.CheckSignup(in)
+	if p.AllowedEmails != nil {
+		next.AllowedEmails = orgdb.NewEmailList(*p.AllowedEmails...)
+		if err := next.AllowedEmails.Validate(); err != nil {
+			return err
+		}
+	}
+	if p.DomainGatingEnabled != nil {
+		next.DomainGatingEnabled = *p.DomainGatingEnabled
+	}
+	if p.EmailAllowlistEnabled != nil {
+		next.EmailAllowlistEnabled = *p.EmailAllowlistEnabled
+	}
+	if next.DomainGatingEnabled {
+		if next.AllowedEmailDomain == nil {
+			return orgdb.Validation("domain gating requires an allowed email domain").WithDetails("field", "allowedEmailDomain")
+		}
+		if _, err := orgdb.NormalizeDomain(*next.AllowedEmailDomain); err != nil {
+			return err
+		}
+	}
+	if next.EmailAllowlistEnabled {
+		if len(next.AllowedEmails) == 0 {
+			return orgdb.Validation("the email allowlist is enabled but empty").WithDetails("field", "allowedEmails")
+		}
+		if err := next.AllowedEmails.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/agentops/orgdb"
@@ -17,7 +18,8 @@ func ptr[T any](v T) *T { return &v }
 func TestUpdateOrgSettingsPartial(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t)
-	full, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{
+	signup(t, st, "admin@acme.test")
+	full, err := st.UpdateOrgSettings(ctx, asAdmin(t, st), store.OrgSettingsPatch{
 		Name:                  ptr("Acme"),
 		AllowedEmailDomain:    ptr(" ACME.test "),
 		AllowedEmails:         ptr(orgdb.NewEmailList("Eve@x.io", "bob@y.io")),
@@ -33,7 +35,7 @@ func TestUpdateOrgSettingsPartial(t *testing.T) {
 	}
 
 	// Only the name: every other field exactly as it was.
-	renamed, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{Name: ptr("  Acme Inc ")})
+	renamed, err := st.UpdateOrgSettings(ctx, asAdmin(t, st), store.OrgSettingsPatch{Name: ptr("  Acme Inc ")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,11 +44,11 @@ func TestUpdateOrgSettingsPartial(t *testing.T) {
 		t.Errorf("after a name-only patch = %+v", renamed)
 	}
 	// Turning gating off keeps the domain; clearing the list needs the allowlist off.
-	off, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{DomainGatingEnabled: ptr(false), EmailAllowlistEnabled: ptr(false), AllowedEmails: &orgdb.EmailList{}})
+	off, err := st.UpdateOrgSettings(ctx, asAdmin(t, st), store.OrgSettingsPatch{DomainGatingEnabled: ptr(false), EmailAllowlistEnabled: ptr(false), AllowedEmails: &orgdb.EmailList{}})
 	if err != nil || off.DomainGatingEnabled || off.EmailAllowlistEnabled || *off.AllowedEmailDomain != "acme.test" || len(off.AllowedEmails) != 0 {
 		t.Errorf("after turning off = %+v, %v", off, err)
 	}
-	if cleared, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{AllowedEmailDomain: ptr("")}); err != nil || cleared.AllowedEmailDomain != nil {
+	if cleared, err := st.UpdateOrgSettings(ctx, asAdmin(t, st), store.OrgSettingsPatch{AllowedEmailDomain: ptr("")}); err != nil || cleared.AllowedEmailDomain != nil {
 		t.Errorf("clearing the domain = %+v, %v", cleared, err)
 	}
 }
@@ -54,7 +56,8 @@ func TestUpdateOrgSettingsPartial(t *testing.T) {
 func TestUpdateOrgSettingsRefusals(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t)
-	if _, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{AllowedEmailDomain: ptr("acme.test"), DomainGatingEnabled: ptr(true)}); err != nil {
+	signup(t, st, "admin@acme.test")
+	if _, err := st.UpdateOrgSettings(ctx, asAdmin(t, st), store.OrgSettingsPatch{AllowedEmailDomain: ptr("acme.test"), DomainGatingEnabled: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 	before := dbtest.Snapshot(t, st.DB())
@@ -68,7 +71,7 @@ func TestUpdateOrgSettingsRefusals(t *testing.T) {
 		"sql in the allowlist":      {AllowedEmails: ptr(orgdb.NewEmailList("x'; DROP TABLE users;--"))},
 		"valid name, invalid other": {Name: ptr("New"), AllowedEmailDomain: ptr("not a domain")},
 	} {
-		_, err := st.UpdateOrgSettings(ctx, p)
+		_, err := st.UpdateOrgSettings(ctx, asAdmin(t, st), p)
 		if !errors.Is(err, orgdb.ErrValidation) {
 			t.Errorf("%s: err = %v, want a validation error", name, err)
 		}
@@ -83,6 +86,7 @@ func TestUpdateOrgSettingsRefusals(t *testing.T) {
 func TestUpdateOrgSettingsConcurrentPatches(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t)
+	signup(t, st, "admin@acme.test")
 	const n = 16
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*n)
@@ -90,12 +94,12 @@ func TestUpdateOrgSettingsConcurrentPatches(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{Name: ptr("Acme")})
+			_, err := st.UpdateOrgSettings(ctx, asAdmin(t, st), store.OrgSettingsPatch{Name: ptr("Acme")})
 			errs <- err
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{AllowedEmails: ptr(orgdb.NewEmailList("a@acme.test")), EmailAllowlistEnabled: ptr(true)})
+			_, err := st.UpdateOrgSettings(ctx, asAdmin(t, st), store.OrgSettingsPatch{AllowedEmails: ptr(orgdb.NewEmailList("a@acme.test")), EmailAllowlistEnabled: ptr(true)})
 			errs <- err
 		}()
 	}
@@ -113,34 +117,110 @@ func TestUpdateOrgSettingsConcurrentPatches(t *testing.T) {
 	}
 }
 
-func TestStoreCheckSignup(t *testing.T) {
+// The sign-up policy applies in CreateUser itself, and CheckSignup
+// previews the same decision: for each configuration, an address CheckSignup
+// admits signs up, one it refuses is refused by CreateUser with the same
+// reason and nothing changes, and the operator's bypass creates it anyway.
+func TestSignupPolicy(t *testing.T) {
 	t.Parallel()
-	st := dbtest.New(t)
-	// Nothing configured: open.
-	if err := st.CheckSignup(ctx, "anyone@x.io", nil); err != nil {
-		t.Errorf("open sign-up refused: %v", err)
+	path := dbtest.Path(t)
+	st, err := store.Open(ctx, path, store.WithAllowedEmails(orgdb.ParseEmailList("carol@x.io")))
+	must(t, err)
+	closeStore(t, st)
+	plain := dbtest.New(t) // no ALLOWED_EMAILS
+
+	// Nothing configured, no invites: open, but for ALLOWED_EMAILS.
+	signup(t, plain, "anyone@x.io")
+	_, err = st.CreateUser(ctx, store.NewUser{Email: "ada@acme.test"})
+	wantErr(t, err, orgdb.CodeForbidden, access.ReasonNotAllowed)
+	admin, err := st.CreateUserBypassingPolicy(ctx, operator, store.NewUser{Email: "ada@acme.test"})
+	must(t, err)
+	if admin.Role != orgdb.RoleAdmin {
+		t.Errorf("the first user, created by the operator, is %s", admin.Role)
 	}
+	by := store.ByUser(admin.ID)
+	must(t, second(st.CreateInvite(ctx, by, store.NewInvite{Email: "bob@x.io"})))
+
+	try := func(name, email, reason string) {
+		t.Helper()
+		err := st.CheckSignup(ctx, email)
+		if reason == "" {
+			if err != nil {
+				t.Fatalf("%s: CheckSignup(%s) = %v, want nil", name, email, err)
+			}
+			signup(t, st, email)
+			return
+		}
+		wantErr(t, err, orgdb.CodeForbidden, reason)
+		before := dbtest.Snapshot(t, st.DB())
+		_, err = st.CreateUser(ctx, store.NewUser{Email: email})
+		wantErr(t, err, orgdb.CodeForbidden, reason)
+		if dbtest.Snapshot(t, st.DB()) != before {
+			t.Errorf("%s: the refused sign-up of %s changed the database", name, email)
+		}
+		u, err := st.CreateUserBypassingPolicy(ctx, store.Operator("TestSignupPolicy"), store.NewUser{Email: email})
+		if err != nil || u.Email != email {
+			t.Fatalf("%s: the operator's bypass for %s: %+v, %v", name, email, u, err)
+		}
+	}
+	// Invites exist: an invite is required, or a listing in ALLOWED_EMAILS.
+	try("invited", "BOB@x.io", "")
+	try("uninvited, not in ALLOWED_EMAILS", "mallory@x.io", access.ReasonNotAllowed)
+	try("ALLOWED_EMAILS", "carol@x.io", "")
+	// Without ALLOWED_EMAILS: open while there is no invite, then an
+	// invite is required.
+	if _, err := plain.CreateUser(ctx, store.NewUser{Email: "carol@x.io"}); err != nil {
+		t.Errorf("without ALLOWED_EMAILS and without invites, sign-up is open: %v", err)
+	}
+	must(t, second(plain.CreateInvite(ctx, asAdmin(t, plain), store.NewInvite{Email: "zed@x.io"})))
+	_, err = plain.CreateUser(ctx, store.NewUser{Email: "mallory@x.io"})
+	wantErr(t, err, orgdb.CodeForbidden, access.ReasonInviteRequired)
+	// Domain gating on: the domain decides, whatever the invites.
+	must(t, second(st.UpdateOrgSettings(ctx, by, store.OrgSettingsPatch{AllowedEmailDomain: ptr("acme.test"), DomainGatingEnabled: ptr(true)})))
+	must(t, second(st.CreateInvite(ctx, by, store.NewInvite{Email: "dave@x.io"})))
+	try("gated, invited elsewhere", "dave@x.io", access.ReasonDomain)
+	try("gated, look-alike domain", "eve@evilacme.test", access.ReasonDomain)
+	try("gated, right domain", "dan@acme.test", "")
+	// The allowlist too: both must pass.
+	must(t, second(st.UpdateOrgSettings(ctx, by, store.OrgSettingsPatch{AllowedEmails: ptr(orgdb.NewEmailList("fay@acme.test")), EmailAllowlistEnabled: ptr(true)})))
+	try("gated and listed", "fay@acme.test", "")
+	try("gated, not listed", "gus@acme.test", access.ReasonAllowlist)
+
+	// The bypass is the operator's only, and needs an actor.
+	_, err = st.CreateUserBypassingPolicy(ctx, by, store.NewUser{Email: "hal@x.io"})
+	wantErr(t, err, orgdb.CodeForbidden, store.ReasonOperatorRequired)
+	_, err = st.CreateUserBypassingPolicy(ctx, store.Actor{}, store.NewUser{Email: "hal@x.io"})
+	wantErr(t, err, orgdb.CodeUnauthorized, store.ReasonNoActor)
+}
+
+// The policy is decided in the transaction that creates the user: a
+// gating switched on by another process just before the sign-up's
+// transaction begins (after CheckSignup's preview, and after anything
+// the store does before BEGIN) is seen, and the sign-up is refused. A
+// policy checked before the write's transaction would have let it
+// through.
+func TestSignupPolicyIsReadInTheWrite(t *testing.T) {
+	t.Parallel()
+	path := dbtest.Path(t)
+	var before atomic.Pointer[func()]
+	st, err := store.Open(ctx, path, beforeBegin(&before))
+	must(t, err)
+	closeStore(t, st)
+	other, err := store.Open(ctx, path) // another process's store
+	must(t, err)
+	closeStore(t, other)
 	admin := signup(t, st, "ada@acme.test")
-	if _, err := st.CreateInvite(ctx, store.NewInvite{Email: "bob@x.io", InvitedBy: admin.ID}); err != nil {
-		t.Fatal(err)
+	must(t, st.CheckSignup(ctx, "eve@evil.test"))
+	gate := func() {
+		must(t, second(other.UpdateOrgSettings(ctx, store.ByUser(admin.ID), store.OrgSettingsPatch{AllowedEmailDomain: ptr("acme.test"), DomainGatingEnabled: ptr(true)})))
 	}
-	if err := st.CheckSignup(ctx, "BOB@x.io", nil); err != nil {
-		t.Errorf("invited email refused: %v", err)
+	before.Store(&gate)
+	_, err = st.CreateUser(ctx, store.NewUser{Email: "eve@evil.test"})
+	wantErr(t, err, orgdb.CodeForbidden, access.ReasonDomain)
+	if before.Load() != nil {
+		t.Fatal("the hook before the write did not run")
 	}
-	var e *orgdb.Error
-	if err := st.CheckSignup(ctx, "mallory@x.io", nil); !errors.As(err, &e) || e.Reason != access.ReasonInviteRequired {
-		t.Errorf("uninvited email: %v", err)
-	}
-	if err := st.CheckSignup(ctx, "carol@x.io", orgdb.ParseEmailList("carol@x.io")); err != nil {
-		t.Errorf("ALLOWED_EMAILS fallback refused: %v", err)
-	}
-	if _, err := st.UpdateOrgSettings(ctx, store.OrgSettingsPatch{AllowedEmailDomain: ptr("acme.test"), DomainGatingEnabled: ptr(true)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CheckSignup(ctx, "bob@x.io", nil); !errors.As(err, &e) || e.Reason != access.ReasonDomain {
-		t.Errorf("gated, other domain: %v", err)
-	}
-	if err := st.CheckSignup(ctx, "dan@acme.test", nil); err != nil {
-		t.Errorf("gated, right domain: %v", err)
+	if _, err := st.GetUserByEmail(ctx, "eve@evil.test"); !errors.Is(err, orgdb.ErrNotFound) {
+		t.Errorf("eve was created: %v", err)
 	}
 }

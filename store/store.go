@@ -5,21 +5,28 @@
 // # The surface
 //
 // A [Store]'s methods are the operations a service needs: the reads
-// (GetUser, GetUserByEmail, ListUsers, CountUsers, GetOrgSettings,
-// ValidInvite, ListInvites, ListIntegrationsForUser, ListOrgAPIKeyViews, …)
-// and the writes, each of which validates its input and applies its rule
-// (the last admin, accept-once, admin-only, sealing) in one statement or one
-// IMMEDIATE transaction. Every error they return is an [*orgdb.Error]: a
+// (GetUser, GetUserByEmail, ListUsers, AllUsers, CountUsers,
+// GetOrgSettings, ValidInvite, ListInvites, ListIntegrationsForUser,
+// ListOrgAPIKeyViews, …) and the writes, each of which validates its input
+// and applies its rules (the last admin, accept-once, sealing) in one
+// statement or one IMMEDIATE transaction. Every write names who does it:
+// an [Actor] ([ByUser], or the explicit [Operator]) after ctx; its [Rule]
+// is decided by one function reading the actor's role inside the write's
+// own transaction (the README has the table). The sign-up,
+// [Store.CreateUser], has no actor: the sign-up policy decides, in the
+// transaction that creates the user. Every error is an [*orgdb.Error]: a
 // missing row is NOT_FOUND (errors.Is(err, orgdb.ErrNotFound)), a
 // database failure that is nobody's fault is INTERNAL_ERROR wrapping its
-// cause; see [Translate].
+// cause, whose JSON says only "internal error"; see [Translate].
 //
 // The generated queries of gen/db are not part of the Store's method set.
 // They are reached inside a transaction, for the sequences the Store has no
-// method for: [Store.Tx] (the writer, IMMEDIATE) and [Store.ReadTx] (one
-// snapshot on a reader). Code inside those transactions, and code using
-// [Store.DB] directly, is trusted: it can write anything the schema's
-// constraints and triggers allow, bypassing the Store's policies.
+// method for: [Store.Tx] (the writer, IMMEDIATE; the caller names the actor
+// and states the rule, which the store checks before fn runs) and
+// [Store.ReadTx] (one snapshot on a reader); [TxV] and [ReadTxV] return a
+// value. What fn writes through the raw queries, and what code writes
+// through [Store.DB], is checked only by the schema's constraints and
+// triggers.
 //
 // # Connections
 //
@@ -85,7 +92,12 @@ type Store struct {
 	requireLiteFS bool
 	replicaWait   time.Duration
 
+	// allowedEmails is the ALLOWED_EMAILS fallback of the sign-up policy
+	// (WithAllowedEmails).
+	allowedEmails orgdb.EmailList
+
 	// Test hooks, set by unexported options.
+	afterAuthorize  func() // in a write's transaction, once authorize has admitted the actor
 	wrapWriter      func(driver.Driver) driver.Driver
 	checkpointQuery string
 	afterCheckpoint func(error)
@@ -208,7 +220,8 @@ func DSN(path string) string { return schema.DSN(path) }
 // NOT_PRIMARY; its reads are served locally.
 func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, orgdb.Validation("open orgdb: path %q: want the path of a database file", path)
+		return nil, orgdb.Validation("open orgdb: want the path of a database file").
+			WithInternalMessage("open orgdb: path %q: want the path of a database file", path)
 	}
 	s := &Store{
 		now: time.Now, inviteTTL: DefaultInviteTTL, readConns: max(2, runtime.GOMAXPROCS(0)),
@@ -263,7 +276,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	// umask; its -wal and -shm files take its mode.
 	if err := privfile.EnsureFile(path); errors.Is(err, fs.ErrNotExist) {
 		dir := filepath.Dir(path)
-		return nil, orgdb.Wrap(orgdb.CodeInternal, err, "the directory %s does not exist: create it first, private to the service's user (mkdir -m 700 %s)", dir, dir)
+		return nil, orgdb.Internal(err, "the directory %s does not exist: create it first, private to the service's user (mkdir -m 700 %s)", dir, dir)
 	} else if err != nil {
 		return nil, err
 	}
@@ -295,7 +308,8 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
 	dsn, err := schema.ReadOnlyDSN(ctx, path, s.atRest)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, orgdb.NotFound("no orgdb database at %s: check the path, or create it with `orgdb migrate --db %s`", path, path).
+		return nil, orgdb.NotFound("no orgdb database at the configured path").
+			WithInternalMessage("no orgdb database at %s: check the path, or create it with `orgdb migrate --db %s`", path, path).
 			WithReason(ReasonNoDatabase)
 	}
 	if err != nil {
@@ -308,7 +322,8 @@ func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
 	case errors.Is(err, schema.ErrNotOrgdb):
 		return nil, notOrgdb(path, err)
 	case errors.Is(err, schema.ErrNotMigrated):
-		return nil, orgdb.Wrap(orgdb.CodeConflict, err, "%s: %v", path, err).WithReason(ReasonNotMigrated)
+		return nil, orgdb.Conflict("the database has migrations pending").WithCause(err).
+			WithInternalMessage("%s: %v", path, err).WithReason(ReasonNotMigrated)
 	case err != nil:
 		return nil, err
 	}
@@ -326,7 +341,8 @@ func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
 
 // notOrgdb is the refusal of another application's SQLite file.
 func notOrgdb(path string, err error) *orgdb.Error {
-	return orgdb.Wrap(orgdb.CodeValidation, err, "%s: %v; orgdb opens only its own databases: check the path", path, err).
+	return orgdb.Validation("not an orgdb database; orgdb opens only its own databases").WithCause(err).
+		WithInternalMessage("%s: %v; orgdb opens only its own databases: check the path", path, err).
 		WithReason(ReasonNotOrgdb)
 }
 
@@ -434,48 +450,67 @@ func (s *Store) DB() *sql.DB { return s.writer }
 // with "attempt to write a readonly database".
 func (s *Store) ReadDB() *sql.DB { return s.readers }
 
-// Tx runs fn in one IMMEDIATE transaction on the writer connection: it
-// holds the database's write lock from its start, so whatever fn reads stays
-// true until it commits. Use only q inside fn (the store's own methods that
-// write would wait for the connection fn holds). fn's error (or a panic)
-// rolls back; otherwise Tx commits.
+// Tx runs fn in one IMMEDIATE transaction on the writer connection, for a
+// sequence of writes the Store has no method for: it holds the database's
+// write lock from its start, so whatever fn reads stays true until it
+// commits. Use only q inside fn (the store's own methods that write would
+// wait for the connection fn holds). fn's error (or a panic) rolls back;
+// otherwise Tx commits.
 //
-// q is the raw generated queries: what fn writes is checked by the schema's
-// constraints and triggers only, not by the Store's policies.
+// What Tx offers is the raw generated queries with the rule stated at the
+// call site: by is who performs fn's writes and rule who may (AdminOnly,
+// AdminOrOperator, OperatorOnly or AnyUser). The store checks the rule for
+// by in this transaction before fn runs, with the function every write of
+// the Store uses; what fn then writes is checked by the schema's
+// constraints and triggers only, not by the rules of the Store's methods
+// (accept-once, the name checks, …). Write the rule of what fn does, and apply
+// the rest in fn:
 //
-// Errors: an [*orgdb.Error] returned by fn is returned unchanged; any other
-// error from fn, and a failure to begin or commit, is translated by
-// [Translate] (sql.ErrNoRows → NOT_FOUND, a constraint → CONFLICT or
-// VALIDATION_ERROR, anything else → INTERNAL_ERROR), keeping it in the
-// chain. Return store.Translate(err, "user") from fn for a message that
-// names what was missing.
+//	err := st.Tx(ctx, store.ByUser(userID), store.AnyUser, func(q *db.Queries) error {
+//		_, err := q.InsertIntegration(ctx, db.InsertIntegrationParams{UserID: userID, Scope: orgdb.ScopeUser, …})
+//		return err
+//	})
+//
+// [TxV] is the same for a function that returns a value.
+//
+// Errors: those of the rule (UNAUTHORIZED, FORBIDDEN; VALIDATION_ERROR for
+// an unknown rule), before fn runs; an [*orgdb.Error] returned by fn is
+// returned unchanged; any other error from fn, and a failure to begin or
+// commit, is translated by [Translate] (sql.ErrNoRows → NOT_FOUND, a
+// constraint → CONFLICT or VALIDATION_ERROR, anything else →
+// INTERNAL_ERROR), keeping it in the chain. Return store.Translate(err,
+// "user") from fn for a message that names what was missing.
 //
 // Tx is the writer's guard: on a LiteFS replica it returns NOT_PRIMARY
 // (naming the primary) before fn runs, and with it every Store method that
 // writes (see [Store.Role]).
-func (s *Store) Tx(ctx context.Context, fn func(q *db.Queries) error) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	return s.demoted(runTx(ctx, s.writer, s.wq, "write transaction", fn))
+func (s *Store) Tx(ctx context.Context, by Actor, rule Rule, fn func(q *db.Queries) error) error {
+	_, err := TxV(ctx, s, by, rule, func(q *db.Queries) (struct{}, error) { return struct{}{}, fn(q) })
+	return err
 }
 
 // ReadTx runs fn in one deferred transaction on a read-only connection:
 // every read fn makes through q sees the same snapshot of the database,
 // whatever the writer commits meanwhile. It never waits for the writer.
 // Its statements are the ones prepared on the readers. A write through q
-// fails ("attempt to write a readonly database", INTERNAL_ERROR).
+// fails ("attempt to write a readonly database", INTERNAL_ERROR). Reads
+// name no actor: a caller that serves a read to a user checks them first
+// with [Store.Authorize]. [ReadTxV] is the same for a function that
+// returns a value.
 //
 // Errors are as for [Store.Tx].
 func (s *Store) ReadTx(ctx context.Context, fn func(q *db.Queries) error) error {
-	return runTx(ctx, s.readers, s.rq, "read transaction", fn)
+	_, err := ReadTxV(ctx, s, func(q *db.Queries) (struct{}, error) { return struct{}{}, fn(q) })
+	return err
 }
 
-// runTx runs fn in a transaction on pool, with q's statements bound to it.
-func runTx(ctx context.Context, pool *sql.DB, q *db.Queries, what string, fn func(q *db.Queries) error) error {
+// runTx runs fn in a transaction on pool, with q's statements bound to it,
+// and returns fn's value.
+func runTx[T any](ctx context.Context, pool *sql.DB, q *db.Queries, what string, fn func(q *db.Queries) (T, error)) (_ T, err error) {
+	var zero T
 	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
-		return Translate(fmt.Errorf("begin: %w", err), what)
+		return zero, Translate(fmt.Errorf("begin: %w", err), what)
 	}
 	ended := false
 	defer func() {
@@ -483,18 +518,18 @@ func runTx(ctx context.Context, pool *sql.DB, q *db.Queries, what string, fn fun
 			_ = tx.Rollback() // what matters is the panic
 		}
 	}()
-	if err := fn(q.WithTx(tx)); err != nil {
-		ended = true
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			return Translate(errors.Join(err, fmt.Errorf("rollback: %w", rerr)), what)
-		}
-		return Translate(err, "")
-	}
+	v, err := fn(q.WithTx(tx))
 	ended = true
-	if err := tx.Commit(); err != nil {
-		return Translate(fmt.Errorf("commit: %w", err), what)
+	if err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return zero, Translate(errors.Join(err, fmt.Errorf("rollback: %w", rerr)), what)
+		}
+		return zero, Translate(err, "")
 	}
-	return nil
+	if err := tx.Commit(); err != nil {
+		return zero, Translate(fmt.Errorf("commit: %w", err), what)
+	}
+	return v, nil
 }
 
 // Now returns the store's clock reading as a database timestamp.

@@ -109,7 +109,7 @@ func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
 		return err
 	}
 	boom := errors.New("boom")
-	err := st.Tx(ctx, func(q *db.Queries) error {
+	err := st.Tx(ctx, operator, store.OperatorOnly, func(q *db.Queries) error {
 		if err := insert(q); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
 				t.Error("panic swallowed")
 			}
 		}()
-		st.Tx(ctx, func(q *db.Queries) error {
+		st.Tx(ctx, operator, store.OperatorOnly, func(q *db.Queries) error {
 			insert(q)
 			panic("boom")
 		})
@@ -132,7 +132,7 @@ func TestTxRollsBackOnErrorAndPanic(t *testing.T) {
 	if after := dbtest.Snapshot(t, st.DB()); after != before {
 		t.Errorf("rolled-back transactions changed the database")
 	}
-	if err := st.Tx(ctx, insert); err != nil {
+	if err := st.Tx(ctx, operator, store.OperatorOnly, insert); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := st.CountUsers(ctx); err != nil || n != 1 {
@@ -152,7 +152,7 @@ func TestReadsDoNotWaitForTheWriter(t *testing.T) {
 	held, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error)
 	go func() {
-		done <- st.Tx(ctx, func(q *db.Queries) error {
+		done <- st.Tx(ctx, operator, store.OperatorOnly, func(q *db.Queries) error {
 			close(held)
 			<-release
 			return nil
@@ -172,7 +172,7 @@ func TestReadsDoNotWaitForTheWriter(t *testing.T) {
 	}
 	blocked, cancel2 := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel2()
-	if _, err := st.UpdateUserRole(blocked, ada.ID, orgdb.RoleAdmin); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := st.UpdateUserRole(blocked, asAdmin(t, st), ada.ID, orgdb.RoleAdmin); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a write did not wait for the writer: %v", err)
 	}
 	close(release)

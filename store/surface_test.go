@@ -144,13 +144,14 @@ func sealedField(t reflect.Type, seen []reflect.Type) string {
 func TestMissingRowsAreNotFound(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t, store.WithSealingKey(newKey(t)))
+	signup(t, st, "admin@acme.test")
 	for name, err := range map[string]error{
 		"GetUser":        second(st.GetUser(ctx, "missing")),
 		"GetUserByEmail": second(st.GetUserByEmail(ctx, "missing@acme.test")),
 		"GetInvite":      second(st.GetInvite(ctx, "missing")),
 		"ValidInvite":    second(st.ValidInvite(ctx, "missing@acme.test")),
 		"OpenOrgAPIKey":  second(st.OpenOrgAPIKey(ctx, orgdb.ProviderOpenAI)),
-		"DeleteInvite":   st.DeleteInvite(ctx, "missing"),
+		"DeleteInvite":   st.DeleteInvite(ctx, asAdmin(t, st), "missing"),
 	} {
 		if _, ok := err.(*orgdb.Error); !ok || !errors.Is(err, orgdb.ErrNotFound) || orgdb.HTTPStatus(err) != 404 {
 			t.Errorf("%s of a missing row = %v (%T), want NOT_FOUND", name, err, err)
@@ -168,7 +169,7 @@ func TestDatabaseFailuresAreInternal(t *testing.T) {
 	for name, err := range map[string]error{
 		"GetUser":   second(st.GetUser(ctx, "u1")),
 		"ListUsers": second(st.ListUsers(ctx, store.ListUsersOptions{})),
-		"Tx":        st.Tx(ctx, func(*db.Queries) error { return nil }),
+		"Tx":        st.Tx(ctx, operator, store.OperatorOnly, func(*db.Queries) error { return nil }),
 		"ReadTx":    st.ReadTx(ctx, func(*db.Queries) error { return nil }),
 	} {
 		if _, ok := err.(*orgdb.Error); !ok || !errors.Is(err, orgdb.ErrInternal) || !errors.Is(err, sql.ErrConnDone) && !strings.Contains(err.Error(), "closed") {
@@ -185,7 +186,7 @@ func TestTxErrors(t *testing.T) {
 	forbidden := orgdb.Forbidden("no")
 	disk := errors.New("disk on fire")
 	for name, run := range map[string]func(func(*db.Queries) error) error{
-		"Tx":     func(fn func(*db.Queries) error) error { return st.Tx(ctx, fn) },
+		"Tx":     func(fn func(*db.Queries) error) error { return st.Tx(ctx, operator, store.OperatorOnly, fn) },
 		"ReadTx": func(fn func(*db.Queries) error) error { return st.ReadTx(ctx, fn) },
 	} {
 		t.Run(name, func(t *testing.T) {

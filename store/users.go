@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
 	"github.com/agentops/orgdb"
-	"github.com/agentops/orgdb/access"
 	"github.com/agentops/orgdb/gen/db"
 )
 
@@ -92,6 +92,52 @@ func (s *Store) ListUsers(ctx context.Context, opts ListUsersOptions) ([]db.User
 	return users, Translate(err, "users")
 }
 
+// AllUsers yields every user, oldest first, a page at a time (see
+// [Store.ListUsers]; each page is read on its own), and stops at the
+// first error, which it yields with the zero User.
+//
+//	for u, err := range st.AllUsers(ctx) {
+//		if err != nil {
+//			return err
+//		}
+//		…
+//	}
+func (s *Store) AllUsers(ctx context.Context) iter.Seq2[db.User, error] {
+	return everyRow(DefaultUserPage, func(last *db.User) ([]db.User, error) {
+		var o ListUsersOptions
+		if last != nil {
+			o.AfterCreatedAt, o.AfterID = last.CreatedAt, last.ID
+		}
+		return s.ListUsers(ctx, o)
+	})
+}
+
+// everyRow is the keyset page loop of the All* iterators: page reads the
+// page after last (nil for the first), of size rows; a shorter page is
+// the last.
+func everyRow[T any](size int, page func(last *T) ([]T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var last *T
+		for {
+			rows, err := page(last)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, r := range rows {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			if len(rows) < size {
+				return
+			}
+			last = &rows[len(rows)-1]
+		}
+	}
+}
+
 // CountUsers returns how many users the organization has. Errors:
 // INTERNAL_ERROR.
 func (s *Store) CountUsers(ctx context.Context) (int64, error) {
@@ -117,87 +163,30 @@ func pageSize(limit, def, maxSize int) (int, error) {
 	return limit, nil
 }
 
-// CreateUser signs a user up, in one IMMEDIATE transaction: the first user
-// of the organization becomes admin (two simultaneous first sign-ups yield
-// one admin); a user with a valid invite gets the invite's role and the
-// invite is marked accepted; anyone else is a member. The email is trimmed,
-// lower-cased and validated; an email already taken (in any case) is a
-// CONFLICT. CreateUser does not apply the sign-up policy: call
-// [Store.CheckSignup] first where sign-up is restricted.
-func (s *Store) CreateUser(ctx context.Context, in NewUser) (db.User, error) {
-	email, err := orgdb.NormalizeEmail(in.Email)
-	if err != nil {
-		return db.User{}, err
-	}
-	var u db.User
-	err = s.Tx(ctx, func(q *db.Queries) error {
-		if _, err := q.GetUserByEmail(ctx, email); err == nil {
-			return orgdb.Conflict("a user with email %s already exists", email).WithReason(ReasonUserExists)
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return Translate(err, "user")
-		}
-		role := orgdb.RoleMember
-		anyUser, err := q.HasUsers(ctx)
-		if err != nil {
-			return Translate(err, "user")
-		}
-		if !anyUser {
-			role = orgdb.RoleAdmin
-		}
-		now := s.Now()
-		inv, err := q.GetInviteByEmail(ctx, db.GetInviteByEmailParams{Email: email, Now: now})
-		switch {
-		case err == nil:
-			if role != orgdb.RoleAdmin {
-				role = inv.Role
-			}
-			if _, err := q.AcceptInvite(ctx, db.AcceptInviteParams{AcceptedAt: &now, ID: inv.ID, Now: now}); err != nil {
-				return Translate(err, "invite")
-			}
-		case !errors.Is(err, sql.ErrNoRows):
-			return Translate(err, "invite")
-		}
-		u, err = q.InsertUser(ctx, db.InsertUserParams{
-			ID: orgdb.NewID(), Email: email, Name: in.Name, AvatarURL: in.AvatarURL,
-			GithubID: in.GithubID, GithubUsername: in.GithubUsername, Role: role,
-		})
-		return Translate(err, "user")
-	})
-	return u, err
-}
-
-// UpdateUserRole sets a user's role and returns the user. Demoting the last
-// admin is a CONFLICT (reason last_admin) and changes nothing; the guard is
-// part of the UPDATE statement. It does not check who asks: the service
-// calls [access.RequireAdmin] on the caller first. Errors: VALIDATION_ERROR
-// (empty id, unknown role), NOT_FOUND, CONFLICT (reason last_admin),
-// INTERNAL_ERROR.
-func (s *Store) UpdateUserRole(ctx context.Context, id string, role orgdb.UserRole) (db.User, error) {
+// UpdateUserRole sets a user's role on behalf of by, an admin, and returns
+// the user. Demoting the last admin is a CONFLICT (reason last_admin) and
+// changes nothing; the guard is part of the UPDATE statement. Errors:
+// VALIDATION_ERROR (empty id, unknown role), UNAUTHORIZED (no or unknown
+// actor), FORBIDDEN (not an admin), NOT_FOUND, CONFLICT (reason
+// last_admin), INTERNAL_ERROR.
+func (s *Store) UpdateUserRole(ctx context.Context, by Actor, id string, role orgdb.UserRole) (db.User, error) {
 	if err := requireID("user id", id); err != nil {
 		return db.User{}, err
 	}
 	if _, err := orgdb.ParseUserRole(string(role)); err != nil {
 		return db.User{}, err
 	}
-	var u db.User
-	err := s.Tx(ctx, func(q *db.Queries) error {
-		n, err := q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: role, Now: s.Now(), ID: id})
-		if err != nil {
-			return Translate(err, "user")
+	return writeTx(ctx, s, by, AdminOnly, func(t wtx) (db.User, error) {
+		u, err := t.q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: role, Now: t.now, ID: id})
+		if !errors.Is(err, sql.ErrNoRows) {
+			return u, Translate(err, "user")
 		}
-		u, err = q.GetUser(ctx, id)
-		if err != nil {
-			return Translate(err, "user")
+		// No row: no such user, or the guard refused.
+		if _, err := t.q.GetUserRole(ctx, id); err != nil {
+			return db.User{}, Translate(err, "user")
 		}
-		if n == 0 {
-			return orgdb.Conflict("cannot demote the last admin").WithReason(ReasonLastAdmin)
-		}
-		return nil
+		return db.User{}, orgdb.Conflict("cannot demote the last admin").WithReason(ReasonLastAdmin)
 	})
-	if err != nil {
-		return db.User{}, err
-	}
-	return u, nil
 }
 
 // DeleteUserOptions says how [Store.DeleteUser] treats rows that refer to
@@ -210,63 +199,59 @@ type DeleteUserOptions struct {
 	ReassignToActor bool
 }
 
-// DeleteUser deletes target on behalf of actor, in one IMMEDIATE
-// transaction. The actor must be an admin (FORBIDDEN otherwise) and cannot
-// delete themself (FORBIDDEN, reason delete_self); deleting the last admin
-// is a CONFLICT (reason last_admin). The user's own (user-scoped)
-// integrations are deleted with them. Either the user is deleted with all
-// that goes with them or nothing changes. Errors: VALIDATION_ERROR (empty
-// id), UNAUTHORIZED (unknown actor), FORBIDDEN, NOT_FOUND (target),
-// CONFLICT (reasons last_admin, user_referenced), INTERNAL_ERROR.
-func (s *Store) DeleteUser(ctx context.Context, actorID, targetID string, opts DeleteUserOptions) error {
-	if err := requireID("actor id", actorID); err != nil {
-		return err
-	}
+// DeleteUser deletes target on behalf of by, an admin, in one IMMEDIATE
+// transaction. An admin cannot delete themself (FORBIDDEN, reason
+// delete_self); deleting the last admin is a CONFLICT (reason last_admin).
+// The user's own (user-scoped) integrations are deleted with them. Either
+// the user is deleted with all that goes with them or nothing changes.
+// Errors: VALIDATION_ERROR (empty id), UNAUTHORIZED (no or unknown actor),
+// FORBIDDEN, NOT_FOUND (target), CONFLICT (reasons last_admin,
+// user_referenced), INTERNAL_ERROR.
+func (s *Store) DeleteUser(ctx context.Context, by Actor, targetID string, opts DeleteUserOptions) error {
 	if err := requireID("user id", targetID); err != nil {
 		return err
 	}
-	if actorID == targetID {
+	if by.UserID() == targetID {
 		return orgdb.Forbidden("you cannot delete yourself").WithReason(ReasonDeleteSelf)
 	}
-	return s.Tx(ctx, func(q *db.Queries) error {
-		if err := requireAdminID(ctx, q, actorID); err != nil {
-			return err
-		}
+	_, err := writeTx(ctx, s, by, AdminOnly, func(t wtx) (struct{}, error) {
+		q := t.q
 		if _, err := q.GetUser(ctx, targetID); err != nil {
-			return Translate(err, "user")
+			return struct{}{}, Translate(err, "user")
 		}
 		refs, err := q.CountUserReferences(ctx, targetID)
 		if err != nil {
-			return Translate(err, "user")
+			return struct{}{}, Translate(err, "user")
 		}
 		if refs.Invites+refs.OrgAPIKeys+refs.OrgIntegrations > 0 {
 			if !opts.ReassignToActor {
-				return orgdb.Conflict("user is still referenced by %s; reassign them to delete the user", describeRefs(refs)).
+				return struct{}{}, orgdb.Conflict("user is still referenced by %s; reassign them to delete the user", describeRefs(refs)).
 					WithReason(ReasonUserReferenced).
 					WithDetails("invites", refs.Invites).
 					WithDetails("orgApiKeys", refs.OrgAPIKeys).
 					WithDetails("orgIntegrations", refs.OrgIntegrations)
 			}
-			move := db.ReassignInvitesParams{ToUser: actorID, FromUser: targetID}
+			move := db.ReassignInvitesParams{ToUser: t.actorID, FromUser: targetID}
 			if _, err := q.ReassignInvites(ctx, move); err != nil {
-				return Translate(err, "invites")
+				return struct{}{}, Translate(err, "invites")
 			}
 			if _, err := q.ReassignOrgAPIKeys(ctx, db.ReassignOrgAPIKeysParams(move)); err != nil {
-				return Translate(err, "org API keys")
+				return struct{}{}, Translate(err, "org API keys")
 			}
 			if _, err := q.ReassignOrgIntegrations(ctx, db.ReassignOrgIntegrationsParams(move)); err != nil {
-				return Translate(err, "org integrations (the actor may own one for the same service)")
+				return struct{}{}, Translate(err, "org integrations (the actor may own one for the same service)")
 			}
 		}
 		n, err := q.DeleteUser(ctx, targetID)
 		if err != nil {
-			return Translate(err, "user")
+			return struct{}{}, Translate(err, "user")
 		}
 		if n == 0 {
-			return orgdb.Conflict("cannot delete the last admin").WithReason(ReasonLastAdmin)
+			return struct{}{}, orgdb.Conflict("cannot delete the last admin").WithReason(ReasonLastAdmin)
 		}
-		return nil
+		return struct{}{}, nil
 	})
+	return err
 }
 
 func describeRefs(r db.CountUserReferencesRow) string {
@@ -286,41 +271,28 @@ func describeRefs(r db.CountUserReferencesRow) string {
 
 // BootstrapAdmin promotes the user with this email (ADMIN_EMAIL) to admin
 // if, and only if, the organization has no admin; the check and the update
-// are one statement. It reports whether it promoted. Errors:
-// VALIDATION_ERROR (email), NOT_FOUND (no such user), INTERNAL_ERROR.
-func (s *Store) BootstrapAdmin(ctx context.Context, email string) (bool, error) {
+// are one statement. Only the operator may (the service at startup, `orgdb
+// admin bootstrap`): with no admin, no user can. It reports whether it
+// promoted. Errors: VALIDATION_ERROR (email), UNAUTHORIZED, FORBIDDEN (a
+// user), NOT_FOUND (no such user), INTERNAL_ERROR.
+func (s *Store) BootstrapAdmin(ctx context.Context, by Actor, email string) (bool, error) {
 	email, err := orgdb.NormalizeEmail(email)
 	if err != nil {
 		return false, err
 	}
-	var n int64
-	err = s.write(func(q *db.Queries) (err error) {
-		n, err = q.BootstrapAdmin(ctx, db.BootstrapAdminParams{Now: s.Now(), Email: email})
-		return err
+	return writeOne(ctx, s, by, OperatorOnly, func(t wtx) (bool, error) {
+		n, err := t.q.BootstrapAdmin(ctx, db.BootstrapAdminParams{Now: t.now, Email: email})
+		if err != nil {
+			return false, Translate(err, "user")
+		}
+		if n > 0 {
+			return true, nil
+		}
+		if _, err := t.q.GetUserByEmail(ctx, email); err != nil {
+			return false, Translate(err, "user "+email)
+		}
+		return false, nil
 	})
-	if err != nil {
-		return false, Translate(err, "user")
-	}
-	if n > 0 {
-		return true, nil
-	}
-	if _, err := s.GetUserByEmail(ctx, email); err != nil {
-		return false, err
-	}
-	return false, nil
-}
-
-// requireAdminID loads the acting user and requires them to be an admin.
-// Inside the IMMEDIATE transaction the role cannot change before commit.
-func requireAdminID(ctx context.Context, q *db.Queries, id string) error {
-	actor, err := q.GetUser(ctx, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return orgdb.Unauthorized("unknown user %q", id)
-	}
-	if err != nil {
-		return Translate(err, "user")
-	}
-	return access.RequireAdmin(actor)
 }
 
 // requireID refuses an empty or blank identifier.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/access"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
@@ -72,7 +73,7 @@ func TestCreateUserWithInvite(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t)
 	admin := signup(t, st, "ada@acme.test")
-	inv, err := st.CreateInvite(ctx, store.NewInvite{Email: "Dan@acme.test", Role: orgdb.RoleAdmin, InvitedBy: admin.ID})
+	inv, err := st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: "Dan@acme.test", Role: orgdb.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestCreateUserWithInvite(t *testing.T) {
 	// An expired invite gives nothing: member, and the invite stays as it is.
 	past := dbtest.New(t, store.WithClock(func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }))
 	pastAdmin := signup(t, past, "ada@acme.test")
-	old, err := past.CreateInvite(ctx, store.NewInvite{Email: "eve@acme.test", Role: orgdb.RoleAdmin, InvitedBy: pastAdmin.ID})
+	old, err := past.CreateInvite(ctx, store.ByUser(pastAdmin.ID), store.NewInvite{Email: "eve@acme.test", Role: orgdb.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,12 @@ func TestCreateUserWithInvite(t *testing.T) {
 		t.Fatal(err)
 	}
 	closeStore(t, st2)
-	eve := signup(t, st2, "eve@acme.test")
+	// The sign-up policy wants a valid invite: refused, unless the
+	// operator bypasses it.
+	_, err = st2.CreateUser(ctx, store.NewUser{Email: "eve@acme.test"})
+	wantErr(t, err, orgdb.CodeForbidden, access.ReasonInviteRequired)
+	eve, err := st2.CreateUserBypassingPolicy(ctx, operator, store.NewUser{Email: "eve@acme.test"})
+	must(t, err)
 	if eve.Role != orgdb.RoleMember {
 		t.Errorf("expired invite gave role %s", eve.Role)
 	}
@@ -113,7 +119,7 @@ func TestUpdateUserRole(t *testing.T) {
 	bob := signup(t, st, "bob@acme.test")
 
 	before := dbtest.Snapshot(t, st.DB())
-	_, err := st.UpdateUserRole(ctx, ada.ID, orgdb.RoleMember)
+	_, err := st.UpdateUserRole(ctx, asAdmin(t, st), ada.ID, orgdb.RoleMember)
 	wantErr(t, err, orgdb.CodeConflict, store.ReasonLastAdmin)
 	if !errors.Is(err, store.ErrLastAdmin) || orgdb.HTTPStatus(err) != 409 {
 		t.Errorf("last-admin error = %v", err)
@@ -122,21 +128,21 @@ func TestUpdateUserRole(t *testing.T) {
 		t.Error("refused demotion changed the database")
 	}
 	// Setting the role an admin already has is not a demotion.
-	if u, err := st.UpdateUserRole(ctx, ada.ID, orgdb.RoleAdmin); err != nil || u.Role != orgdb.RoleAdmin {
+	if u, err := st.UpdateUserRole(ctx, asAdmin(t, st), ada.ID, orgdb.RoleAdmin); err != nil || u.Role != orgdb.RoleAdmin {
 		t.Errorf("admin → admin: %+v, %v", u, err)
 	}
 
-	u, err := st.UpdateUserRole(ctx, bob.ID, orgdb.RoleAdmin)
+	u, err := st.UpdateUserRole(ctx, asAdmin(t, st), bob.ID, orgdb.RoleAdmin)
 	if err != nil || u.Role != orgdb.RoleAdmin {
 		t.Fatalf("promote: %+v, %v", u, err)
 	}
-	if u, err = st.UpdateUserRole(ctx, ada.ID, orgdb.RoleMember); err != nil || u.Role != orgdb.RoleMember {
+	if u, err = st.UpdateUserRole(ctx, asAdmin(t, st), ada.ID, orgdb.RoleMember); err != nil || u.Role != orgdb.RoleMember {
 		t.Fatalf("demote with another admin: %+v, %v", u, err)
 	}
-	_, err = st.UpdateUserRole(ctx, bob.ID, orgdb.RoleMember)
+	_, err = st.UpdateUserRole(ctx, asAdmin(t, st), bob.ID, orgdb.RoleMember)
 	wantErr(t, err, orgdb.CodeConflict, store.ReasonLastAdmin)
 
-	_, err = st.UpdateUserRole(ctx, "nobody", orgdb.RoleAdmin)
+	_, err = st.UpdateUserRole(ctx, asAdmin(t, st), "nobody", orgdb.RoleAdmin)
 	wantErr(t, err, orgdb.CodeNotFound, "")
 }
 
@@ -146,33 +152,33 @@ func TestDeleteUser(t *testing.T) {
 	ada := signup(t, st, "ada@acme.test")
 	bob := signup(t, st, "bob@acme.test")
 	carol := signup(t, st, "carol@acme.test")
-	if _, err := st.UpdateUserRole(ctx, carol.ID, orgdb.RoleAdmin); err != nil {
+	if _, err := st.UpdateUserRole(ctx, asAdmin(t, st), carol.ID, orgdb.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 
 	before := dbtest.Snapshot(t, st.DB())
-	wantErr(t, st.DeleteUser(ctx, ada.ID, ada.ID, store.DeleteUserOptions{}), orgdb.CodeForbidden, store.ReasonDeleteSelf)
-	wantErr(t, st.DeleteUser(ctx, bob.ID, carol.ID, store.DeleteUserOptions{}), orgdb.CodeForbidden, "admin_required")
-	wantErr(t, st.DeleteUser(ctx, "ghost", bob.ID, store.DeleteUserOptions{}), orgdb.CodeUnauthorized, "")
-	wantErr(t, st.DeleteUser(ctx, ada.ID, "nobody", store.DeleteUserOptions{}), orgdb.CodeNotFound, "")
+	wantErr(t, st.DeleteUser(ctx, store.ByUser(ada.ID), ada.ID, store.DeleteUserOptions{}), orgdb.CodeForbidden, store.ReasonDeleteSelf)
+	wantErr(t, st.DeleteUser(ctx, store.ByUser(bob.ID), carol.ID, store.DeleteUserOptions{}), orgdb.CodeForbidden, "admin_required")
+	wantErr(t, st.DeleteUser(ctx, store.ByUser("ghost"), bob.ID, store.DeleteUserOptions{}), orgdb.CodeUnauthorized, "")
+	wantErr(t, st.DeleteUser(ctx, store.ByUser(ada.ID), "nobody", store.DeleteUserOptions{}), orgdb.CodeNotFound, "")
 	if dbtest.Snapshot(t, st.DB()) != before {
 		t.Error("refused deletes changed the database")
 	}
 
 	// Carol sent an invite, set an org API key and owns an org integration.
-	if _, err := st.CreateInvite(ctx, store.NewInvite{Email: "dan@acme.test", InvitedBy: carol.ID}); err != nil {
+	if _, err := st.CreateInvite(ctx, store.ByUser(carol.ID), store.NewInvite{Email: "dan@acme.test"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.DB().Exec(`INSERT INTO org_api_keys (id, provider, encrypted_key, set_by) VALUES ('k1', 'openai', 'v1:00000000:sealed', ?)`, carol.ID); err != nil {
 		t.Fatal(err)
 	}
-	org, err := st.CreateOrgIntegration(ctx, carol.ID, store.NewOrgIntegration{Service: "github"})
+	org, err := st.CreateOrgIntegration(ctx, store.ByUser(carol.ID), store.NewOrgIntegration{Service: "github"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	addUserIntegration(t, st, "own", carol.ID, "slack")
 	before = dbtest.Snapshot(t, st.DB())
-	err = st.DeleteUser(ctx, ada.ID, carol.ID, store.DeleteUserOptions{})
+	err = st.DeleteUser(ctx, store.ByUser(ada.ID), carol.ID, store.DeleteUserOptions{})
 	wantErr(t, err, orgdb.CodeConflict, store.ReasonUserReferenced)
 	var e *orgdb.Error
 	if !errors.As(err, &e) {
@@ -186,7 +192,7 @@ func TestDeleteUser(t *testing.T) {
 		t.Error("refused delete changed the database")
 	}
 
-	if err := st.DeleteUser(ctx, ada.ID, carol.ID, store.DeleteUserOptions{ReassignToActor: true}); err != nil {
+	if err := st.DeleteUser(ctx, store.ByUser(ada.ID), carol.ID, store.DeleteUserOptions{ReassignToActor: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.GetUser(ctx, carol.ID); !errors.Is(err, orgdb.ErrNotFound) {
@@ -208,7 +214,7 @@ func TestDeleteUser(t *testing.T) {
 	checkForeignKeys(t, st)
 
 	// A member without references is deleted outright.
-	if err := st.DeleteUser(ctx, ada.ID, bob.ID, store.DeleteUserOptions{}); err != nil {
+	if err := st.DeleteUser(ctx, store.ByUser(ada.ID), bob.ID, store.DeleteUserOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -231,7 +237,7 @@ func TestBootstrapAdmin(t *testing.T) {
 			return err
 		})
 	}
-	ok, err := st.BootstrapAdmin(ctx, " BOB@acme.test")
+	ok, err := st.BootstrapAdmin(ctx, operator, " BOB@acme.test")
 	if err != nil || !ok {
 		t.Fatalf("BootstrapAdmin = %v, %v", ok, err)
 	}
@@ -239,12 +245,12 @@ func TestBootstrapAdmin(t *testing.T) {
 		t.Errorf("bob = %s", u.Role)
 	}
 	before := dbtest.Snapshot(t, st.DB())
-	if ok, err := st.BootstrapAdmin(ctx, "ada@acme.test"); err != nil || ok {
+	if ok, err := st.BootstrapAdmin(ctx, operator, "ada@acme.test"); err != nil || ok {
 		t.Errorf("BootstrapAdmin with an admin present = %v, %v", ok, err)
 	}
-	_, err = st.BootstrapAdmin(ctx, "nobody@acme.test")
+	_, err = st.BootstrapAdmin(ctx, operator, "nobody@acme.test")
 	wantErr(t, err, orgdb.CodeNotFound, "")
-	_, err = st.BootstrapAdmin(ctx, "not an email")
+	_, err = st.BootstrapAdmin(ctx, operator, "not an email")
 	wantErr(t, err, orgdb.CodeValidation, "")
 	if dbtest.Snapshot(t, st.DB()) != before {
 		t.Error("a refused bootstrap changed the database")

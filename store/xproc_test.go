@@ -91,9 +91,9 @@ func xprocChild(spec string) int {
 	case "signup":
 		_, err = st.CreateUser(ctx, store.NewUser{Email: arg})
 	case "demote":
-		_, err = st.UpdateUserRole(ctx, arg, orgdb.RoleMember)
+		_, err = st.UpdateUserRole(ctx, store.ByUser(arg), arg, orgdb.RoleMember) // an admin steps down
 	case "accept":
-		_, err = st.AcceptInvite(ctx, arg)
+		_, err = st.AcceptInvite(ctx, operator, arg)
 	case "hold": // keep the store open until released
 	case "backup": // arg is "UMASK TARGET"
 		err = backupWithUmask(ctx, st, arg)
@@ -257,6 +257,7 @@ func TestXprocFirstSignupsYieldOneAdmin(t *testing.T) {
 	}
 }
 
+// Every admin steps down at once, each in its own process: one stays.
 func TestXprocAdminsDemotingEachOther(t *testing.T) {
 	t.Parallel()
 	for trial := range xprocTrials {
@@ -268,7 +269,7 @@ func TestXprocAdminsDemotingEachOther(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := st.UpdateUserRole(ctx, u.ID, orgdb.RoleAdmin); err != nil {
+				if _, err := st.UpdateUserRole(ctx, asAdmin(t, st), u.ID, orgdb.RoleAdmin); err != nil {
 					t.Fatal(err)
 				}
 				ids = append(ids, u.ID)
@@ -294,7 +295,7 @@ func TestXprocInviteAcceptedOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv, err := st.CreateInvite(ctx, store.NewInvite{Email: "new@acme.test", InvitedBy: admin.ID})
+			inv, err := st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: "new@acme.test"})
 			if err != nil {
 				t.Fatal(err)
 			}

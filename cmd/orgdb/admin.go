@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentops/orgdb"
-	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/store"
 )
 
 func newAdminCmd(e *env) *cobra.Command {
@@ -25,33 +25,39 @@ func newAdminBootstrapCmd(e *env) *cobra.Command {
 		Use:   "bootstrap EMAIL",
 		Short: "Promote EMAIL to admin if the organization has no admin",
 		Long: `Make the existing user with EMAIL an admin, only if the organization has no
-admin at all; with an admin it changes nothing (use orgdb users set-role).`,
+admin at all; with an admin it changes nothing (use orgdb users set-role).
+It acts as the operator: with no admin, no user can.`,
 		Example: `  orgdb admin bootstrap me@acme.test`,
 		Args:    positional("EMAIL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			email, err := emailArg("EMAIL", args[0])
+			if err != nil {
+				return err
+			}
 			st, err := e.open(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			promoted, err := st.BootstrapAdmin(ctx, args[0])
+			promoted, err := st.BootstrapAdmin(ctx, store.Operator("orgdb admin bootstrap"), email)
 			if err != nil {
 				return err
 			}
 			if promoted {
-				fmt.Fprintf(e.stdout, "%s is now admin\n", args[0])
+				fmt.Fprintf(e.stdout, "%s is now admin\n", email)
 				return nil
 			}
 			var admins []string
-			err = eachUser(ctx, st, func(u db.User) bool {
-				if u.Role == orgdb.RoleAdmin {
-					admins = append(admins, u.Email)
+			for u, err := range st.AllUsers(ctx) {
+				if err != nil {
+					return err
 				}
-				return len(admins) < 3
-			})
-			if err != nil {
-				return err
+				if u.Role == orgdb.RoleAdmin {
+					if admins = append(admins, show(u.Email)); len(admins) == 3 {
+						break
+					}
+				}
 			}
 			fmt.Fprintf(e.stdout, "the organization already has an admin (%s); nothing changed (orgdb users set-role changes roles)\n", strings.Join(admins, ", "))
 			return nil

@@ -59,10 +59,18 @@ func (v pathValue) Set(s string) error {
 func (v pathValue) Type() string { return "string" }
 
 // enum is a fixed set of values with its parser, such as the roles
-// (orgdb.ParseUserRole) or the providers (orgdb.ParseProvider).
+// (orgdb.ParseUserRole) or the providers (orgdb.ParseProvider), and the
+// name of the argument that holds one ("ROLE").
 type enum[T ~string] struct {
+	name   string
 	values []T
 	parse  func(string) (T, error)
+}
+
+// refusal says what the argument must be, without repeating what was
+// given: a key pasted where the provider goes must not be echoed.
+func (en enum[T]) refusal() error {
+	return fmt.Errorf("%s must be one of %s", en.name, strings.Join(en.names(), ", "))
 }
 
 // names returns the values as strings, for completion.
@@ -80,7 +88,7 @@ func (en enum[T]) arg(i int) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
 		if i < len(args) {
 			if _, err := en.parse(args[i]); err != nil {
-				return usageError(err.Error())
+				return usageError(en.refusal().Error())
 			}
 		}
 		return nil
@@ -101,7 +109,7 @@ func (en enum[T]) complete(i int) cobra.CompletionFunc {
 // another value is a usage error.
 func (en enum[T]) flag(cmd *cobra.Command, p *T, name string, def T, usage string) {
 	*p = def
-	cmd.Flags().Var(enumValue[T]{p, en.parse}, name, usage)
+	cmd.Flags().Var(enumValue[T]{p, en}, name, usage)
 	if err := cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(en.names(), cobra.ShellCompDirectiveNoFileComp)); err != nil {
 		panic(err) // the flag is defined just above
 	}
@@ -109,8 +117,8 @@ func (en enum[T]) flag(cmd *cobra.Command, p *T, name string, def T, usage strin
 
 // enumValue is a pflag.Value of an enum.
 type enumValue[T ~string] struct {
-	p     *T
-	parse func(string) (T, error)
+	p  *T
+	en enum[T]
 }
 
 func (v enumValue[T]) String() string {
@@ -121,9 +129,9 @@ func (v enumValue[T]) String() string {
 }
 
 func (v enumValue[T]) Set(s string) error {
-	t, err := v.parse(s)
+	t, err := v.en.parse(s)
 	if err != nil {
-		return err
+		return v.en.refusal()
 	}
 	*v.p = t
 	return nil
@@ -146,16 +154,16 @@ func printJSON[T any](w io.Writer, v []T) error {
 	if err != nil {
 		return fmt.Errorf("encode JSON: %w", err)
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
+	_, err = fmt.Fprintf(w, "%s\n", escapeJSON(b))
 	return err
 }
 
 // roles are the user roles: admin, member.
 func roles() enum[orgdb.UserRole] {
-	return enum[orgdb.UserRole]{orgdb.UserRoles(), orgdb.ParseUserRole}
+	return enum[orgdb.UserRole]{"ROLE", orgdb.UserRoles(), orgdb.ParseUserRole}
 }
 
 // providers are the LLM providers: anthropic, openai, google.
 func providers() enum[orgdb.Provider] {
-	return enum[orgdb.Provider]{orgdb.Providers(), orgdb.ParseProvider}
+	return enum[orgdb.Provider]{"PROVIDER", orgdb.Providers(), orgdb.ParseProvider}
 }

@@ -48,8 +48,30 @@ func migrated(t *testing.T, env map[string]string) { must(t, env, "", "migrate")
 func org(t *testing.T, env map[string]string) {
 	must(t, env, "", "users", "add", "me@acme.test", "--name", "Me")
 	must(t, env, "", "users", "add", "bob@acme.test")
-	must(t, env, "", "invites", "create", "carol@acme.test")
+	must(t, env, "", "invites", "create", "carol@acme.test", "--by", "me@acme.test")
 	env["ORGDB_ENCRYPTION_KEY"] = sealA
+}
+
+// gated is org with sign-up restricted to acme.test (there is no command
+// for the settings: the service's admin page sets them).
+func gated(t *testing.T, env map[string]string) {
+	org(t, env)
+	st, err := store.Open(context.Background(), env["ORGDB_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	me, err := st.GetUserByEmail(context.Background(), "me@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain, on := "acme.test", true
+	if _, err := st.UpdateOrgSettings(context.Background(), store.ByUser(me.ID), store.OrgSettingsPatch{AllowedEmailDomain: &domain, DomainGatingEnabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // foreign points ORGDB_DB at another application's SQLite file, which must
@@ -154,7 +176,7 @@ func cliTable() []cliCase {
 		{args: []string{"keys", "sett", "openai", "--by", "me@acme.test"}, code: 2, err: `unknown command "sett" for "orgdb keys" (did you mean set?)`},
 		{args: []string{"--bogus", "bakup"}, code: 2, err: "unknown flag: --bogus"}, // bakup might be --bogus's value
 		{args: []string{"--db"}, code: 2, err: "flag needs an argument: --db"},
-		{args: []string{"--db=", "users", "list"}, code: 2, err: `invalid argument "" for "--db" flag: needs a file path`},
+		{args: []string{"--db=", "users", "list"}, code: 2, err: `invalid value for --db: needs a file path`},
 		{args: []string{"help"}, code: 0, out: "Usage:\n  orgdb [--db FILE] COMMAND"},
 		{args: []string{"help", "keys", "set"}, code: 0, out: "Usage:\n  orgdb keys set PROVIDER --by ADMIN_EMAIL"},
 		{args: []string{"help", "frob"}, code: 2, err: `no command "frob"`},
@@ -196,10 +218,18 @@ func cliTable() []cliCase {
 		{args: []string{"users", "frob"}, code: 2, err: `unknown command "frob" for "orgdb users"`},
 		{args: []string{"users", "lsit"}, code: 2, err: `unknown command "lsit" for "orgdb users" (did you mean list?)`},
 		{args: []string{"users", "add", "ada@acme.test"}, code: 0, out: "added ada@acme.test as admin"},
-		{fix: org, args: []string{"users", "add", "dan@acme.test", "--name", "Dan"}, code: 0, out: "added dan@acme.test as member"},
-		{fix: org, args: []string{"users", "add", "carol@acme.test"}, code: 0, out: "added carol@acme.test as member"},
+		{fix: org, args: []string{"users", "add", "carol@acme.test", "--name", "Carol"}, code: 0, out: "added carol@acme.test as member"},
+		// The sign-up policy: invites exist, so an invite is required;
+		// gated, the domain decides. --bypass-policy is the operator's way around.
+		{fix: org, args: []string{"users", "add", "dan@acme.test"}, code: 1, err: "dan@acme.test may not sign up: An invite is required to sign up (sign-up policy rule invite_required); nothing changed; to add the user anyway, as the operator: orgdb users add dan@acme.test --bypass-policy"},
+		{fix: org, args: []string{"users", "add", "dan@acme.test", "--bypass-policy"}, code: 0, out: "added dan@acme.test as member"},
+		{fix: org, env: map[string]string{"ALLOWED_EMAILS": "dan@acme.test"}, args: []string{"users", "add", "dan@acme.test"}, code: 0, out: "added dan@acme.test as member"},
+		{fix: gated, args: []string{"users", "add", "outsider@evil.test"}, code: 1, err: "outsider@evil.test may not sign up: Sign-up is restricted to addresses at the organization's domain (sign-up policy rule email_domain_not_allowed)"},
+		{fix: gated, args: []string{"users", "add", "outsider@evil.test", "--bypass-policy"}, code: 0, out: "added outsider@evil.test as member"},
+		{fix: gated, args: []string{"users", "add", "dan@acme.test"}, code: 0, out: "added dan@acme.test as member"},
 		{fix: org, args: []string{"users", "add", "BOB@acme.test"}, code: 1, err: "already exists"},
-		{fix: org, args: []string{"users", "add", "not-an-email"}, code: 1, err: "invalid email"},
+		{fix: org, args: []string{"users", "add", "not-an-email"}, code: 2, err: "EMAIL is not a valid email address (the value is not repeated)"},
+		{fix: org, args: []string{"users", "add", "sk-ant-api03-pasted-key"}, code: 2, err: "EMAIL is not a valid email address"},
 		{fix: foreign, args: []string{"users", "add", "ada@acme.test"}, code: 1, err: "not an orgdb database"},
 		{args: []string{"users", "add"}, code: 2, err: "missing EMAIL"},
 		{fix: org, args: []string{"users", "list"}, code: 0, out: "bob@acme.test"},
@@ -209,24 +239,30 @@ func cliTable() []cliCase {
 		{args: []string{"users", "list"}, code: 1, err: "no orgdb database at"},
 		{fix: foreign, args: []string{"users", "list"}, code: 1, err: "not an orgdb database"},
 		{args: []string{"users", "list", "extra"}, code: 2, err: "want no arguments"},
-		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin"}, code: 0, out: "bob@acme.test is now admin (was member)"},
-		{fix: org, args: []string{"users", "set-role", "me@acme.test", "admin"}, code: 0, out: "me@acme.test is already admin; nothing changed"},
-		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "owner"}, code: 2, err: `invalid role "owner": must be one of "admin", "member"`},
-		{fix: org, args: []string{"users", "set-role", "me@acme.test", "member"}, code: 1, err: "me@acme.test is the last admin and cannot be demoted"},
-		{fix: org, args: []string{"users", "set-role", "nobody@acme.test", "admin"}, code: 1, err: "nobody@acme.test"},
-		{fix: org, args: []string{"users", "set-role", "bob@acme.test"}, code: 2, err: "missing ROLE"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin", "--by", "me@acme.test"}, code: 0, out: "bob@acme.test is now admin (was member)"},
+		{fix: org, args: []string{"users", "set-role", "me@acme.test", "admin", "--by", "me@acme.test"}, code: 0, out: "me@acme.test is already admin; nothing changed"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "owner", "--by", "me@acme.test"}, code: 2, err: `ROLE must be one of admin, member`},
+		{fix: org, args: []string{"users", "set-role", "me@acme.test", "member", "--by", "me@acme.test"}, code: 1, err: "me@acme.test is the last admin and cannot be demoted"},
+		{fix: org, args: []string{"users", "set-role", "me@acme.test", "member", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can change roles; nothing changed"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin", "--by", "nobody@acme.test"}, code: 1, err: "user nobody@acme.test not found"},
+		{fix: org, args: []string{"users", "set-role", "nobody@acme.test", "admin", "--by", "me@acme.test"}, code: 1, err: "nobody@acme.test"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin"}, code: 2, err: "missing --by ADMIN_EMAIL, the admin who changes the role"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "--by", "me@acme.test"}, code: 2, err: "missing ROLE"},
 
 		// invites
 		{args: []string{"invites"}, code: 0, out: "create"},
 		{args: []string{"invites", "frob"}, code: 2, err: `unknown command "frob" for "orgdb invites"`},
-		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "admin"}, code: 0, out: "invited dan@acme.test as admin"},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "admin", "--by", "me@acme.test"}, code: 0, out: "invited dan@acme.test as admin"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "me@acme.test"}, code: 0, out: "invited dan@acme.test as member"},
-		{fix: org, args: []string{"invites", "create", "bob@acme.test"}, code: 1, err: "already a member"},
+		{fix: org, args: []string{"invites", "create", "bob@acme.test", "--by", "me@acme.test"}, code: 1, err: "already a member"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can invite"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "nobody@acme.test"}, code: 1, err: "nobody@acme.test"},
-		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "owner"}, code: 2, err: `invalid argument "owner" for "--role" flag`},
-		{fix: migrated, args: []string{"invites", "create", "dan@acme.test"}, code: 1, err: "no admin to invite on behalf of"},
-		{fix: org, args: []string{"invites", "create"}, code: 2, err: "missing EMAIL"},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "sk-ant-api03-pasted-key"}, code: 2, err: "--by is not a valid email address (the value is not repeated)"},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "owner", "--by", "me@acme.test"}, code: 2, err: `invalid value for --role: ROLE must be one of admin, member`},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "sk-ant-api03-pasted-key", "--by", "me@acme.test"}, code: 2, err: `invalid value for --role: ROLE must be one of admin, member`},
+		{fix: org, args: []string{"invites", "create", "dan@acme.test"}, code: 2, err: "missing --by ADMIN_EMAIL, the admin who invites"},
+		{fix: migrated, args: []string{"invites", "create", "dan@acme.test", "--by", "me@acme.test"}, code: 1, err: "user me@acme.test not found"},
+		{fix: org, args: []string{"invites", "create", "--by", "me@acme.test"}, code: 2, err: "missing EMAIL"},
 		{fix: org, args: []string{"invites", "list"}, code: 0, out: "carol@acme.test"},
 		{fix: org, args: []string{"invites", "list", "--json"}, code: 0, out: `"email": "carol@acme.test"`},
 		{args: []string{"invites", "list"}, code: 1, err: "no orgdb database at"},
@@ -253,17 +289,24 @@ func cliTable() []cliCase {
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": sealB}, stdin: "sk-test", args: []string{"keys", "set", "openai", "--by", "me@acme.test"}, code: 1, err: "sealing key"},
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai"}, code: 2, err: "missing --by ADMIN_EMAIL"},
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "--by", "me@acme.test"}, code: 2, err: "missing PROVIDER"},
-		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "mistral", "--by", "me@acme.test"}, code: 2, err: `invalid provider "mistral": must be one of "anthropic", "openai", "google"`},
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "mistral", "--by", "me@acme.test"}, code: 2, err: `PROVIDER must be one of anthropic, openai, google`},
+		// A key pasted where the provider goes is not repeated.
+		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "sk-ant-api03-pasted-key", "--by", "me@acme.test"}, code: 2, err: `PROVIDER must be one of anthropic, openai, google`},
+		{fix: org, args: []string{"keys", "sk-ant-api03-pasted-key"}, code: 2, err: `unknown command (not repeated: it is not a command name) for "orgdb keys"`},
+		{fix: org, args: []string{"sk-ant-api03-pasted-key"}, code: 2, err: `unknown command (not repeated: it is not a command name) for "orgdb"`},
+		{args: []string{"help", "keys", "sk-ant-api03-pasted-key"}, code: 2, err: `no command (not repeated: it is not a command name)`},
 		{fix: org, stdin: "sk-test", args: []string{"keys", "set", "openai", "sk-in-argument", "--by", "me@acme.test"}, code: 2, err: "got 2 arguments, want PROVIDER"},
 		{fix: orgKey, args: []string{"keys", "list"}, code: 0, out: "anthropic  yes  me@acme.test"},
 		{fix: orgKey, args: []string{"keys", "list", "--json"}, code: 0, out: `"provider": "anthropic"`},
 		{fix: org, args: []string{"keys", "list", "--json"}, code: 0, out: "[]\n"},
 		{args: []string{"keys", "list"}, code: 1, err: "no orgdb database at"},
 		{args: []string{"keys", "list", "extra"}, code: 2, err: "want no arguments"},
-		{fix: orgKey, args: []string{"keys", "delete", "anthropic"}, code: 0, out: "sessions fall back to ANTHROPIC_API_KEY"},
-		{fix: org, args: []string{"keys", "delete", "anthropic"}, code: 1, err: "no anthropic API key is set"},
-		{args: []string{"keys", "delete"}, code: 2, err: "missing PROVIDER"},
-		{fix: orgKey, args: []string{"keys", "delete", "mistral"}, code: 2, err: `invalid provider "mistral"`},
+		{fix: orgKey, args: []string{"keys", "delete", "anthropic", "--by", "me@acme.test"}, code: 0, out: "sessions fall back to ANTHROPIC_API_KEY"},
+		{fix: orgKey, args: []string{"keys", "delete", "anthropic", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can delete the org's API keys"},
+		{fix: org, args: []string{"keys", "delete", "anthropic", "--by", "me@acme.test"}, code: 1, err: "no anthropic API key is set"},
+		{fix: orgKey, args: []string{"keys", "delete", "anthropic"}, code: 2, err: "missing --by ADMIN_EMAIL, the admin who deletes the key"},
+		{args: []string{"keys", "delete", "--by", "me@acme.test"}, code: 2, err: "missing PROVIDER"},
+		{fix: orgKey, args: []string{"keys", "delete", "mistral", "--by", "me@acme.test"}, code: 2, err: `PROVIDER must be one of`},
 		{fix: orgKey, env: rot, args: []string{"keys", "rotate"}, code: 0, out: "re-sealed 1 key(s)"},
 		{fix: orgKey, args: []string{"keys", "rotate"}, code: 1, err: "ORGDB_NEW_ENCRYPTION_KEY is not set"},
 		{fix: orgKey, env: map[string]string{"ORGDB_ENCRYPTION_KEY": sealB, "ORGDB_NEW_ENCRYPTION_KEY": sealC}, args: []string{"keys", "rotate"}, code: 1, err: "sealed with sealing key"},
@@ -294,9 +337,9 @@ func cliTable() []cliCase {
 		{fix: org, args: []string{"restore", "--from", "{dir}/none.db"}, code: 1, err: "orgdb restore: no backup at {dir}/none.db: check the path (--from)"},
 		{fix: junkBackup, args: []string{"--db", "{dir}/new.db", "restore", "--from", "{dir}/b.db", "--create"}, code: 1, err: "not a database; nothing was changed"},
 		{fix: org, args: []string{"restore"}, code: 2, err: `required flag(s) "from" not set`},
-		{fix: org, env: map[string]string{"ORGDB_EXTERNAL_CHECKPOINTS": "1"}, args: []string{"users", "add", "dan@acme.test"}, code: 0, out: "added dan@acme.test"},
-		{fix: org, args: []string{"--external-checkpoints", "users", "add", "dan@acme.test"}, code: 0, out: "added dan@acme.test"},
-		{fix: org, env: map[string]string{"ORGDB_EXTERNAL_CHECKPOINTS": "yes"}, args: []string{"users", "add", "dan@acme.test"}, code: 2, err: "want 1 or 0"},
+		{fix: org, env: map[string]string{"ORGDB_EXTERNAL_CHECKPOINTS": "1"}, args: []string{"users", "add", "carol@acme.test"}, code: 0, out: "added carol@acme.test"},
+		{fix: org, args: []string{"--external-checkpoints", "users", "add", "carol@acme.test"}, code: 0, out: "added carol@acme.test"},
+		{fix: org, env: map[string]string{"ORGDB_EXTERNAL_CHECKPOINTS": "yes"}, args: []string{"users", "add", "carol@acme.test"}, code: 2, err: "want 1 or 0"},
 	}
 }
 
@@ -374,7 +417,7 @@ func checkRun(t *testing.T, c cliCase, code int, out, errs string) {
 			t.Errorf("want the error (containing %q) and the usage line on stderr, nothing on stdout; got stdout %q, stderr %q", c.err, out, errs)
 		}
 	}
-	for _, secret := range []string{"sk-test", "sk-fixture", "sk-in-argument", "extra-line", "tabbed-part", sealA, sealB, sealC} {
+	for _, secret := range []string{"sk-test", "sk-fixture", "sk-in-argument", "extra-line", "tabbed-part", "sk-ant-api03", sealA, sealB, sealC} {
 		if strings.Contains(out+errs, secret) {
 			t.Errorf("output repeats the secret %q", secret)
 		}

@@ -21,7 +21,7 @@ func TestRestoreCommand(t *testing.T) {
 			t.Fatalf("%s: %v, want mode %v", p, err, want)
 		}
 	}
-	must(t, env, "", "users", "add", "dan@acme.test")
+	must(t, env, "", "users", "add", "dan@acme.test", "--bypass-policy")
 	code, out, errs := cli(t, env, "restore", "--from", b)
 	if code != 0 || errs != "" || !strings.Contains(out, "the previous database is kept as "+env["ORGDB_DB"]+".bak-") {
 		t.Fatalf("restore: exit %d\nstdout: %s\nstderr: %s", code, out, errs)

@@ -136,7 +136,7 @@ as COMMAND --help. Without COMMAND, the help of orgdb.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target, rest, err := cmd.Root().Find(args)
 			if err != nil || len(rest) > 0 {
-				msg := fmt.Sprintf("no command %q", strings.Join(args, " "))
+				msg := "no command " + quoteWords(args)
 				if s := target.SuggestionsFor(rest[0]); len(rest) > 0 && len(s) > 0 {
 					msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
 				}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"text/tabwriter"
 
@@ -20,7 +19,7 @@ gets the invite's role.`,
 		newInvitesCreateCmd(e),
 		newInvitesListCmd(e),
 	)
-	g.Example = `  orgdb invites create carol@acme.test --role admin
+	g.Example = `  orgdb invites create carol@acme.test --role admin --by me@acme.test
   orgdb invites list`
 	return g
 }
@@ -31,59 +30,41 @@ func newInvitesCreateCmd(e *env) *cobra.Command {
 		by   string
 	)
 	cmd := &cobra.Command{
-		Use:   "create EMAIL",
-		Short: "Invite an email address",
+		Use:   "create EMAIL --by ADMIN_EMAIL",
+		Short: "Invite an email address, as an admin",
 		Long: `Invite EMAIL to the organization with a role (member unless --role), on
-behalf of an admin (--by, else the first admin). The invite expires after 7
-days; signing up with EMAIL (orgdb users add EMAIL, or the service's sign-up)
-accepts it and gives the invite's role.`,
-		Example: `  orgdb invites create carol@acme.test
+behalf of the admin --by, who is recorded as the inviter. The invite expires
+after 7 days; signing up with EMAIL (orgdb users add EMAIL, or the service's
+sign-up) accepts it and gives the invite's role.`,
+		Example: `  orgdb invites create carol@acme.test --by me@acme.test
   orgdb invites create dan@acme.test --role admin --by me@acme.test`,
 		Args: positional("EMAIL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			email, err := emailArg("EMAIL", args[0])
+			if err != nil {
+				return err
+			}
 			st, err := e.open(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			inviter, err := inviterID(ctx, st, by)
+			a, inviter, err := actor(ctx, st, by)
 			if err != nil {
 				return err
 			}
-			inv, err := st.CreateInvite(ctx, store.NewInvite{Email: args[0], Role: role, InvitedBy: inviter})
+			inv, err := st.CreateInvite(ctx, a, store.NewInvite{Email: email, Role: role})
 			if err != nil {
-				return err
+				return asAdmin(err, inviter, "invite")
 			}
-			fmt.Fprintf(e.stdout, "invited %s as %s until %s (id %s)\n", inv.Email, inv.Role, when(inv.ExpiresAt), inv.ID)
+			fmt.Fprintf(e.stdout, "invited %s as %s until %s (id %s)\n", show(inv.Email), inv.Role, when(inv.ExpiresAt), show(inv.ID))
 			return nil
 		},
 	}
 	roles().flag(cmd, &role, "role", orgdb.RoleMember, "the invitee's `role`: admin or member")
-	cmd.Flags().StringVar(&by, "by", "", "`email` of the inviting admin (default the first admin)")
+	byFlag(cmd, &by, "invites")
 	return cmd
-}
-
-// inviterID is the id of the admin with email by, or of the first admin.
-func inviterID(ctx context.Context, st *store.Store, by string) (string, error) {
-	if by != "" {
-		u, err := st.GetUserByEmail(ctx, by)
-		if err != nil {
-			return "", err
-		}
-		return u.ID, requireAdmin(u, "invite")
-	}
-	var admin string
-	err := eachUser(ctx, st, func(u db.User) bool {
-		if u.Role == orgdb.RoleAdmin {
-			admin = u.ID
-		}
-		return admin == ""
-	})
-	if err != nil || admin != "" {
-		return admin, err
-	}
-	return "", fmt.Errorf("no admin to invite on behalf of: add a user first (orgdb users add EMAIL) or pass --by")
 }
 
 func newInvitesListCmd(e *env) *cobra.Command {
@@ -105,18 +86,11 @@ invites as the service serves them. It only reads the database.`,
 			}
 			defer st.Close()
 			var all []db.ListInvitesRow
-			var page store.ListInvitesOptions
-			for {
-				invs, err := st.ListInvites(ctx, page)
+			for inv, err := range st.AllInvites(ctx) {
 				if err != nil {
 					return err
 				}
-				all = append(all, invs...)
-				if len(invs) < store.DefaultInvitePage {
-					break
-				}
-				last := invs[len(invs)-1]
-				page = store.ListInvitesOptions{BeforeCreatedAt: last.CreatedAt, BeforeID: last.ID}
+				all = append(all, inv)
 			}
 			if asJSON {
 				return printJSON(e.stdout, all)
@@ -124,7 +98,7 @@ invites as the service serves them. It only reads the database.`,
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "EMAIL\tROLE\tSTATUS\tEXPIRES (UTC)\tCREATED (UTC)\tID")
 			for _, inv := range all {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", inv.Email, inv.Role, inv.Status, when(inv.ExpiresAt), when(inv.CreatedAt), inv.ID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", show(inv.Email), inv.Role, inv.Status, when(inv.ExpiresAt), when(inv.CreatedAt), show(inv.ID))
 			}
 			return tw.Flush()
 		},

@@ -14,10 +14,6 @@ import (
 	"github.com/agentops/orgdb/store"
 )
 
-// newKeyEnvVar holds the key that keys rotate re-seals under (the store's
-// refusals name it too).
-const newKeyEnvVar = "ORGDB_NEW_ENCRYPTION_KEY"
-
 func newKeysCmd(e *env) *cobra.Command {
 	g := newGroup("keys", "Manage the org's LLM API keys, sealed at rest",
 		`Set, list, delete and re-seal the organization's LLM API keys (anthropic,
@@ -54,12 +50,7 @@ and in every process listing.`,
 		Example: `  export ` + seal.EnvVar + `=$(orgdb keys gen-sealing-key)
   orgdb keys set anthropic --by me@acme.test           # type the key at the prompt
   printf %s "$KEY" | orgdb keys set openai --by me@acme.test`,
-		Args: cobra.MatchAll(positional("PROVIDER"), providers().arg(0), func(*cobra.Command, []string) error {
-			if by == "" {
-				return usageError("missing --by ADMIN_EMAIL, the admin who sets the key")
-			}
-			return nil
-		}),
+		Args:              cobra.MatchAll(positional("PROVIDER"), providers().arg(0)),
 		ValidArgsFunction: providers().complete(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -76,30 +67,31 @@ and in every process listing.`,
 				return err
 			}
 			defer st.Close()
-			// Refused before the key is typed.
-			admin, err := st.GetUserByEmail(ctx, by)
+			// Refused before the key is typed (the store decides again
+			// when it stores it).
+			a, admin, err := actor(ctx, st, by)
 			if err != nil {
 				return err
 			}
-			if err := requireAdmin(admin, "set the org's API keys"); err != nil {
-				return err
+			if err := st.Authorize(ctx, a, store.AdminOnly); err != nil {
+				return asAdmin(err, admin, "set the org's API keys")
 			}
 			b, err := e.readSecret(fmt.Sprintf("%s API key (input hidden): ", provider))
 			if err != nil {
 				return fmt.Errorf("read the %s key: %w; nothing stored", provider, err)
 			}
 			if strings.TrimSpace(string(b)) == "" {
-				return fmt.Errorf("no %s key on stdin; nothing stored (type it at the prompt, or pipe it: printf %%s \"$KEY\" | orgdb keys set %s --by %s)", provider, provider, admin.Email)
+				return fmt.Errorf("no %s key on stdin; nothing stored (type it at the prompt, or pipe it: printf %%s \"$KEY\" | orgdb keys set %s --by %s)", provider, provider, show(admin.Email))
 			}
-			v, err := st.SetOrgAPIKey(ctx, provider, seal.NewSecret(string(b)), admin.ID)
+			v, err := st.SetOrgAPIKey(ctx, a, provider, seal.NewSecret(string(b)))
 			if err != nil {
-				return err
+				return asAdmin(err, admin, "set the org's API keys")
 			}
-			fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, admin.Email, v.SealedWith)
+			fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, show(admin.Email), v.SealedWith)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&by, "by", "", "`email` of the admin setting the key (required)")
+	byFlag(cmd, &by, "sets the key")
 	return cmd
 }
 
@@ -138,7 +130,7 @@ not, and only reads the database.`,
 				set, by, updated, with := "no", "-", "-", "-"
 				if i := slices.IndexFunc(views, func(v store.OrgAPIKeyView) bool { return v.Provider == p }); i >= 0 {
 					v := views[i]
-					set, updated, with = "yes", when(v.UpdatedAt), "key "+v.SealedWith
+					set, updated, with = "yes", when(v.UpdatedAt), "key "+show(v.SealedWith)
 					if by, err = setter(ctx, st, v.SetBy); err != nil {
 						return err
 					}
@@ -152,22 +144,24 @@ not, and only reads the database.`,
 	return cmd
 }
 
-// setter is the email of the user with id setBy.
+// setter is the email of the user with id setBy, as printed.
 func setter(ctx context.Context, st *store.Store, setBy string) (string, error) {
 	u, err := st.GetUser(ctx, setBy)
 	if err != nil {
 		return "", err
 	}
-	return u.Email, nil
+	return show(u.Email), nil
 }
 
 func newKeysDeleteCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete PROVIDER",
-		Short: "Remove the org's key for PROVIDER",
-		Long: `Delete the organization's key for PROVIDER (anthropic, openai or google);
-sessions then fall back to the provider's environment variable.`,
-		Example:           `  orgdb keys delete anthropic`,
+	var by string
+	cmd := &cobra.Command{
+		Use:   "delete PROVIDER --by ADMIN_EMAIL",
+		Short: "Remove the org's key for PROVIDER, as an admin",
+		Long: `Delete the organization's key for PROVIDER (anthropic, openai or google), on
+behalf of the admin --by; sessions then fall back to the provider's
+environment variable.`,
+		Example:           `  orgdb keys delete anthropic --by me@acme.test`,
 		Args:              cobra.MatchAll(positional("PROVIDER"), providers().arg(0)),
 		ValidArgsFunction: providers().complete(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -181,30 +175,38 @@ sessions then fall back to the provider's environment variable.`,
 				return err
 			}
 			defer st.Close()
-			if err := st.DeleteOrgAPIKey(ctx, provider); err != nil {
+			a, admin, err := actor(ctx, st, by)
+			if err != nil {
 				return err
+			}
+			if err := st.DeleteOrgAPIKey(ctx, a, provider); err != nil {
+				return asAdmin(err, admin, "delete the org's API keys")
 			}
 			fmt.Fprintf(e.stdout, "%s key deleted; sessions fall back to %s\n", provider, provider.EnvVar())
 			return nil
 		},
 	}
+	byFlag(cmd, &by, "deletes the key")
+	return cmd
 }
 
 func newKeysRotateCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rotate",
-		Short: "Re-seal every key from $" + seal.EnvVar + " to $" + newKeyEnvVar,
+		Short: "Re-seal every key from $" + seal.EnvVar + " to $" + seal.NewKeyEnvVar,
 		Long: `Re-seal every stored key from the sealing key in $` + seal.EnvVar + ` to the one in
-$` + newKeyEnvVar + `, in one transaction: if any key fails to open, nothing
+$` + seal.NewKeyEnvVar + `, in one transaction: if any key fails to open, nothing
 changes. Run again, it changes nothing. Then set ` + seal.EnvVar + ` to the new key
 and restart the service with it.
 
-With a passphrase in $` + seal.EnvVar + ` and $` + newKeyEnvVar + ` unset, it moves keys
+With a passphrase in $` + seal.EnvVar + ` and $` + seal.NewKeyEnvVar + ` unset, it moves keys
 sealed under the fixed salt of older orgdb versions (orgdb status says FIXED
-SALT) to this database's own salt, keeping the passphrase.`,
-		Example: `  export ` + newKeyEnvVar + `=$(orgdb keys gen-sealing-key)
+SALT) to this database's own salt, keeping the passphrase.
+
+It acts as the operator: whoever holds the sealing keys.`,
+		Example: `  export ` + seal.NewKeyEnvVar + `=$(orgdb keys gen-sealing-key)
   orgdb keys rotate
-  export ` + seal.EnvVar + `=$` + newKeyEnvVar + `
+  export ` + seal.EnvVar + `=$` + seal.NewKeyEnvVar + `
 
   # a passphrase key, from the fixed salt to this database's salt
   ` + seal.EnvVar + `='passphrase:...' orgdb keys rotate`,
@@ -230,7 +232,7 @@ SALT) to this database's own salt, keeping the passphrase.`,
 			if err != nil {
 				return err
 			}
-			n, err := st.RotateSealingKey(ctx, old, next)
+			n, err := st.RotateSealingKey(ctx, store.Operator("orgdb keys rotate"), old, next)
 			if err != nil {
 				return err
 			}
@@ -238,7 +240,7 @@ SALT) to this database's own salt, keeping the passphrase.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(e.stdout, rotated(n, from, to, e.getenv(newKeyEnvVar) == ""))
+			fmt.Fprintln(e.stdout, rotated(n, from, to, e.getenv(seal.NewKeyEnvVar) == ""))
 			return nil
 		},
 	}
@@ -249,7 +251,7 @@ func newKeysGenCmd(e *env) *cobra.Command {
 		Use:   "gen-sealing-key",
 		Short: "Print a new random sealing key for $" + seal.EnvVar,
 		Long: `Print a new random sealing key (base64 of 32 bytes) for $` + seal.EnvVar + ` or
-$` + newKeyEnvVar + `. It touches no database.`,
+$` + seal.NewKeyEnvVar + `. It touches no database.`,
 		Example: `  export ` + seal.EnvVar + `=$(orgdb keys gen-sealing-key)`,
 		Args:    noArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {

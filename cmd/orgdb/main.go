@@ -39,6 +39,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/store"
@@ -155,7 +156,7 @@ func subcommand(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	msg := fmt.Sprintf("unknown command %s for %q", quoteWord(args[0]), cmd.CommandPath())
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
 	}
@@ -179,6 +180,11 @@ func flagError(cmd *cobra.Command, err error) error {
 		if args := cmd.Flags().Args(); len(args) > 0 {
 			return subcommand(cmd, args)
 		}
+	}
+	// An invalid flag value is not repeated: it may be a pasted secret.
+	var inv *pflag.InvalidValueError
+	if errors.As(err, &inv) {
+		return usageError(fmt.Sprintf("invalid value for --%s: %v", inv.GetFlag().Name, errors.Unwrap(inv)))
 	}
 	if m := singleDash.FindStringSubmatch(err.Error()); m != nil {
 		name, _, _ := strings.Cut(m[1][1:], "=")
@@ -265,6 +271,9 @@ func (e *env) openRead(ctx context.Context, opts ...store.Option) (*store.Store,
 	return store.Open(ctx, e.dbPath, append(opts, store.ReadOnlyAtRest(), e.warnings())...)
 }
 
+// oneLine is err's text on one line, every other character that is not
+// printable escaped (see escapeLine): an error may carry a value from the
+// database.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	return escapeLine(strings.Join(strings.Fields(err.Error()), " "))
 }

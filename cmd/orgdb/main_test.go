@@ -164,16 +164,17 @@ func TestOrgCommands(t *testing.T) {
 	if i, j := strings.Index(out, "me@acme.test"), strings.Index(out, "bob@acme.test"); i < 0 || j < i || !strings.Contains(out, "Bob") {
 		t.Errorf("users list (oldest first):\n%s", out)
 	}
-	refused("me@acme.test is the last admin and cannot be demoted", "users", "set-role", "me@acme.test", "member")
-	refused("not found", "users", "set-role", "nobody@acme.test", "admin")
+	refused("me@acme.test is the last admin and cannot be demoted", "users", "set-role", "me@acme.test", "member", "--by", "me@acme.test")
+	refused("not found", "users", "set-role", "nobody@acme.test", "admin", "--by", "me@acme.test")
 	refused("already exists", "users", "add", "BOB@acme.test")
-	refused("invalid email", "users", "add", "not-an-email")
 
-	if out := ok("invites", "create", "carol@acme.test", "--role", "admin"); !strings.Contains(out, "invited carol@acme.test as admin") {
+	if out := ok("invites", "create", "carol@acme.test", "--role", "admin", "--by", "me@acme.test"); !strings.Contains(out, "invited carol@acme.test as admin") {
 		t.Errorf("invites create: %q", out)
 	}
 	refused("bob@acme.test is member, not an admin; only an admin can invite", "invites", "create", "dan@acme.test", "--by", "bob@acme.test")
-	refused("already a member", "invites", "create", "bob@acme.test")
+	refused("already a member", "invites", "create", "bob@acme.test", "--by", "me@acme.test")
+	// Invites exist now: a stranger needs one.
+	refused("dan@acme.test may not sign up: An invite is required to sign up", "users", "add", "dan@acme.test")
 	if out := ok("invites", "list"); !strings.Contains(out, "carol@acme.test") || !strings.Contains(out, "pending") {
 		t.Errorf("invites list:\n%s", out)
 	}
@@ -184,7 +185,7 @@ func TestOrgCommands(t *testing.T) {
 	if out := ok("invites", "list"); !strings.Contains(out, "accepted") {
 		t.Errorf("invites list after sign-up:\n%s", out)
 	}
-	if out := ok("users", "set-role", "me@acme.test", "member"); !strings.Contains(out, "me@acme.test is now member") {
+	if out := ok("users", "set-role", "me@acme.test", "member", "--by", "carol@acme.test"); !strings.Contains(out, "me@acme.test is now member") {
 		t.Errorf("set-role with another admin: %q", out)
 	}
 
@@ -342,10 +343,10 @@ func TestKeysCommands(t *testing.T) {
 		t.Errorf("keys list does not show the sealing key id %s:\n%s", nextID, out)
 	}
 
-	if code, out, _ := cli(t, env, "keys", "delete", "anthropic"); code != 0 || !strings.Contains(out, "ANTHROPIC_API_KEY") {
+	if code, out, _ := cli(t, env, "keys", "delete", "anthropic", "--by", "me@acme.test"); code != 0 || !strings.Contains(out, "ANTHROPIC_API_KEY") {
 		t.Errorf("keys delete: %d %q", code, out)
 	}
-	refusedKeys("no anthropic API key is set", env, "", "keys", "delete", "anthropic")
+	refusedKeys("no anthropic API key is set", env, "", "keys", "delete", "anthropic", "--by", "me@acme.test")
 }
 
 func mustKey(t *testing.T, s string) seal.Key {

@@ -138,7 +138,7 @@ func printStatus(w io.Writer, path string, st []schema.Status) error {
 		}
 		switch {
 		case file == "":
-			state, file = "applied, file missing", s.Name
+			state, file = "applied, file missing", show(s.Name)
 		case s.Edited():
 			state = fmt.Sprintf("EDITED since applied (was %s)", short(s.RecordedSHA256))
 		}

@@ -60,7 +60,8 @@ func TestREADMECLISession(t *testing.T) {
 	for _, want := range []string{
 		"added me@acme.test as admin", "bob@acme.test is now admin", `"email": "carol@acme.test"`,
 		"already has an admin", "anthropic key set by me@acme.test", "re-sealed 1 key(s)",
-		"anthropic key deleted", "0010_sealing_key.sql",
+		"anthropic key deleted", "0010_sealing_key.sql", "added carol@acme.test as admin",
+		"added contractor@elsewhere.test as member",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the session's output lacks %q:\n%s", want, stdout.String())

@@ -90,6 +90,7 @@ func (e *env) sealing(ctx context.Context) (string, error) {
 // $ORGDB_ENCRYPTION_KEY, "" if unset: a raw key there settles whether the
 // fixed salt can be in use without deriving anything.
 func sealingLine(s store.SealingState, env string) string {
+	s.KeyID = show(s.KeyID) // read from the database
 	derivation := fmt.Sprintf("a passphrase key is derived with this database's own salt (PBKDF2-SHA256, %d rounds)", s.Iterations)
 	switch {
 	case !s.KeysStored:
@@ -102,7 +103,7 @@ func sealingLine(s store.SealingState, env string) string {
 	}
 	return fmt.Sprintf("sealing: FIXED SALT: the org API keys are sealed with key %s, recorded before this database had its own salt: "+
 		"if $%s is a passphrase they use the fixed salt of older orgdb versions, the same in every deployment; "+
-		"run `orgdb keys rotate` with $%s unset to move them to this database's salt with the same passphrase", s.KeyID, seal.EnvVar, newKeyEnvVar)
+		"run `orgdb keys rotate` with $%s unset to move them to this database's salt with the same passphrase", s.KeyID, seal.EnvVar, seal.NewKeyEnvVar)
 }
 
 // statusProtection is what status prints after the migrations: nothing
@@ -118,10 +119,10 @@ func (e *env) statusProtection(ctx context.Context, w io.Writer) error {
 // $ORGDB_NEW_ENCRYPTION_KEY, or, when it is unset and old is a
 // passphrase, old itself (from the fixed salt to the database's salt).
 func rotationTarget(getenv func(string) string, old seal.Key) (seal.Key, error) {
-	if getenv(newKeyEnvVar) == "" && old.IsPassphrase() {
+	if getenv(seal.NewKeyEnvVar) == "" && old.IsPassphrase() {
 		return old, nil
 	}
-	return seal.KeyFromEnvVar(getenv, newKeyEnvVar)
+	return seal.KeyFromEnvVar(getenv, seal.NewKeyEnvVar)
 }
 
 // rotated is keys rotate's report; samePassphrase: the rotation kept the

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -10,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentops/orgdb"
-	"github.com/agentops/orgdb/access"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/store"
 )
@@ -24,42 +22,66 @@ the last admin can never be demoted.`,
 		newUsersSetRoleCmd(e),
 	)
 	g.Example = `  orgdb users add me@acme.test --name Me
-  orgdb users set-role bob@acme.test admin`
+  orgdb users set-role bob@acme.test admin --by me@acme.test`
 	return g
 }
 
 func newUsersAddCmd(e *env) *cobra.Command {
-	var name string
+	var (
+		name   string
+		bypass bool
+	)
 	cmd := &cobra.Command{
 		Use:   "add EMAIL",
-		Short: "Sign a user up; the first user becomes admin",
+		Short: "Sign a user up, as the service's sign-up policy allows; the first user becomes admin",
 		Long: `Sign up the user with EMAIL, as the service does: the organization's sign-up
-policy (allowed domains, allowlist, invites) applies. The first user becomes
-admin; a user with a pending invite gets the invite's role and the invite is
-accepted; everyone else is a member.`,
+policy applies (domain gating, the allowlist, invites, and $ALLOWED_EMAILS
+if set), in the same transaction that creates the user. A refusal says
+which rule refused and changes nothing. The first user becomes admin; a user
+with a pending invite gets the invite's role and the invite is accepted;
+everyone else is a member.
+
+--bypass-policy is the operator's way around the policy: it creates the user
+whatever the policy says (a pending invite still gives its role).`,
 		Example: `  orgdb users add me@acme.test --name Me
-  orgdb users add bob@acme.test`,
+  orgdb users add bob@acme.test
+  orgdb users add contractor@elsewhere.test --bypass-policy`,
 		Args: positional("EMAIL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := e.open(ctx)
+			email, err := emailArg("EMAIL", args[0])
+			if err != nil {
+				return err
+			}
+			st, err := e.open(ctx, store.WithAllowedEmails(orgdb.ParseEmailList(e.getenv("ALLOWED_EMAILS"))))
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			in := store.NewUser{Email: args[0]}
+			in := store.NewUser{Email: email}
 			if name != "" {
 				in.Name = &name
 			}
-			u, err := st.CreateUser(ctx, in)
+			var u db.User
+			if bypass {
+				u, err = st.CreateUserBypassingPolicy(ctx, store.Operator("orgdb users add --bypass-policy"), in)
+			} else {
+				u, err = st.CreateUser(ctx, in)
+			}
+			var oe *orgdb.Error
+			if errors.As(err, &oe) && oe.Code == orgdb.CodeForbidden {
+				return fmt.Errorf("%s may not sign up: %s (sign-up policy rule %s); nothing changed; "+
+					"to add the user anyway, as the operator: orgdb users add %s --bypass-policy", email, oe.Message, oe.Reason, email)
+			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "added %s as %s (id %s)\n", u.Email, u.Role, u.ID)
+			fmt.Fprintf(e.stdout, "added %s as %s (id %s)\n", show(u.Email), u.Role, show(u.ID))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "the user's display `name`")
+	cmd.Flags().BoolVar(&bypass, "bypass-policy", false, "create the user whatever the sign-up policy says (the operator's override)")
 	return cmd
 }
 
@@ -70,7 +92,9 @@ func newUsersListCmd(e *env) *cobra.Command {
 		Short: "List users, oldest first",
 		Long: `List every user, oldest first: email, role, name, creation time and id.
 With --json, a JSON array of the users as the service serves them. It only
-reads the database.`,
+reads the database. A value that is not plain printable text (a name with a
+line break or a control character, stored by older versions) is shown
+quoted, with Go's escapes.`,
 		Example: `  orgdb users list
   orgdb users list --json | jq -r '.[] | select(.role == "admin") | .email'`,
 		Args: noArgs,
@@ -82,8 +106,11 @@ reads the database.`,
 			}
 			defer st.Close()
 			var users []db.User
-			if err := eachUser(ctx, st, func(u db.User) bool { users = append(users, u); return true }); err != nil {
-				return err
+			for u, err := range st.AllUsers(ctx) {
+				if err != nil {
+					return err
+				}
+				users = append(users, u)
 			}
 			if asJSON {
 				return printJSON(e.stdout, users)
@@ -93,9 +120,9 @@ reads the database.`,
 			for _, u := range users {
 				name := "-"
 				if u.Name != nil {
-					name = *u.Name
+					name = show(*u.Name)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, u.Role, name, when(u.CreatedAt), u.ID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", show(u.Email), u.Role, name, when(u.CreatedAt), show(u.ID))
 			}
 			return tw.Flush()
 		},
@@ -104,79 +131,59 @@ reads the database.`,
 	return cmd
 }
 
-// eachUser calls fn for every user, oldest first, a page at a time, until
-// fn returns false.
-func eachUser(ctx context.Context, st *store.Store, fn func(db.User) bool) error {
-	var page store.ListUsersOptions
-	for {
-		users, err := st.ListUsers(ctx, page)
-		if err != nil {
-			return err
-		}
-		for _, u := range users {
-			if !fn(u) {
-				return nil
-			}
-		}
-		if len(users) < store.DefaultUserPage {
-			return nil
-		}
-		last := users[len(users)-1]
-		page = store.ListUsersOptions{AfterCreatedAt: last.CreatedAt, AfterID: last.ID}
-	}
-}
-
 func newUsersSetRoleCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "set-role EMAIL admin|member",
-		Short: "Change a user's role (never the last admin's)",
-		Long: `Make the user with EMAIL an admin or a member. Demoting the last admin is
+	var by string
+	cmd := &cobra.Command{
+		Use:   "set-role EMAIL admin|member --by ADMIN_EMAIL",
+		Short: "Change a user's role (never the last admin's), as an admin",
+		Long: `Make the user with EMAIL an admin or a member, on behalf of the admin --by
+(who may be EMAIL: an admin stepping down). Demoting the last admin is
 refused, so the organization always keeps one; a user who already has the
 role is left as is.`,
-		Example: `  orgdb users set-role bob@acme.test admin
-  orgdb users set-role me@acme.test member`,
+		Example: `  orgdb users set-role bob@acme.test admin --by me@acme.test
+  orgdb users set-role me@acme.test member --by bob@acme.test`,
 		Args:              cobra.MatchAll(positional("EMAIL", "ROLE"), roles().arg(1)),
 		ValidArgsFunction: roles().complete(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			role, err := orgdb.ParseUserRole(args[1])
 			if err != nil {
-				return usageError(err.Error())
+				return usageError(roles().refusal().Error())
+			}
+			email, err := emailArg("EMAIL", args[0])
+			if err != nil {
+				return err
 			}
 			st, err := e.open(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			u, err := st.GetUserByEmail(ctx, args[0])
+			a, admin, err := actor(ctx, st, by)
+			if err != nil {
+				return err
+			}
+			u, err := st.GetUserByEmail(ctx, email)
 			if err != nil {
 				return err
 			}
 			if u.Role == role {
-				fmt.Fprintf(e.stdout, "%s is already %s; nothing changed\n", u.Email, role)
+				fmt.Fprintf(e.stdout, "%s is already %s; nothing changed\n", show(u.Email), role)
 				return nil
 			}
-			updated, err := st.UpdateUserRole(ctx, u.ID, role)
-			var oe *orgdb.Error
-			if errors.As(err, &oe) && oe.Reason == store.ReasonLastAdmin {
-				return fmt.Errorf("%s is the last admin and cannot be demoted: make another user admin first (orgdb users set-role EMAIL admin)", u.Email)
+			updated, err := st.UpdateUserRole(ctx, a, u.ID, role)
+			if errors.Is(err, store.ErrLastAdmin) {
+				return fmt.Errorf("%s is the last admin and cannot be demoted: make another user admin first (orgdb users set-role EMAIL admin --by %s)", show(u.Email), show(admin.Email))
 			}
 			if err != nil {
-				return err
+				return asAdmin(err, admin, "change roles")
 			}
-			fmt.Fprintf(e.stdout, "%s is now %s (was %s)\n", updated.Email, updated.Role, u.Role)
+			fmt.Fprintf(e.stdout, "%s is now %s (was %s)\n", show(updated.Email), updated.Role, u.Role)
 			return nil
 		},
 	}
-}
-
-// requireAdmin refuses u unless u is an admin, naming u and what only an
-// admin can do.
-func requireAdmin(u db.User, action string) error {
-	if access.RequireAdmin(u) != nil {
-		return fmt.Errorf("%s is %s, not an admin; only an admin can %s", u.Email, u.Role, action)
-	}
-	return nil
+	byFlag(cmd, &by, "changes the role")
+	return cmd
 }
 
 func when(t orgdb.Time) string {

@@ -81,6 +81,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getUserByEmailStmt, err = db.PrepareContext(ctx, getUserByEmail); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByEmail: %w", err)
 	}
+	if q.getUserRoleStmt, err = db.PrepareContext(ctx, getUserRole); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserRole: %w", err)
+	}
 	if q.hasInvitesStmt, err = db.PrepareContext(ctx, hasInvites); err != nil {
 		return nil, fmt.Errorf("error preparing query HasInvites: %w", err)
 	}
@@ -241,6 +244,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getUserByEmailStmt: %w", cerr)
 		}
 	}
+	if q.getUserRoleStmt != nil {
+		if cerr := q.getUserRoleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserRoleStmt: %w", cerr)
+		}
+	}
 	if q.hasInvitesStmt != nil {
 		if cerr := q.hasInvitesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing hasInvitesStmt: %w", cerr)
@@ -399,6 +407,7 @@ type Queries struct {
 	getSealingKeyStmt           *sql.Stmt
 	getUserStmt                 *sql.Stmt
 	getUserByEmailStmt          *sql.Stmt
+	getUserRoleStmt             *sql.Stmt
 	hasInvitesStmt              *sql.Stmt
 	hasOrgAPIKeysStmt           *sql.Stmt
 	hasUsersStmt                *sql.Stmt
@@ -444,6 +453,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getSealingKeyStmt:           q.getSealingKeyStmt,
 		getUserStmt:                 q.getUserStmt,
 		getUserByEmailStmt:          q.getUserByEmailStmt,
+		getUserRoleStmt:             q.getUserRoleStmt,
 		hasInvitesStmt:              q.hasInvitesStmt,
 		hasOrgAPIKeysStmt:           q.hasOrgAPIKeysStmt,
 		hasUsersStmt:                q.hasUsersStmt,

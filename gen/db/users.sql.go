@@ -135,6 +135,19 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 	return i, err
 }
 
+const getUserRole = `-- name: GetUserRole :one
+SELECT role FROM users WHERE id = ?
+`
+
+// The role of the user with this id, by the primary key: what the store's
+// rules read of the acting user, inside the write's own transaction.
+func (q *Queries) GetUserRole(ctx context.Context, id string) (orgdb.UserRole, error) {
+	row := q.queryRow(ctx, q.getUserRoleStmt, getUserRole, id)
+	var role orgdb.UserRole
+	err := row.Scan(&role)
+	return role, err
+}
+
 const hasUsers = `-- name: HasUsers :one
 SELECT EXISTS (SELECT 1 FROM users) AS has_users
 `
@@ -244,11 +257,12 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, e
 	return items, nil
 }
 
-const updateUserRole = `-- name: UpdateUserRole :execrows
+const updateUserRole = `-- name: UpdateUserRole :one
 UPDATE users SET role = ?1, updated_at = ?2
 WHERE users.id = ?3
   AND (users.role = ?1 OR users.role <> 'admin'
        OR (SELECT COUNT(*) FROM users AS a WHERE a.role = 'admin') > 1)
+RETURNING id, email, name, avatar_url, github_id, github_username, created_at, updated_at, role
 `
 
 type UpdateUserRoleParams struct {
@@ -257,13 +271,23 @@ type UpdateUserRoleParams struct {
 	ID   string         `json:"id"`
 }
 
-// Sets the role unless that would demote the last admin. The guard and the
-// write are one statement, so two admins demoting each other at once
-// cannot leave none. Zero rows: no such user, or the last admin.
-func (q *Queries) UpdateUserRole(ctx context.Context, arg UpdateUserRoleParams) (int64, error) {
-	result, err := q.exec(ctx, q.updateUserRoleStmt, updateUserRole, arg.Role, arg.Now, arg.ID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected()
+// Sets the role unless that would demote the last admin, and returns the
+// user. The guard and the write are one statement, so two admins demoting
+// each other at once cannot leave none. No row: no such user, or the last
+// admin.
+func (q *Queries) UpdateUserRole(ctx context.Context, arg UpdateUserRoleParams) (User, error) {
+	row := q.queryRow(ctx, q.updateUserRoleStmt, updateUserRole, arg.Role, arg.Now, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.AvatarURL,
+		&i.GithubID,
+		&i.GithubUsername,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Role,
+	)
+	return i, err
 }

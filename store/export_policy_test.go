@@ -1,0 +1,4 @@
+package store
+
+// WithAfterAuthorize is withAfterAuthorize, for the external tests.
+var WithAfterAuthorize = withAfterAuthorize
