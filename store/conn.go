@@ -35,8 +35,17 @@ const mmapSize = 1 << 30
 // while the write lock is held and every other writer waits. The store
 // checkpoints in the background instead (Store.checkpoints). The writer
 // maps the file too (see readerDriver).
+//
+// Its temporary storage is memory: inside an explicit transaction, a
+// statement that may change several rows, or has RETURNING, keeps a
+// statement journal so that it can be undone alone, and with the default
+// temp_store that journal is a new file in the temporary directory
+// (open, unlink, close) on each such statement. Every write of the store
+// runs in an IMMEDIATE transaction, so that file cost SetOrgAPIKey about
+// three quarters of its time (make bench-compare: 390 µs to 99 µs). The
+// journals are small (a statement's old pages) and freed at its end.
 func writerDriver() driver.Driver {
-	return &sqlite3.SQLiteDriver{ConnectHook: pragmas(`PRAGMA wal_autocheckpoint = 0`, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize))}
+	return &sqlite3.SQLiteDriver{ConnectHook: pragmas(`PRAGMA wal_autocheckpoint = 0`, `PRAGMA temp_store = MEMORY`, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize))}
 }
 
 // readerDriver is go-sqlite3 with the database file memory-mapped on the
