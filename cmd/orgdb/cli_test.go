@@ -297,6 +297,8 @@ func cliTable() []cliCase {
 		{fix: twoAdmins, args: []string{"users", "delete", "me@acme.test", "--by", "bob@acme.test"}, code: 1,
 			err: "me@acme.test sent 1 invite and set 1 org API key; nothing changed; to give them to bob@acme.test and delete the user: orgdb users delete me@acme.test --by bob@acme.test --reassign"},
 		{fix: org, args: []string{"users", "delete", "nobody@acme.test", "--by", "me@acme.test"}, code: 1, err: "user nobody@acme.test not found"},
+		// A member is refused before learning whether a user exists.
+		{fix: org, args: []string{"users", "delete", "nobody@acme.test", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can delete users"},
 		{fix: org, args: []string{"users", "delete", "bob@acme.test", "--by", "nobody@acme.test"}, code: 1, err: "--by nobody@acme.test: no user has this email; --by names an admin of the organization (orgdb users list shows them)"},
 		{args: []string{"users", "delete", "bob@acme.test", "--by", "me@acme.test"}, code: 1, err: "no orgdb database at {db}: check the path, or create it with `orgdb migrate --db {db}`"},
 		{fix: org, args: []string{"users", "delete", "bob@acme.test"}, code: 2, err: "missing --by ADMIN_EMAIL, the admin who deletes the user"},
@@ -332,6 +334,8 @@ func cliTable() []cliCase {
 		{fix: expiredInvite, args: []string{"invites", "revoke", "old@acme.test", "--by", "me@acme.test"}, code: 0, out: "{db}: revoked the expired invite of old@acme.test as admin"},
 		{fix: accepted, args: []string{"invites", "revoke", "carol@acme.test", "--by", "me@acme.test"}, code: 1,
 			err: "carol@acme.test accepted the invite on "},
+		{fix: accepted, args: []string{"invites", "revoke", "carol@acme.test", "--by", "bob@acme.test"}, code: 1,
+			err: "bob@acme.test is member, not an admin; only an admin can revoke invites; nothing changed"},
 		{fix: org, args: []string{"invites", "revoke", "dan@acme.test", "--by", "me@acme.test"}, code: 1, err: "no invite for dan@acme.test: orgdb invites list shows the invites"},
 		{fix: acceptedThenDeleted, args: []string{"invites", "revoke", "carol@acme.test", "--by", "me@acme.test"}, code: 0, out: "{db}: revoked the accepted invite of carol@acme.test"},
 		{fix: org, args: []string{"invites", "revoke", "2V5OQ4YRJLVXEJ7SQM6ZZ3TXKA", "--by", "me@acme.test"}, code: 1, err: `no invite with the id "2V5OQ4YRJLVXEJ7SQM6ZZ3TXKA": give the invitee's email address, or an id from orgdb invites list`},

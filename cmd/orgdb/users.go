@@ -223,6 +223,11 @@ backup first if in doubt).`,
 			if err != nil {
 				return err
 			}
+			// A member learns nothing of the users (the store decides
+			// again when it deletes).
+			if err := st.Authorize(ctx, a, store.AdminOnly); err != nil {
+				return asAdmin(err, admin, "delete users")
+			}
 			u, err := st.GetUserByEmail(ctx, email)
 			if err != nil {
 				return err
