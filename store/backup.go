@@ -217,7 +217,7 @@ func refuseTarget(ctx context.Context, src *sql.Conn, path string, overwrite boo
 		return orgdb.Validation("%s is a directory: give the path of the backup file, e.g. %s", path, filepath.Join(path, "orgdb.db"))
 	}
 	if !overwrite {
-		return orgdb.Conflict("%s already exists: pass --force (store.Overwrite) to replace it, or choose another path", path).
+		return orgdb.Conflict("%s already exists: pass --force to replace it, or choose another path", path).
 			WithReason(ReasonBackupExists)
 	}
 	return nil
@@ -456,7 +456,7 @@ func place(tmp, path string, overwrite bool) error {
 	}
 	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return orgdb.Conflict("%s already exists: pass --force (store.Overwrite) to replace it, or choose another path", path).
+			return orgdb.Conflict("%s already exists: pass --force to replace it, or choose another path", path).
 				WithReason(ReasonBackupExists)
 		}
 		return fmt.Errorf("move the backup into place: %w", err)

@@ -71,7 +71,7 @@ func Translate(err error, what string) error {
 		}
 	}
 	if errors.As(err, &se) && se.Code == sqlite3.ErrReadonly {
-		return orgdb.Internal(err, "%s: the database is open read-only (store.ReadOnly, or a file this process may not write): %v", what, err)
+		return orgdb.Internal(err, "%s: the database is open read-only (opened for reading only, or a file this process may not write): %v", what, err)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return orgdb.Internal(err, "%s: %v (the request was cancelled or timed out)", what, err)

@@ -61,8 +61,13 @@ func (s *Store) CreateInvite(ctx context.Context, by Actor, in NewInvite) (db.In
 		return db.Invite{}, orgdb.Validation("invite TTL %v must be positive", ttl)
 	}
 	return writeTx(ctx, s, by, AdminOnly, func(t wtx) (db.Invite, error) {
-		if _, err := t.q.GetUserByEmail(ctx, email); err == nil {
-			return db.Invite{}, orgdb.Conflict("%s is already a member of the organization", email).WithReason(ReasonUserExists)
+		if u, err := t.q.GetUserByEmail(ctx, email); err == nil {
+			// "already an admin", not "already a member", for an admin.
+			as := "a member"
+			if u.Role == orgdb.RoleAdmin {
+				as = "an admin"
+			}
+			return db.Invite{}, orgdb.Conflict("%s is already %s of the organization", email, as).WithReason(ReasonUserExists)
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return db.Invite{}, Translate(err, "user")
 		}

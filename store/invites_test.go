@@ -54,6 +54,15 @@ func TestCreateInvite(t *testing.T) {
 	before := dbtest.Snapshot(t, st.DB())
 	_, err = st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: "BOB@acme.test"})
 	wantErr(t, err, orgdb.CodeConflict, store.ReasonUserExists)
+	if want := "bob@acme.test is already a member of the organization"; err == nil || err.Error() != want {
+		t.Errorf("inviting a member: %v, want %q", err, want)
+	}
+	// An admin is told they are an admin, not a member.
+	_, err = st.CreateInvite(ctx, store.ByUser(admin.ID), store.NewInvite{Email: admin.Email, Role: orgdb.RoleAdmin})
+	wantErr(t, err, orgdb.CodeConflict, store.ReasonUserExists)
+	if want := admin.Email + " is already an admin of the organization"; err == nil || err.Error() != want {
+		t.Errorf("inviting an admin: %v, want %q", err, want)
+	}
 	_, err = st.CreateInvite(ctx, store.ByUser(member.ID), store.NewInvite{Email: "dan@acme.test"})
 	wantErr(t, err, orgdb.CodeForbidden, "admin_required")
 	_, err = st.CreateInvite(ctx, store.ByUser("ghost"), store.NewInvite{Email: "dan@acme.test"})

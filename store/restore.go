@@ -133,7 +133,7 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 		return RestoreInfo{}, orgdb.Validation("%s is the database %s itself or one of its -wal, -shm, -journal files: give a backup file; nothing was changed", from, path)
 	}
 	if !exists && !c.create {
-		return RestoreInfo{}, orgdb.NotFound("no database at %s: check the path (--db, $ORGDB_DB); to restore into a new database there, pass --create (store.CreateNew); nothing was changed", path).
+		return RestoreInfo{}, orgdb.NotFound("no database at %s: check the path (--db, $ORGDB_DB); to restore into a new database there, pass --create; nothing was changed", path).
 			WithReason(ReasonNoDatabase)
 	}
 	release, err := lockOut(path)

@@ -56,6 +56,9 @@ func actor(ctx context.Context, st *store.Store, by string) (store.Actor, db.Use
 		return store.Actor{}, db.User{}, err
 	}
 	u, err := st.GetUserByEmail(ctx, email)
+	if errors.Is(err, orgdb.ErrNotFound) {
+		return store.Actor{}, db.User{}, fmt.Errorf("--by %s: no user has this email; --by names an admin of the organization (orgdb users list shows them)", email)
+	}
 	if err != nil {
 		return store.Actor{}, db.User{}, err
 	}

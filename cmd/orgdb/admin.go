@@ -45,7 +45,7 @@ It acts as the operator: with no admin, no user can.`,
 				return err
 			}
 			if promoted {
-				fmt.Fprintf(e.stdout, "%s is now admin\n", email)
+				fmt.Fprintf(e.stdout, "%s: %s is now admin\n", show(e.where()), email)
 				return nil
 			}
 			var admins []string
@@ -59,7 +59,7 @@ It acts as the operator: with no admin, no user can.`,
 					}
 				}
 			}
-			fmt.Fprintf(e.stdout, "the organization already has an admin (%s); nothing changed (orgdb users set-role changes roles)\n", strings.Join(admins, ", "))
+			fmt.Fprintf(e.stdout, "%s: the organization already has an admin (%s); nothing changed (orgdb users set-role changes roles)\n", show(e.where()), strings.Join(admins, ", "))
 			return nil
 		},
 	}

@@ -150,6 +150,12 @@ func printJSON[T any](w io.Writer, v []T) error {
 	if v == nil {
 		v = []T{}
 	}
+	return printJSONValue(w, v)
+}
+
+// printJSONValue prints v as indented JSON, every character that is not
+// printable escaped.
+func printJSONValue(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode JSON: %w", err)

@@ -10,9 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -46,32 +48,17 @@ func migrated(t *testing.T, env map[string]string) { must(t, env, "", "migrate")
 // org is an organization: me@acme.test (admin), bob@acme.test (member), a
 // pending invite for carol@acme.test, and $ORGDB_ENCRYPTION_KEY set.
 func org(t *testing.T, env map[string]string) {
+	migrated(t, env)
 	must(t, env, "", "users", "add", "me@acme.test", "--name", "Me")
 	must(t, env, "", "users", "add", "bob@acme.test")
 	must(t, env, "", "invites", "create", "carol@acme.test", "--by", "me@acme.test")
 	env["ORGDB_ENCRYPTION_KEY"] = sealA
 }
 
-// gated is org with sign-up restricted to acme.test (there is no command
-// for the settings: the service's admin page sets them).
+// gated is org with sign-up restricted to acme.test.
 func gated(t *testing.T, env map[string]string) {
 	org(t, env)
-	st, err := store.Open(context.Background(), env["ORGDB_DB"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	me, err := st.GetUserByEmail(context.Background(), "me@acme.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	domain, on := "acme.test", true
-	if _, err := st.UpdateOrgSettings(context.Background(), store.ByUser(me.ID), store.OrgSettingsPatch{AllowedEmailDomain: &domain, DomainGatingEnabled: &on}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, env, "", "settings", "set", "--domain", "acme.test", "--domain-gating", "on", "--by", "me@acme.test")
 }
 
 // foreign points ORGDB_DB at another application's SQLite file, which must
@@ -99,6 +86,43 @@ func edited(t *testing.T, env map[string]string) {
 	}
 	defer raw.Close()
 	if _, err := raw.Exec(`UPDATE schema_migrations SET sha256 = 'abcdef0123456789' WHERE version = (SELECT MAX(version) FROM schema_migrations)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// behind is a database migrated up to the migration before the newest:
+// the newest is pending.
+func behind(t *testing.T, env map[string]string) {
+	ms, err := schema.Load(schema.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite3", store.DSN(env["ORGDB_DB"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := schema.Migrate(context.Background(), raw, schema.UpTo(schema.FS(), ms[len(ms)-2].Version)); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newer is a migrated database that records a migration this binary does
+// not carry, as a newer orgdb would leave it.
+func newer(t *testing.T, env map[string]string) {
+	migrated(t, env)
+	raw, err := sql.Open("sqlite3", store.DSN(env["ORGDB_DB"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (9999, '9999_from_the_future.sql', 'abcdef', '2030-01-01 00:00:00')`); err != nil {
 		t.Fatal(err)
 	}
 	if err := raw.Close(); err != nil {
@@ -134,8 +158,9 @@ func orgKey(t *testing.T, env map[string]string) {
 // cliCase is one run of the CLI: the database before it, the command line,
 // and what it must print and exit with. The output discipline is checked
 // for every row: exit 0 prints its result on stdout and nothing on stderr;
-// exit 1 (a refusal) prints nothing on stdout and exactly one line on
-// stderr; exit 2 (a usage error) prints nothing on stdout and two lines on
+// exit 1 (a refusal) prints exactly one line on stderr and nothing on
+// stdout (but status, whose report is its output: then out is wanted in
+// it); exit 2 (a usage error) prints nothing on stdout and two lines on
 // stderr, the error and the command's usage line. A refusal or usage error
 // changes nothing in the database.
 type cliCase struct {
@@ -144,7 +169,7 @@ type cliCase struct {
 	stdin string
 	args  []string
 	code  int
-	out   string // wanted in stdout (exit 0)
+	out   string // wanted in stdout (exit 0; exit 1 of status)
 	err   string // wanted in stderr's first line (exit 1 and 2)
 }
 
@@ -196,8 +221,9 @@ func cliTable() []cliCase {
 		{args: []string{"completion", "powershell", "extra"}, code: 2, err: `unknown command "extra"`},
 
 		// migrate, status
-		{args: []string{"migrate"}, code: 0, out: "applied 0001_initial.sql"},
-		{fix: migrated, args: []string{"migrate"}, code: 0, out: "is up to date"},
+		{args: []string{"migrate"}, code: 0, out: fmt.Sprintf("{db}: created, %d migration(s) applied\napplied 0001_initial.sql", len(ms))},
+		{fix: behind, args: []string{"migrate"}, code: 0, out: "{db}: 1 migration(s) applied\napplied " + newest.File},
+		{fix: migrated, args: []string{"migrate"}, code: 0, out: "{db} is up to date"},
 		{fix: migrated, args: []string{"migrate", "--repair-checksums"}, code: 0, out: "is up to date"},
 		{fix: edited, args: []string{"migrate", "--repair-checksums"}, code: 0, out: "repaired checksum of " + newest.File},
 		{fix: edited, args: []string{"migrate"}, code: 1, err: newest.File + " was edited after it was applied"},
@@ -205,10 +231,17 @@ func cliTable() []cliCase {
 		{fix: junk, args: []string{"migrate"}, code: 1, err: "org.db"},
 		{args: []string{"migrate", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
 		{args: []string{"migrate", "extra"}, code: 2, err: "want no arguments"},
-		{fix: edited, args: []string{"status"}, code: 0, out: "EDITED since applied (was abcdef012345)"},
+		// status: exit 0 only when healthy; else the report, and one line on
+		// stderr saying what to run.
+		{fix: edited, args: []string{"status"}, code: 1, out: "EDITED since applied (was abcdef012345)",
+			err: "orgdb status: " + newest.File + " was edited after it was applied: restore the file and put the change in a new migration (or, if the edit is deliberate and changes nothing, run `orgdb migrate --repair-checksums --db {db}`)"},
+		{fix: behind, args: []string{"status"}, code: 1, out: newest.File + "  pending",
+			err: "orgdb status: 1 migration pending (" + newest.File + "): apply with `orgdb migrate --db {db}`"},
+		{fix: newer, args: []string{"status"}, code: 1, out: "applied, file missing",
+			err: "orgdb status: the database has 1 migration (9999_from_the_future.sql), which this orgdb does not carry"},
 		{fix: foreign, args: []string{"status"}, code: 1, err: "not an orgdb database"},
 		{fix: junk, args: []string{"status"}, code: 1, err: "org.db"},
-		{args: []string{"status"}, code: 0, out: "no database at"},
+		{args: []string{"status"}, code: 1, out: "0001_initial.sql           pending", err: "orgdb status: no database at {db} yet: `orgdb migrate --db {db}` creates it"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "applied"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "sealing: no org API key is stored"},
 		{args: []string{"status", "extra"}, code: 2, err: "want no arguments"},
@@ -217,7 +250,8 @@ func cliTable() []cliCase {
 		{args: []string{"users"}, code: 0, out: "set-role"},
 		{args: []string{"users", "frob"}, code: 2, err: `unknown command "frob" for "orgdb users"`},
 		{args: []string{"users", "lsit"}, code: 2, err: `unknown command "lsit" for "orgdb users" (did you mean list?)`},
-		{args: []string{"users", "add", "ada@acme.test"}, code: 0, out: "added ada@acme.test as admin"},
+		{fix: migrated, args: []string{"users", "add", "ada@acme.test"}, code: 0, out: "{db}: added ada@acme.test as admin"},
+		{args: []string{"users", "add", "ada@acme.test"}, code: 1, err: "no orgdb database at {db}: check the path, or create it with `orgdb migrate --db {db}`"},
 		{fix: org, args: []string{"users", "add", "carol@acme.test", "--name", "Carol"}, code: 0, out: "added carol@acme.test as member"},
 		// The sign-up policy: invites exist, so an invite is required;
 		// gated, the domain decides. --bypass-policy is the operator's way around.
@@ -244,29 +278,116 @@ func cliTable() []cliCase {
 		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "owner", "--by", "me@acme.test"}, code: 2, err: `ROLE must be one of admin, member`},
 		{fix: org, args: []string{"users", "set-role", "me@acme.test", "member", "--by", "me@acme.test"}, code: 1, err: "me@acme.test is the last admin and cannot be demoted"},
 		{fix: org, args: []string{"users", "set-role", "me@acme.test", "member", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can change roles; nothing changed"},
-		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin", "--by", "nobody@acme.test"}, code: 1, err: "user nobody@acme.test not found"},
+		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin", "--by", "nobody@acme.test"}, code: 1, err: "--by nobody@acme.test: no user has this email; --by names an admin of the organization (orgdb users list shows them)"},
 		{fix: org, args: []string{"users", "set-role", "nobody@acme.test", "admin", "--by", "me@acme.test"}, code: 1, err: "nobody@acme.test"},
 		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "admin"}, code: 2, err: "missing --by ADMIN_EMAIL, the admin who changes the role"},
 		{fix: org, args: []string{"users", "set-role", "bob@acme.test", "--by", "me@acme.test"}, code: 2, err: "missing ROLE"},
+		{args: []string{"users", "set-role", "bob@acme.test", "admin", "--by", "me@acme.test"}, code: 1, err: "no orgdb database at {db}"},
+		{fix: org, args: []string{"users", "delete", "bob@acme.test", "--by", "me@acme.test"}, code: 0, out: "{db}: deleted bob@acme.test (member, id "},
+		{fix: twoAdmins, args: []string{"users", "delete", "bob@acme.test", "--by", "me@acme.test", "--reassign"}, code: 0,
+			out: "{db}: deleted bob@acme.test (admin, id "},
+		{fix: twoAdmins, args: []string{"users", "delete", "bob@acme.test", "--by", "me@acme.test"}, code: 1,
+			err: "orgdb users delete: bob@acme.test sent 1 invite; nothing changed; to give them to me@acme.test and delete the user: orgdb users delete bob@acme.test --by me@acme.test --reassign"},
+		{fix: orgKey, args: []string{"users", "delete", "me@acme.test", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can delete users; nothing changed"},
+		{fix: org, args: []string{"users", "delete", "bob@acme.test", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can delete users; nothing changed"},
+		{fix: org, args: []string{"users", "delete", "me@acme.test", "--by", "me@acme.test"}, code: 1,
+			err: "me@acme.test cannot delete themself, and is the only admin: make another user admin first (orgdb users set-role EMAIL admin --by me@acme.test)"},
+		{fix: twoAdmins, args: []string{"users", "delete", "me@acme.test", "--by", "me@acme.test"}, code: 1,
+			err: "me@acme.test cannot delete themself; another admin can (orgdb users delete me@acme.test --by ADMIN_EMAIL); nothing changed"},
+		{fix: twoAdmins, args: []string{"users", "delete", "me@acme.test", "--by", "bob@acme.test"}, code: 1,
+			err: "me@acme.test sent 1 invite and set 1 org API key; nothing changed; to give them to bob@acme.test and delete the user: orgdb users delete me@acme.test --by bob@acme.test --reassign"},
+		{fix: org, args: []string{"users", "delete", "nobody@acme.test", "--by", "me@acme.test"}, code: 1, err: "user nobody@acme.test not found"},
+		// A member is refused before learning whether a user exists.
+		{fix: org, args: []string{"users", "delete", "nobody@acme.test", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can delete users"},
+		{fix: org, args: []string{"users", "delete", "bob@acme.test", "--by", "nobody@acme.test"}, code: 1, err: "--by nobody@acme.test: no user has this email; --by names an admin of the organization (orgdb users list shows them)"},
+		{args: []string{"users", "delete", "bob@acme.test", "--by", "me@acme.test"}, code: 1, err: "no orgdb database at {db}: check the path, or create it with `orgdb migrate --db {db}`"},
+		{fix: org, args: []string{"users", "delete", "bob@acme.test"}, code: 2, err: "missing --by ADMIN_EMAIL, the admin who deletes the user"},
+		{fix: org, args: []string{"users", "delete", "--by", "me@acme.test"}, code: 2, err: "missing EMAIL"},
+		{fix: org, args: []string{"users", "delete", "sk-ant-api03-pasted-key", "--by", "me@acme.test"}, code: 2, err: "EMAIL is not a valid email address (the value is not repeated)"},
+		{fix: org, args: []string{"users", "delete", "bob@acme.test", "--by", "me@acme.test", "--force"}, code: 2, err: "unknown flag: --force"},
 
 		// invites
 		{args: []string{"invites"}, code: 0, out: "create"},
 		{args: []string{"invites", "frob"}, code: 2, err: `unknown command "frob" for "orgdb invites"`},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "admin", "--by", "me@acme.test"}, code: 0, out: "invited dan@acme.test as admin"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "me@acme.test"}, code: 0, out: "invited dan@acme.test as member"},
-		{fix: org, args: []string{"invites", "create", "bob@acme.test", "--by", "me@acme.test"}, code: 1, err: "already a member"},
+		{fix: org, args: []string{"invites", "create", "bob@acme.test", "--by", "me@acme.test"}, code: 1,
+			err: "bob@acme.test is already a member of the organization; nothing changed (orgdb users set-role changes a user's role)"},
+		{fix: org, args: []string{"invites", "create", "me@acme.test", "--role", "admin", "--by", "me@acme.test"}, code: 1, err: "me@acme.test is already an admin of the organization; nothing changed"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can invite"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "nobody@acme.test"}, code: 1, err: "nobody@acme.test"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--by", "sk-ant-api03-pasted-key"}, code: 2, err: "--by is not a valid email address (the value is not repeated)"},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "owner", "--by", "me@acme.test"}, code: 2, err: `invalid value for --role: ROLE must be one of admin, member`},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "sk-ant-api03-pasted-key", "--by", "me@acme.test"}, code: 2, err: `invalid value for --role: ROLE must be one of admin, member`},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test"}, code: 2, err: "missing --by ADMIN_EMAIL, the admin who invites"},
-		{fix: migrated, args: []string{"invites", "create", "dan@acme.test", "--by", "me@acme.test"}, code: 1, err: "user me@acme.test not found"},
+		{fix: migrated, args: []string{"invites", "create", "dan@acme.test", "--by", "me@acme.test"}, code: 1, err: "--by me@acme.test: no user has this email"},
 		{fix: org, args: []string{"invites", "create", "--by", "me@acme.test"}, code: 2, err: "missing EMAIL"},
 		{fix: org, args: []string{"invites", "list"}, code: 0, out: "carol@acme.test"},
 		{fix: org, args: []string{"invites", "list", "--json"}, code: 0, out: `"email": "carol@acme.test"`},
 		{args: []string{"invites", "list"}, code: 1, err: "no orgdb database at"},
 		{args: []string{"invites", "list", "--bogus"}, code: 2, err: "unknown flag: --bogus"},
+		{fix: org, args: []string{"invites", "revoke", "carol@acme.test", "--by", "me@acme.test"}, code: 0,
+			out: "{db}: revoked the pending invite of carol@acme.test as member (id "},
+		// The last invite gone, an ungated organization is open again: said.
+		{fix: org, args: []string{"invites", "revoke", "Carol@Acme.test", "--by", "me@acme.test"}, code: 0,
+			out: "\nno invite is left: sign-up is open to any address until the first invite, unless the service sets $ALLOWED_EMAILS (orgdb settings set restricts it)\n"},
+		{fix: expiredInvite, args: []string{"invites", "revoke", "old@acme.test", "--by", "me@acme.test"}, code: 0, out: "{db}: revoked the expired invite of old@acme.test as admin"},
+		{fix: accepted, args: []string{"invites", "revoke", "carol@acme.test", "--by", "me@acme.test"}, code: 1,
+			err: "carol@acme.test accepted the invite on "},
+		{fix: accepted, args: []string{"invites", "revoke", "carol@acme.test", "--by", "bob@acme.test"}, code: 1,
+			err: "bob@acme.test is member, not an admin; only an admin can revoke invites; nothing changed"},
+		{fix: org, args: []string{"invites", "revoke", "dan@acme.test", "--by", "me@acme.test"}, code: 1, err: "no invite for dan@acme.test: orgdb invites list shows the invites"},
+		{fix: acceptedThenDeleted, args: []string{"invites", "revoke", "carol@acme.test", "--by", "me@acme.test"}, code: 0, out: "{db}: revoked the accepted invite of carol@acme.test"},
+		{fix: org, args: []string{"invites", "revoke", "2V5OQ4YRJLVXEJ7SQM6ZZ3TXKA", "--by", "me@acme.test"}, code: 1, err: `no invite with the id "2V5OQ4YRJLVXEJ7SQM6ZZ3TXKA": give the invitee's email address, or an id from orgdb invites list`},
+		{fix: org, args: []string{"invites", "revoke", "carol", "--by", "me@acme.test"}, code: 1, err: `no invite with the id "carol": give the invitee's email address`},
+		{fix: org, args: []string{"invites", "revoke", "sk-ant-api03-pasted-key", "--by", "me@acme.test"}, code: 1, err: "no invite with the id given (not repeated: it is not an invite id)"},
+		{fix: org, args: []string{"invites", "revoke", "carol@acme.test", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can revoke invites; nothing changed"},
+		{fix: org, args: []string{"invites", "revoke", "carol@acme.test", "--by", "nobody@acme.test"}, code: 1, err: "--by nobody@acme.test: no user has this email; --by names an admin of the organization (orgdb users list shows them)"},
+		{args: []string{"invites", "revoke", "carol@acme.test", "--by", "me@acme.test"}, code: 1, err: "no orgdb database at {db}"},
+		{fix: org, args: []string{"invites", "revoke", "carol@acme.test"}, code: 2, err: "missing --by ADMIN_EMAIL, the admin who revokes the invite"},
+		{fix: org, args: []string{"invites", "revoke", "--by", "me@acme.test"}, code: 2, err: "missing EMAIL|ID"},
+		{fix: org, args: []string{"invites", "revoke", "carol@", "--by", "me@acme.test"}, code: 2, err: "EMAIL is not a valid email address (the value is not repeated)"},
+
+		// settings
+		{args: []string{"settings"}, code: 0, out: "\n  show                   Print the org settings"},
+		{args: []string{"settings", "sho"}, code: 2, err: `unknown command "sho" for "orgdb settings" (did you mean set or show?)`},
+		{fix: migrated, args: []string{"settings", "show"}, code: 0,
+			out: "name:              My Organization\ndomain:            none\ndomain gating:     off\nallowlist:         none\nallowlist gating:  off\n"},
+		{fix: migrated, args: []string{"settings", "show"}, code: 0, out: "sign-up:           open to any address until the first invite"},
+		{fix: org, args: []string{"settings", "show"}, code: 0, out: "sign-up:           by invite"},
+		{fix: gated, args: []string{"settings", "show"}, code: 0, out: "domain:            acme.test\ndomain gating:     on\n"},
+		{fix: gated, args: []string{"settings", "show"}, code: 0, out: "sign-up:           only addresses at acme.test (an invite does not bypass it)"},
+		{fix: gated, args: []string{"settings", "show", "--json"}, code: 0, out: `"allowedEmailDomain": "acme.test",`},
+		{args: []string{"settings", "show"}, code: 1, err: "no orgdb database at {db}"},
+		{fix: foreign, args: []string{"settings", "show"}, code: 1, err: "not an orgdb database"},
+		{args: []string{"settings", "show", "extra"}, code: 2, err: "want no arguments"},
+		{fix: org, args: []string{"settings", "set", "--name", "Acme", "--by", "me@acme.test"}, code: 0,
+			out: "{db}: org settings changed by me@acme.test\n  name:  Acme (was My Organization)\n"},
+		{fix: org, args: []string{"settings", "set", "--domain", "Acme.test", "--domain-gating", "on", "--by", "me@acme.test"}, code: 0,
+			out: "  domain:         acme.test (was none)\n  domain gating:  on (was off)\n"},
+		{fix: gated, args: []string{"settings", "set", "--domain-gating", "off", "--domain", "", "--by", "me@acme.test"}, code: 0,
+			out: "  domain:         none (was acme.test)\n  domain gating:  off (was on)\n"},
+		{fix: org, args: []string{"settings", "set", "--allowlist", "ann@partner.test, Bo@partner.test", "--allowlist-gating", "on", "--by", "me@acme.test"}, code: 0,
+			out: "  allowlist:         ann@partner.test,bo@partner.test (was none)\n  allowlist gating:  on (was off)\n"},
+		{fix: gated, args: []string{"settings", "set", "--domain-gating", "on", "--by", "me@acme.test"}, code: 0, out: "  domain gating:  on (unchanged)\n"},
+		{fix: org, args: []string{"settings", "set", "--domain-gating", "on", "--by", "me@acme.test"}, code: 1,
+			err: "orgdb settings set: domain gating requires an allowed email domain (--domain sets it); nothing changed"},
+		{fix: org, args: []string{"settings", "set", "--allowlist-gating", "on", "--by", "me@acme.test"}, code: 1,
+			err: "the email allowlist is enabled but empty (--allowlist sets it); nothing changed"},
+		{fix: org, args: []string{"settings", "set", "--allowlist", "ann@partner.test,not-an-email", "--by", "me@acme.test"}, code: 1, err: "nothing changed"},
+		{fix: org, args: []string{"settings", "set", "--domain", "not a domain", "--by", "me@acme.test"}, code: 1, err: "nothing changed"},
+		{fix: org, args: []string{"settings", "set", "--name", "", "--by", "me@acme.test"}, code: 1, err: "organization name must be 1–200 characters; nothing changed"},
+		{fix: org, args: []string{"settings", "set", "--name", "Evil", "--by", "bob@acme.test"}, code: 1,
+			err: "bob@acme.test is member, not an admin; only an admin can change the org settings; nothing changed"},
+		{fix: org, args: []string{"settings", "set", "--name", "Evil", "--by", "nobody@acme.test"}, code: 1, err: "--by nobody@acme.test: no user has this email; --by names an admin of the organization (orgdb users list shows them)"},
+		{args: []string{"settings", "set", "--name", "Acme", "--by", "me@acme.test"}, code: 1, err: "no orgdb database at {db}"},
+		{fix: org, args: []string{"settings", "set", "--by", "me@acme.test"}, code: 2,
+			err: "nothing to change: give at least one of --name, --domain, --domain-gating, --allowlist, --allowlist-gating"},
+		{fix: org, args: []string{"settings", "set", "--name", "Acme"}, code: 2, err: "missing --by ADMIN_EMAIL, the admin who changes the settings"},
+		{fix: org, args: []string{"settings", "set", "--domain-gating", "yes", "--by", "me@acme.test"}, code: 2,
+			err: "invalid value for --domain-gating: the value must be one of on, off"},
+		{fix: org, args: []string{"settings", "set", "--domain-gating", "--by", "me@acme.test"}, code: 2, err: "invalid value for --domain-gating"},
+		{fix: org, args: []string{"settings", "set", "Acme", "--by", "me@acme.test"}, code: 2, err: "got 1 argument, want no arguments"},
 
 		// admin
 		{args: []string{"admin"}, code: 0, out: "bootstrap"},
@@ -343,6 +464,49 @@ func cliTable() []cliCase {
 	}
 }
 
+// twoAdmins is org with bob@acme.test an admin who invited dan@acme.test,
+// and me@acme.test's anthropic key set.
+func twoAdmins(t *testing.T, env map[string]string) {
+	orgKey(t, env)
+	must(t, env, "", "users", "set-role", "bob@acme.test", "admin", "--by", "me@acme.test")
+	must(t, env, "", "invites", "create", "dan@acme.test", "--by", "bob@acme.test")
+}
+
+// accepted is org once carol@acme.test signed up with her invite.
+func accepted(t *testing.T, env map[string]string) {
+	org(t, env)
+	must(t, env, "", "users", "add", "carol@acme.test")
+}
+
+// acceptedThenDeleted is accepted once carol@acme.test was deleted: her
+// accepted invite stays.
+func acceptedThenDeleted(t *testing.T, env map[string]string) {
+	accepted(t, env)
+	must(t, env, "", "users", "delete", "carol@acme.test", "--by", "me@acme.test")
+}
+
+// expiredInvite is org with an admin invite for old@acme.test that expired
+// a week ago.
+func expiredInvite(t *testing.T, env map[string]string) {
+	org(t, env)
+	monthAgo := func() time.Time { return time.Now().Add(-30 * 24 * time.Hour) }
+	st, err := store.Open(context.Background(), env["ORGDB_DB"], store.WithClock(monthAgo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	me, err := st.GetUserByEmail(context.Background(), "me@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateInvite(context.Background(), store.ByUser(me.ID), store.NewInvite{Email: "old@acme.test", Role: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // backedUp is org with a backup at {dir}/b.db.
 func backedUp(t *testing.T, env map[string]string) {
 	org(t, env)
@@ -378,12 +542,14 @@ func TestCLITable(t *testing.T) {
 			for k, v := range c.env {
 				env[k] = v
 			}
+			// {dir} is the database's directory, {db} the database.
+			expand := strings.NewReplacer("{dir}", filepath.Dir(path), "{db}", path).Replace
 			args := slices.Clone(c.args)
 			for i := range args {
-				args[i] = strings.ReplaceAll(args[i], "{dir}", filepath.Dir(path))
+				args[i] = expand(args[i])
 			}
 			code, out, errs := cliIn(t, env, c.stdin, args...)
-			c.err = strings.ReplaceAll(c.err, "{dir}", filepath.Dir(path))
+			c.err, c.out = expand(c.err), expand(c.out)
 			checkRun(t, c, code, out, errs)
 			if c.code != 0 && snapshot(t, path) != before {
 				t.Errorf("exit %d changed the database", c.code)
@@ -408,8 +574,8 @@ func checkRun(t *testing.T, c cliCase, code int, out, errs string) {
 			t.Errorf("want %q on stdout and nothing on stderr; got stdout %q, stderr %q", c.out, out, errs)
 		}
 	case 1:
-		if out != "" || len(lines) != 1 || !strings.HasSuffix(errs, "\n") || !strings.Contains(lines[0], c.err) || c.err == "" {
-			t.Errorf("want one line on stderr containing %q and nothing on stdout; got stdout %q, stderr %q", c.err, out, errs)
+		if (c.out == "" && out != "") || !strings.Contains(out, c.out) || len(lines) != 1 || !strings.HasSuffix(errs, "\n") || !strings.Contains(lines[0], c.err) || c.err == "" {
+			t.Errorf("want one line on stderr containing %q and %q on stdout; got stdout %q, stderr %q", c.err, c.out, out, errs)
 		}
 	case 2:
 		if out != "" || len(lines) != 2 || !strings.Contains(lines[0], c.err) || c.err == "" ||
@@ -417,10 +583,31 @@ func checkRun(t *testing.T, c cliCase, code int, out, errs string) {
 			t.Errorf("want the error (containing %q) and the usage line on stderr, nothing on stdout; got stdout %q, stderr %q", c.err, out, errs)
 		}
 	}
+	// A completion script is shell code, not a message.
+	if len(c.args) >= 2 && c.args[0] == "completion" {
+		noGoIdentifiers(t, errs)
+	} else {
+		noGoIdentifiers(t, out+errs)
+	}
 	for _, secret := range []string{"sk-test", "sk-fixture", "sk-in-argument", "extra-line", "tabbed-part", "sk-ant-api03", sealA, sealB, sealC} {
 		if strings.Contains(out+errs, secret) {
 			t.Errorf("output repeats the secret %q", secret)
 		}
+	}
+}
+
+// goIdentifier matches a qualified Go identifier (store.Overwrite,
+// orgdb.Error, db.User): words for a Go programmer, not for the CLI's user.
+var goIdentifier = regexp.MustCompile(`\b[a-z][a-z0-9]*\.[A-Z][A-Za-z0-9]*\b`)
+
+// noGoIdentifiers fails the test if text, what the CLI printed, names a Go
+// identifier: its messages speak of flags and commands. checkRun applies it
+// to every row of the table, TestEveryCommandHasHelp to every command's
+// help.
+func noGoIdentifiers(t *testing.T, text string) {
+	t.Helper()
+	if ids := goIdentifier.FindAllString(text, -1); len(ids) > 0 {
+		t.Errorf("the output names Go identifiers %q; say it in the CLI's words (a flag, a command):\n%s", ids, text)
 	}
 }
 

@@ -30,6 +30,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 					t.Errorf("help lacks %q:\n%s", want, out)
 				}
 			}
+			noGoIdentifiers(t, out)
 			// A summary fits the command list: one line, at most 100 characters.
 			if len(cmd.Short) > 100 || strings.Contains(cmd.Short, "\n") || cmd.Short == "" || cmd.Example == "" || cmd.Long == "" {
 				t.Errorf("want a one-line summary (at most 100 characters), a description and an example: %q", cmd.Short)

@@ -87,7 +87,7 @@ and in every process listing.`,
 			if err != nil {
 				return asAdmin(err, admin, "set the org's API keys")
 			}
-			fmt.Fprintf(e.stdout, "%s key set by %s, sealed with key %s\n", v.Provider, show(admin.Email), v.SealedWith)
+			fmt.Fprintf(e.stdout, "%s: %s key set by %s, sealed with key %s\n", show(e.where()), v.Provider, show(admin.Email), v.SealedWith)
 			return nil
 		},
 	}
@@ -182,7 +182,7 @@ environment variable.`,
 			if err := st.DeleteOrgAPIKey(ctx, a, provider); err != nil {
 				return asAdmin(err, admin, "delete the org's API keys")
 			}
-			fmt.Fprintf(e.stdout, "%s key deleted; sessions fall back to %s\n", provider, provider.EnvVar())
+			fmt.Fprintf(e.stdout, "%s: %s key deleted; sessions fall back to %s\n", show(e.where()), provider, provider.EnvVar())
 			return nil
 		},
 	}
@@ -240,7 +240,7 @@ It acts as the operator: whoever holds the sealing keys.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(e.stdout, rotated(n, from, to, e.getenv(seal.NewKeyEnvVar) == ""))
+			fmt.Fprintf(e.stdout, "%s: %s\n", show(e.where()), rotated(n, from, to, e.getenv(seal.NewKeyEnvVar) == ""))
 			return nil
 		},
 	}

@@ -47,6 +47,7 @@ func TestLiteFSReplicaCLI(t *testing.T) {
 	}
 	primary := map[string]string{"ORGDB_DB": filepath.Join(a.Mnt, "orgdb.db")}
 	replica := map[string]string{"ORGDB_DB": filepath.Join(b.Mnt, "orgdb.db")}
+	must(t, primary, "", "migrate")
 	must(t, primary, "", "users", "add", "me@acme.test")
 
 	// The replica catches up with the primary's position.

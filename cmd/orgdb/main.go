@@ -1,6 +1,6 @@
 // Command orgdb manages the organization database of the agent-ops
-// service: migrations, users and roles, invites, org API keys. Run
-// `orgdb --help` (or `orgdb help COMMAND`) for every command.
+// service: migrations, users and roles, invites, org settings, org API
+// keys. Run `orgdb --help` (or `orgdb help COMMAND`) for every command.
 //
 // # Adding a command
 //
@@ -13,10 +13,15 @@
 //     newGroup(...) with its subcommands). Fill in Use (with the positional
 //     arguments, e.g. "restore FILE"), Short, Long, Example, Args
 //     (positional("FILE"), or noArgs) and RunE. In RunE open the database
-//     with e.open (read-write, creates and migrates it) or e.openRead
-//     (read-only, for commands that only read), print results to e.stdout
-//     and return errors: an error returned by RunE is a refusal (exit 1,
-//     one line on stderr); usageError(...) is a usage error (exit 2).
+//     with e.open (read-write: applies pending migrations, refuses a
+//     missing file) or e.openRead (read-only, for commands that only
+//     read), print results to e.stdout and return errors: an error
+//     returned by RunE is a refusal (exit 1, one line on stderr);
+//     usageError(...) is a usage error (exit 2). A command that writes
+//     starts its result line with e.where(), the database's absolute path;
+//     one that acts as an admin takes --by (byFlag, actor in actor.go).
+//     Messages speak the user's language: flags and commands, never a Go
+//     identifier (checkRun in cli_test.go checks every row).
 //  2. Register it with one line in newRoot below: root.AddCommand(newXCmd(e)).
 //  3. Add its rows to the table in cli_test.go: success, each refusal, a
 //     usage error. TestEveryCommandInTable fails for a command without rows.
@@ -31,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -41,7 +47,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -78,15 +83,19 @@ func newRoot(e *env) *cobra.Command {
 		Use:   "orgdb",
 		Short: "Manage the organization database of the agent-ops service",
 		Long: `orgdb manages the organization database of the agent-ops service: its
-migrations, users and roles, invites, and the org's LLM API keys.
+migrations, users and roles, invites, the org settings, and the org's LLM
+API keys.
 
-The database is --db, else $ORGDB_DB, else ./` + DefaultDB + `. Commands that
-write create it and apply pending migrations first; commands that only read
-(status, users list, invites list, keys list) never create or change it.
+The database is --db, else $ORGDB_DB, else ./` + DefaultDB + `. Only migrate
+(and restore --create) creates it: every other command refuses a missing
+file, naming it. Commands that write apply pending migrations first and
+name the database in their result line; commands that only read (status,
+users list, invites list, keys list, settings show) never change it.
 
 Results go to stdout, everything else (prompts, errors) to stderr. Exit
-codes: 0 success, 1 refusal (one line on stderr), 2 usage error (the error
-and the command's usage line on stderr).`,
+codes: 0 success, 1 refusal (one line on stderr; for status, a database
+that is not healthy), 2 usage error (the error and the command's usage line
+on stderr).`,
 		Example: `  orgdb migrate
   orgdb users add me@acme.test --name Me
   orgdb --db /srv/orgdb.db users list --json
@@ -130,6 +139,7 @@ and the command's usage line on stderr).`,
 	root.AddCommand(newAdminCmd(e))
 	root.AddCommand(newKeysCmd(e))
 	root.AddCommand(newRoleCmd(e))
+	root.AddCommand(newSettingsCmd(e))
 	addDurability(root, e) // backup, restore, --external-checkpoints
 
 	addHelpAndCompletion(root)
@@ -249,18 +259,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return 2
 }
 
-// open creates the database's directory (0700), opens the database and
-// applies pending migrations: for the commands that write. The store's
+// open opens the database and applies pending migrations: for the
+// commands that write. A missing file is refused as a read refuses it
+// (only migrate and restore --create create one), so a typo'd --db or an
+// unset $ORGDB_DB never leaves a new empty database behind. The store's
 // warnings (files not private) go to stderr, one line each.
 func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, error) {
-	if err := privfile.MkdirAll(filepath.Dir(e.dbPath)); err != nil {
-		return nil, fmt.Errorf("create database directory: %w", err)
+	if _, err := os.Stat(e.dbPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, noDatabase(e.dbPath)
 	}
 	extra, err := e.storeOptions()
 	if err != nil {
 		return nil, err
 	}
 	return store.Open(ctx, e.dbPath, append(append(opts, e.warnings()), extra...)...)
+}
+
+// noDatabase is the refusal of a command that needs the database at path,
+// which does not exist: the same words as a read's (store.ReadOnly).
+func noDatabase(path string) error {
+	return fmt.Errorf("no orgdb database at %s: check the path, or create it with `orgdb migrate --db %s`", path, path)
+}
+
+// where is the database's absolute path, as a command that writes names
+// it in its result line: a relative --db or $ORGDB_DB (or the default,
+// ./data/orgdb.db) depends on the directory the command ran in.
+func (e *env) where() string {
+	if abs, err := filepath.Abs(e.dbPath); err == nil {
+		return abs
+	}
+	return e.dbPath
 }
 
 // openRead opens the database read-only: a command that only reads never

@@ -34,7 +34,7 @@ func TestMigrateAndStatus(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "nested", "dir", "orgdb.db")
 	code, out, errs := cli(t, nil, "status", "--db", path)
-	if code != 0 || !strings.Contains(out, "0001_initial.sql") || !strings.Contains(out, "pending") || errs != "" {
+	if code != 1 || !strings.Contains(out, "0001_initial.sql") || !strings.Contains(out, "pending") || !strings.Contains(errs, "orgdb migrate --db "+path) {
 		t.Fatalf("status before migrate: %d %q %q", code, out, errs)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
@@ -79,6 +79,9 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 	}
 	// --db before the command works too.
 	third := filepath.Join(t.TempDir(), "before.db")
+	if code, _, errs := cli(t, nil, "migrate", "--db", third); code != 0 {
+		t.Fatalf("migrate --db: %s", errs)
+	}
 	if code, _, errs := cli(t, map[string]string{"ORGDB_DB": path}, "--db", third, "users", "add", "ada@acme.test"); code != 0 {
 		t.Fatalf("--db before the command: %s", errs)
 	}
@@ -154,6 +157,7 @@ func TestOrgCommands(t *testing.T) {
 		}
 	}
 
+	ok("migrate")
 	if out := ok("users", "add", "Me@Acme.test", "--name", "Me"); !strings.Contains(out, "added me@acme.test as admin") {
 		t.Errorf("first user: %q", out)
 	}
@@ -239,6 +243,9 @@ func TestKeysCommands(t *testing.T) {
 		t.Fatalf("gen-sealing-key: %d %q", code, gen)
 	}
 	env := map[string]string{"ORGDB_DB": path, "ORGDB_ENCRYPTION_KEY": strings.TrimSpace(gen)}
+	if code, _, errs := cli(t, env, "migrate"); code != 0 {
+		t.Fatal(errs)
+	}
 	if code, _, errs := cli(t, env, "users", "add", "me@acme.test"); code != 0 {
 		t.Fatal(errs)
 	}
@@ -378,11 +385,11 @@ func TestEditedMigrationInStatusAndRepair(t *testing.T) {
 	if _, err := db.Exec(`UPDATE schema_migrations SET sha256 = 'abcdef0123456789' WHERE version = 6`); err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ := cli(t, env, "status")
-	if code != 0 || !strings.Contains(out, "EDITED since applied (was abcdef012345)") {
-		t.Errorf("status:\n%s", out)
+	code, out, errs := cli(t, env, "status")
+	if code != 1 || !strings.Contains(out, "EDITED since applied (was abcdef012345)") || !strings.Contains(errs, "0006_organization.sql was edited after it was applied") {
+		t.Errorf("status: exit %d, stderr %q\n%s", code, errs, out)
 	}
-	code, _, errs := cli(t, env, "migrate")
+	code, _, errs = cli(t, env, "migrate")
 	if code != 1 || !strings.Contains(errs, "0006_organization.sql was edited after it was applied") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("migrate: %d %q", code, errs)
 	}
@@ -408,8 +415,32 @@ func TestReadingChangesNothing(t *testing.T) {
 			t.Errorf("orgdb %s on a missing file: exit %d, %q %q; want one line naming the path and orgdb migrate", strings.Join(args, " "), code, out, errs)
 		}
 	}
+	// Every command that writes refuses a missing database as a read
+	// does, in the same words: only migrate (and restore --create) creates
+	// one.
+	_, _, read := cli(t, nil, "users", "list", "--db", typo)
+	keys := map[string]string{"ORGDB_ENCRYPTION_KEY": sealA, "ORGDB_NEW_ENCRYPTION_KEY": sealB}
+	for _, args := range [][]string{
+		{"users", "add", "ada@acme.test"},
+		{"users", "add", "ada@acme.test", "--bypass-policy"},
+		{"users", "set-role", "bob@acme.test", "admin", "--by", "me@acme.test"},
+		{"users", "delete", "bob@acme.test", "--by", "me@acme.test"},
+		{"invites", "create", "carol@acme.test", "--by", "me@acme.test"},
+		{"invites", "revoke", "carol@acme.test", "--by", "me@acme.test"},
+		{"settings", "set", "--name", "Acme", "--by", "me@acme.test"},
+		{"admin", "bootstrap", "me@acme.test"},
+		{"keys", "set", "anthropic", "--by", "me@acme.test"},
+		{"keys", "delete", "anthropic", "--by", "me@acme.test"},
+		{"keys", "rotate"},
+	} {
+		cmd := "orgdb " + strings.Join(args[:2], " ") + ": "
+		code, out, errs := cliIn(t, keys, "sk-test", append(args, "--db", typo)...)
+		if code != 1 || out != "" || !strings.HasPrefix(errs, cmd) || strings.TrimPrefix(errs, cmd) != strings.TrimPrefix(read, "orgdb users list: ") {
+			t.Errorf("orgdb %s on a missing file: exit %d, %q %q; want exit 1 and what users list says: %q", strings.Join(args, " "), code, out, errs, read)
+		}
+	}
 	if _, err := os.Stat(filepath.Dir(typo)); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("a read command created %s", filepath.Dir(typo))
+		t.Errorf("a command created %s", filepath.Dir(typo))
 	}
 
 	other, unchanged := dbtest.ForeignDB(t)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -48,6 +50,8 @@ Another application's SQLite file is refused untouched.`,
 			if err := privfile.MkdirAll(filepath.Dir(e.dbPath)); err != nil {
 				return fmt.Errorf("create database directory: %w", err)
 			}
+			_, statErr := os.Stat(e.dbPath)
+			created := errors.Is(statErr, iofs.ErrNotExist)
 			// Created 0600 before SQLite creates it 0644 less the umask.
 			if err := privfile.EnsureFile(e.dbPath); err != nil {
 				return err
@@ -58,24 +62,30 @@ Another application's SQLite file is refused untouched.`,
 				return err
 			}
 			defer sqlDB.Close()
+			var fixed []schema.Status
 			if repair {
-				fixed, err := schema.RepairChecksums(ctx, sqlDB, schema.FS())
-				if err != nil {
+				if fixed, err = schema.RepairChecksums(ctx, sqlDB, schema.FS()); err != nil {
 					return err
-				}
-				for _, s := range fixed {
-					fmt.Fprintf(e.stdout, "repaired checksum of %s: %s → %s\n", s.File, short(s.RecordedSHA256), short(s.SHA256))
 				}
 			}
 			done, err := schema.Migrate(ctx, sqlDB, schema.FS())
+			// The first line names the database, whatever happened.
+			switch where := show(e.where()); {
+			case created:
+				fmt.Fprintf(e.stdout, "%s: created, %d migration(s) applied\n", where, len(done))
+			case len(done) > 0:
+				fmt.Fprintf(e.stdout, "%s: %d migration(s) applied\n", where, len(done))
+			case err == nil:
+				fmt.Fprintf(e.stdout, "%s is up to date\n", where)
+			}
+			for _, s := range fixed {
+				fmt.Fprintf(e.stdout, "repaired checksum of %s: %s → %s\n", s.File, short(s.RecordedSHA256), short(s.SHA256))
+			}
 			for _, m := range done {
 				fmt.Fprintf(e.stdout, "applied %s\n", m.File)
 			}
 			if err != nil {
 				return err
-			}
-			if len(done) == 0 {
-				fmt.Fprintf(e.stdout, "%s is up to date\n", e.dbPath)
 			}
 			st, err := schema.StatusOf(ctx, sqlDB, schema.FS())
 			if err != nil {
@@ -92,23 +102,32 @@ Another application's SQLite file is refused untouched.`,
 func newStatusCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Print every migration and whether it is applied",
+		Short: "Print every migration and whether it is applied; exit 1 unless the database is healthy",
 		Long: `Print every migration the binary carries and whether the database has
 applied it, when, and with which checksum; an applied file edited since is
-marked EDITED.
+marked EDITED. Then whether the database files are private and how the org
+API keys are sealed.
 
-status only reads: it never creates, migrates or changes the file, and a
-missing database is reported with every migration pending.`,
+The exit code is for scripts and monitors: 0 when the database is healthy
+(every migration applied, none edited since); 1, with one line on stderr
+saying what to do, when a migration is pending or was edited after it was
+applied, when the database has a migration this orgdb does not carry, or
+when there is no database or it cannot be opened (the table is still
+printed when there is one to print). Files that are not private and keys
+under the fixed salt are warnings in the output, not failures.
+
+status only reads: it never creates, migrates or changes the file.`,
 		Example: `  orgdb status
-  ORGDB_DB=/srv/orgdb.db orgdb status`,
+  ORGDB_DB=/srv/orgdb.db orgdb status
+  orgdb status > /dev/null || echo "orgdb needs attention"`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Read-only: status never creates, migrates or switches the
 			// journal mode of the file it reports on.
 			st, err := schema.Inspect(cmd.Context(), e.dbPath, schema.FS())
+			missing := errors.Is(err, iofs.ErrNotExist)
 			switch {
-			case errors.Is(err, iofs.ErrNotExist):
-				fmt.Fprintf(e.stdout, "no database at %s yet: `orgdb migrate --db %s` creates it\n", e.dbPath, e.dbPath)
+			case missing:
 				ms, err := schema.Load(schema.FS())
 				if err != nil {
 					return err
@@ -122,9 +141,61 @@ missing database is reported with every migration pending.`,
 			if err := printStatus(e.stdout, e.dbPath, st); err != nil {
 				return err
 			}
-			return e.statusProtection(cmd.Context(), e.stdout)
+			if missing {
+				return fmt.Errorf("no database at %s yet: `orgdb migrate --db %s` creates it", e.dbPath, e.dbPath)
+			}
+			if err := e.statusProtection(cmd.Context(), e.stdout); err != nil {
+				return err
+			}
+			return unhealthy(e.dbPath, st)
 		},
 	}
+}
+
+// unhealthy is status's verdict on the migrations: nil when every
+// migration is applied and none was edited since, else what is wrong and
+// what to run, on one line.
+func unhealthy(path string, st []schema.Status) error {
+	var edited, pending, unknown []string
+	for _, s := range st {
+		switch {
+		case s.File == "":
+			unknown = append(unknown, show(s.Name))
+		case s.Edited():
+			edited = append(edited, s.File)
+		case !s.Applied:
+			pending = append(pending, s.File)
+		}
+	}
+	var problems []string
+	if len(unknown) > 0 {
+		problems = append(problems, fmt.Sprintf("the database has %s, which this orgdb does not carry: a newer orgdb migrated it; run that version",
+			count(len(unknown), "migration")+" ("+strings.Join(unknown, ", ")+")"))
+	}
+	if len(edited) > 0 {
+		verb := "was"
+		if len(edited) > 1 {
+			verb = "were"
+		}
+		problems = append(problems, fmt.Sprintf("%s %s edited after it was applied: restore the file and put the change in a new migration (or, if the edit is deliberate and changes nothing, run `orgdb migrate --repair-checksums --db %s`)",
+			strings.Join(edited, ", "), verb, path))
+	}
+	if len(pending) > 0 {
+		problems = append(problems, fmt.Sprintf("%s pending (%s): apply with `orgdb migrate --db %s`",
+			count(len(pending), "migration"), strings.Join(pending, ", "), path))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(problems, "; "))
+}
+
+// count is "1 migration" or "N migrations".
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func printStatus(w io.Writer, path string, st []schema.Status) error {

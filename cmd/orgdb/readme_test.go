@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -61,11 +62,17 @@ func TestREADMECLISession(t *testing.T) {
 		"added me@acme.test as admin", "bob@acme.test is now admin", `"email": "carol@acme.test"`,
 		"already has an admin", "anthropic key set by me@acme.test", "re-sealed 1 key(s)",
 		"anthropic key deleted", "0010_sealing_key.sql", "added carol@acme.test as admin",
-		"added contractor@elsewhere.test as member",
+		"added contractor@elsewhere.test as member", "revoked the pending invite of dan@acme.test",
+		"deleted contractor@elsewhere.test (member", "org settings changed by me@acme.test",
+		"sign-up:           only addresses at acme.test",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the session's output lacks %q:\n%s", want, stdout.String())
 		}
+	}
+	// A write's result line starts with the database's absolute path.
+	if !regexp.MustCompile(`(?m)^/\S*/orgdb\.db: added me@acme\.test as admin`).MatchString(stdout.String()) {
+		t.Errorf("users add does not name the database first:\n%s", stdout.String())
 	}
 	if _, err := os.Stat(filepath.Join(cmd.Dir, "data")); err == nil {
 		t.Error("the session wrote ./data: ORGDB_DB was not used")

@@ -38,6 +38,9 @@ func TestReadOnlyFileCanBeRead(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "org.db")
+	if code, _, errs := cli(t, nil, "migrate", "--db", path); code != 0 {
+		t.Fatalf("migrate: %s", errs)
+	}
 	if code, _, errs := cli(t, nil, "users", "add", "ada@acme.test", "--db", path); code != 0 {
 		t.Fatalf("users add: %s", errs)
 	}

@@ -69,6 +69,9 @@ func TestCLIWarnsAboutOpenModes(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "org.db")
 	env := map[string]string{"ORGDB_DB": path}
+	if code, _, errs := cli(t, env, "migrate"); code != 0 || errs != "" {
+		t.Fatalf("migrate: %d %q", code, errs)
+	}
 	if code, _, errs := cli(t, env, "users", "add", "ada@acme.test"); code != 0 || errs != "" {
 		t.Fatalf("users add: %d %q", code, errs)
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,15 +16,17 @@ import (
 )
 
 func newUsersCmd(e *env) *cobra.Command {
-	g := newGroup("users", "Add and list users, change their roles",
-		`Add users, list them and change their roles. The first user becomes admin;
-the last admin can never be demoted.`,
+	g := newGroup("users", "Add, list and delete users, change their roles",
+		`Add users, list them, change their roles and delete them. The first user
+becomes admin; the last admin can never be demoted or deleted.`,
 		newUsersAddCmd(e),
 		newUsersListCmd(e),
 		newUsersSetRoleCmd(e),
+		newUsersDeleteCmd(e),
 	)
 	g.Example = `  orgdb users add me@acme.test --name Me
-  orgdb users set-role bob@acme.test admin --by me@acme.test`
+  orgdb users set-role bob@acme.test admin --by me@acme.test
+  orgdb users delete bob@acme.test --by me@acme.test`
 	return g
 }
 
@@ -76,7 +80,7 @@ whatever the policy says (a pending invite still gives its role).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "added %s as %s (id %s)\n", show(u.Email), u.Role, show(u.ID))
+			fmt.Fprintf(e.stdout, "%s: added %s as %s (id %s)\n", show(e.where()), show(u.Email), u.Role, show(u.ID))
 			return nil
 		},
 	}
@@ -168,7 +172,7 @@ role is left as is.`,
 				return err
 			}
 			if u.Role == role {
-				fmt.Fprintf(e.stdout, "%s is already %s; nothing changed\n", show(u.Email), role)
+				fmt.Fprintf(e.stdout, "%s: %s is already %s; nothing changed\n", show(e.where()), show(u.Email), role)
 				return nil
 			}
 			updated, err := st.UpdateUserRole(ctx, a, u.ID, role)
@@ -178,12 +182,129 @@ role is left as is.`,
 			if err != nil {
 				return asAdmin(err, admin, "change roles")
 			}
-			fmt.Fprintf(e.stdout, "%s is now %s (was %s)\n", show(updated.Email), updated.Role, u.Role)
+			fmt.Fprintf(e.stdout, "%s: %s is now %s (was %s)\n", show(e.where()), show(updated.Email), updated.Role, u.Role)
 			return nil
 		},
 	}
 	byFlag(cmd, &by, "changes the role")
 	return cmd
+}
+
+func newUsersDeleteCmd(e *env) *cobra.Command {
+	var (
+		by       string
+		reassign bool
+	)
+	cmd := &cobra.Command{
+		Use:   "delete EMAIL --by ADMIN_EMAIL",
+		Short: "Delete a user (not yourself, never the last admin), as an admin",
+		Long: `Delete the user with EMAIL, on behalf of the admin --by, with the user's own
+integrations. Nobody deletes themself (another admin can), so the last
+admin is never deleted. A user who sent invites, set org API keys or owns
+org integrations is refused, with a count of each, unless --reassign gives
+them to the admin --by in the same transaction. Either the user is deleted
+with all that goes with them, or nothing changes. There is no undo (orgdb
+backup first if in doubt).`,
+		Example: `  orgdb users delete bob@acme.test --by me@acme.test
+  orgdb users delete carol@acme.test --by me@acme.test --reassign`,
+		Args: positional("EMAIL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			email, err := emailArg("EMAIL", args[0])
+			if err != nil {
+				return err
+			}
+			st, err := e.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			a, admin, err := actor(ctx, st, by)
+			if err != nil {
+				return err
+			}
+			// A member learns nothing of the users (the store decides
+			// again when it deletes).
+			if err := st.Authorize(ctx, a, store.AdminOnly); err != nil {
+				return asAdmin(err, admin, "delete users")
+			}
+			u, err := st.GetUserByEmail(ctx, email)
+			if err != nil {
+				return err
+			}
+			err = st.DeleteUser(ctx, a, u.ID, store.DeleteUserOptions{ReassignToActor: reassign})
+			var oe *orgdb.Error
+			errors.As(err, &oe)
+			switch {
+			case err == nil:
+			case oe != nil && oe.Reason == store.ReasonDeleteSelf:
+				return deleteSelf(ctx, st, admin)
+			case errors.Is(err, store.ErrLastAdmin):
+				return fmt.Errorf("%s is the last admin and cannot be deleted: make another user admin first (orgdb users set-role EMAIL admin --by %s); nothing changed", show(u.Email), show(admin.Email))
+			case oe != nil && oe.Reason == store.ReasonUserReferenced:
+				return fmt.Errorf("%s %s; nothing changed; to give them to %s and delete the user: orgdb users delete %s --by %s --reassign",
+					show(u.Email), references(oe.Details), show(admin.Email), show(u.Email), show(admin.Email))
+			default:
+				return asAdmin(err, admin, "delete users")
+			}
+			fmt.Fprintf(e.stdout, "%s: deleted %s (%s, id %s)", show(e.where()), show(u.Email), u.Role, show(u.ID))
+			if reassign {
+				fmt.Fprintf(e.stdout, "; the invites, org API keys and org integrations they had are now %s's", show(admin.Email))
+			}
+			fmt.Fprintln(e.stdout)
+			return nil
+		},
+	}
+	byFlag(cmd, &by, "deletes the user")
+	cmd.Flags().BoolVar(&reassign, "reassign", false, "give the invites the user sent, the org API keys they set and the org integrations they own to the admin --by")
+	return cmd
+}
+
+// deleteSelf words the refusal of u deleting themself: a member is told
+// only an admin deletes users, an admin who else can.
+func deleteSelf(ctx context.Context, st *store.Store, u db.User) error {
+	if u.Role != orgdb.RoleAdmin {
+		return fmt.Errorf("%s is %s, not an admin; only an admin can delete users; nothing changed", show(u.Email), u.Role)
+	}
+	admins, err := st.CountAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if admins < 2 {
+		return fmt.Errorf("%s cannot delete themself, and is the only admin: make another user admin first (orgdb users set-role EMAIL admin --by %s), who can then delete %s; nothing changed",
+			show(u.Email), show(u.Email), show(u.Email))
+	}
+	return fmt.Errorf("%s cannot delete themself; another admin can (orgdb users delete %s --by ADMIN_EMAIL); nothing changed", show(u.Email), show(u.Email))
+}
+
+// references says what still refers to a user DeleteUser refused, from the
+// refusal's details: "sent 2 invites and set 1 org API key".
+func references(details map[string]any) string {
+	var parts []string
+	for _, r := range []struct{ key, verb, what string }{
+		{"invites", "sent", "invite"},
+		{"orgApiKeys", "set", "org API key"},
+		{"orgIntegrations", "owns", "org integration"},
+	} {
+		var n int64
+		switch v := details[r.key].(type) {
+		case int64:
+			n = v
+		case int:
+			n = int64(v)
+		}
+		if n > 0 {
+			parts = append(parts, r.verb+" "+count(int(n), r.what))
+		}
+	}
+	if len(parts) == 0 {
+		return "is still referenced by other rows"
+	}
+	if len(parts) > 1 {
+		parts[len(parts)-2] += " and " + parts[len(parts)-1]
+		parts = parts[:len(parts)-1]
+	}
+	return strings.Join(parts, ", ")
 }
 
 func when(t orgdb.Time) string {
