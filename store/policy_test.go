@@ -180,7 +180,8 @@ func (e *writeEnv) rotation() []any {
 func writeArgs(e *writeEnv, ran *atomic.Bool) map[string]func() []any {
 	name := "Acme"
 	return map[string]func() []any{
-		"CreateUser":                func() []any { return []any{store.NewUser{Email: e.unique("n") + "@acme.test"}} },
+		// Invited: after the first user, the sign-up policy wants an invite.
+		"CreateUser":                func() []any { return []any{store.NewUser{Email: e.invite().Email}} },
 		"CreateUserBypassingPolicy": func() []any { return []any{store.NewUser{Email: e.unique("b") + "@elsewhere.test"}} },
 		"UpdateUserRole":            func() []any { return []any{e.member().ID, orgdb.RoleAdmin} },
 		"DeleteUser":                func() []any { return []any{e.member().ID, store.DeleteUserOptions{}} },
