@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/schema"
 	"github.com/mattn/go-sqlite3"
 )
@@ -27,41 +28,60 @@ type RestoreInfo struct {
 	Duration time.Duration
 }
 
-// Restore replaces the database at path with a copy of the backup at
-// from, after checking that the copy is sound and that nothing has the
-// database open. It never changes the database when it refuses.
+// Restore replaces the contents of the database at path with a copy of
+// the backup at from, after checking that the copy is sound and that
+// nothing has the database open. It never changes the database when it
+// refuses, and whatever fails, path holds either every write acknowledged
+// before the restore or the whole backup.
+//
+// The database file keeps its inode: the backup is copied into it with
+// SQLite's online backup API, under SQLite's own locks, so a process that
+// opens the database during the restore either waits and then works on
+// the restored database, or, past its busy timeout, fails with
+// UNAVAILABLE (reason database_locked); it never writes through the old
+// file (which a restore by rename would leave it).
 //
 // In order, it:
 //   - refuses a path on a LiteFS mount (NOT_PRIMARY on a replica; on the
 //     primary VALIDATION_ERROR, reason on_litefs, pointing to litefs
-//     import), a path or from that is a directory or the other's -wal,
-//     -shm or -journal file (VALIDATION_ERROR), and a missing path
-//     (NOT_FOUND, reason no_database) unless [CreateNew] is given;
-//   - takes write locks on SQLite's lock bytes of path and its -shm file,
-//     and refuses (CONFLICT, reason in_use, naming the process when the
-//     system says) if another process has the database open: the
-//     service, an orgdb command, `litestream replicate`. The locks are held
-//     to the end, so nothing opens it meanwhile. The calling process must
+//     import); a path or from that is not a regular file (a directory, a
+//     FIFO, a device, a socket: VALIDATION_ERROR, reason
+//     not_regular_file, before anything opens it) or the other's -wal,
+//     -shm or -journal file (VALIDATION_ERROR); and a missing path
+//     (NOT_FOUND, reason no_database) unless [CreateNew] is given. A path
+//     that is a symbolic link is resolved: the file it points to is
+//     restored, and the link stays;
+//   - removes the stale temporary copies a killed backup or restore of
+//     path left beside it (see [StaleCopies]);
+//   - refuses (CONFLICT, reason in_use, naming the process when the
+//     system says) if another process has the database open: the service,
+//     an orgdb command, `litestream replicate`. The calling process must
 //     not have path open itself;
 //   - refuses an existing path that is not an orgdb database (a file that
 //     is not SQLite, another application's database: VALIDATION_ERROR,
 //     reason not_orgdb); an empty file counts as a new database;
 //   - copies from (read-only, with SQLite's online backup API, so a -wal
-//     beside it is included) into a temporary file (mode 0600) beside path,
-//     and refuses (VALIDATION_ERROR, reason bad_backup) a copy that is not
-//     a SQLite database, fails PRAGMA integrity_check, is not an orgdb
-//     database, records a migration whose checksum or name differs from
-//     this binary's, or was migrated by a newer orgdb (a version this
-//     binary does not have). An older backup is accepted: RestoreInfo.Pending
+//     beside it is included) into a temporary file (mode 0600) beside
+//     path, path.partial-restore-*, and refuses (VALIDATION_ERROR, reason
+//     bad_backup) a copy that is not a SQLite database, fails PRAGMA
+//     integrity_check, is not an orgdb database, records a migration whose
+//     checksum or name differs from this binary's, was migrated by a newer
+//     orgdb (a version this binary does not have), or whose tables,
+//     indexes, triggers and views differ from what its recorded
+//     migrations create. An older backup is accepted: RestoreInfo.Pending
 //     says how many migrations the next Open applies;
-//   - fsyncs the copy and, run as root, gives it the owner and group of
-//     the file it replaces; keeps the current database as
-//     path.bak-<UTC timestamp> (a hard link, with its -wal or -journal
-//     beside it under the same name), removes path's -wal, -journal and
-//     -shm, renames the copy to path and fsyncs the directory.
+//   - opens path with SQLite, checkpoints its WAL into the file
+//     (TRUNCATE), switches it to a rollback journal and takes an exclusive
+//     lock, held to the end (CONFLICT in_use if another process holds the
+//     file past the busy timeout);
+//   - keeps a copy of the current database, every acknowledged write in
+//     it, as path.bak-<UTC timestamp> (fsynced, and the directory too);
+//   - copies the checked copy into path in one transaction, whose rollback
+//     journal undoes it if the process dies midway, and removes the
+//     temporary copy.
 //
-// Errors are [*orgdb.Error]s; whatever fails, path is as it was and the
-// temporary file is removed.
+// A new database (CreateNew, no file at path) is the checked copy linked
+// into place. Errors are [*orgdb.Error]s and say "restore:".
 func Restore(ctx context.Context, path, from string, opts ...RestoreOption) (RestoreInfo, error) {
 	var c restoreConfig
 	for _, o := range opts {
@@ -79,7 +99,18 @@ func Restore(ctx context.Context, path, from string, opts ...RestoreOption) (Res
 // RestoreOption configures [Restore].
 type RestoreOption func(*restoreConfig)
 
-type restoreConfig struct{ create bool }
+type restoreConfig struct {
+	create bool
+	hook   func(stage string) // tests: called at each stage of the copy into place
+}
+
+// withRestoreHook has [Restore] call f at each stage of the copy into
+// place, with its lock held: "locked" (WAL checkpointed, exclusive lock
+// taken), "kept" (the previous database kept), "copied" (the copy made,
+// the lock about to be released).
+func withRestoreHook(f func(stage string)) RestoreOption {
+	return func(c *restoreConfig) { c.hook = f }
+}
 
 // CreateNew lets [Restore] write a database at a path where none exists.
 // Without it a missing path is refused (NOT_FOUND, reason no_database):
@@ -97,12 +128,20 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 			return RestoreInfo{}, orgdb.Validation("path %q: want the path of a file", p)
 		}
 	}
-	// LiteFS has no hard links, and a file renamed into its mount is not
-	// replicated: refused before anything is opened or locked there.
+	// A symbolic link is followed: the database it points to is restored.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	} else if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return RestoreInfo{}, orgdb.NotFound("%s is a symbolic link to a missing file (%v): check the path (--db, $ORGDB_DB); nothing was changed", path, err).
+			WithReason(ReasonNoDatabase)
+	}
+	// LiteFS has no hard links, and a file written into its mount other
+	// than by SQLite is not replicated: refused before anything is opened
+	// or locked there.
 	if m := liteFSMountOf(path); m != nil {
 		r, err := m.role()
 		if err != nil {
-			return RestoreInfo{}, orgdb.Internal(err, "%s: %v", path, err)
+			return RestoreInfo{}, orgdb.Internal(err, "restore: %s: %v", path, err)
 		}
 		if !r.Primary {
 			return RestoreInfo{}, notPrimary(r)
@@ -111,24 +150,18 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 			"on the primary, import the backup with LiteFS instead: litefs import -name %s %s", path, filepath.Base(path), from).
 			WithReason(ReasonOnLiteFS)
 	}
-	ffi, err := os.Stat(from)
-	if errors.Is(err, fs.ErrNotExist) {
+	ffi, err := regular(from, "the backup (--from)")
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	if ffi == nil {
 		return RestoreInfo{}, orgdb.NotFound("no backup at %s: check the path (--from); nothing was changed", from)
 	}
+	pfi, err := regular(path, "the database (--db)")
 	if err != nil {
-		return RestoreInfo{}, fmt.Errorf("restore: %w", err)
+		return RestoreInfo{}, err
 	}
-	if ffi.IsDir() {
-		return RestoreInfo{}, orgdb.Validation("%s is a directory: give the backup file (--from); nothing was changed", from)
-	}
-	pfi, err := os.Stat(path)
-	exists := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return RestoreInfo{}, fmt.Errorf("restore: %w", err)
-	}
-	if exists && pfi.IsDir() {
-		return RestoreInfo{}, orgdb.Validation("%s is a directory: give the database file (--db), e.g. %s; nothing was changed", path, filepath.Join(path, "orgdb.db"))
-	}
+	exists := pfi != nil
 	if companion(from, path) || companion(path, from) {
 		return RestoreInfo{}, orgdb.Validation("%s is the database %s itself or one of its -wal, -shm, -journal files: give a backup file; nothing was changed", from, path)
 	}
@@ -136,95 +169,300 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 		return RestoreInfo{}, orgdb.NotFound("no database at %s: check the path (--db, $ORGDB_DB); to restore into a new database there, pass --create; nothing was changed", path).
 			WithReason(ReasonNoDatabase)
 	}
+	sweepStale(path)
+	if exists {
+		if err := checkReplaceable(ctx, path); err != nil {
+			return RestoreInfo{}, err
+		}
+	}
+
+	tmp, err := newTempCopy(path, partialRestore)
+	if err != nil {
+		return RestoreInfo{}, fmt.Errorf("restore: %w", err)
+	}
+	defer tmp.remove()
+	pending, err := copyVerified(ctx, from, tmp.path)
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	size, err := syncFile(tmp.path)
+	if err != nil {
+		return RestoreInfo{}, fmt.Errorf("restore: %w", err)
+	}
+	info := RestoreInfo{Path: path, Bytes: size, Pending: pending}
+	if !exists {
+		return info, placeNew(tmp, path)
+	}
+	if info.Previous, err = copyInto(ctx, path, tmp.path, c.hook); err != nil {
+		return RestoreInfo{}, err
+	}
+	return info, nil
+}
+
+// checkReplaceable refuses, before the copy, a database another process
+// has open (CONFLICT in_use) and a file that is not an orgdb database
+// (VALIDATION_ERROR not_orgdb). A restore killed mid-copy left a hot
+// rollback journal: it is rolled back first, by opening the file.
+func checkReplaceable(ctx context.Context, path string) error {
+	if _, err := os.Stat(path + "-journal"); err == nil {
+		if err := rollBackJournal(ctx, path); err != nil {
+			return err
+		}
+	}
 	release, err := lockOut(path)
 	if err != nil {
 		if errors.Is(err, errInUse) {
-			return RestoreInfo{}, orgdb.Wrap(orgdb.CodeConflict, err,
-				"restore refused: %v (the orgdb service, an orgdb command or litestream replicate): stop it first "+
-					"(e.g. systemctl stop orgdb, and the litestream sidecar), then run the restore again; nothing was changed", err).
-				WithReason(ReasonInUse)
+			return inUse(err)
 		}
-		return RestoreInfo{}, err
+		return fmt.Errorf("restore: %w", err)
 	}
 	defer release()
-	if exists {
-		// Only an orgdb database is replaced (an empty file is a new one).
-		// Read immutable: no lock (ours are held), no -wal or -shm created.
-		if err := inspectLocked(ctx, path); err != nil {
-			return RestoreInfo{}, err
-		}
-	}
-
-	dir := filepath.Dir(path)
-	tmp, err := createPrivate(dir, filepath.Base(path)+".restore-*")
-	if err != nil {
-		return RestoreInfo{}, err
-	}
-	placed := false
-	defer func() {
-		if !placed {
-			removeDB(tmp)
-		}
-	}()
-	pending, err := copyVerified(ctx, from, tmp)
-	if err != nil {
-		return RestoreInfo{}, err
-	}
-	if exists {
-		// The service's user must still own its database when root restores.
-		if err := sameOwner(tmp, pfi); err != nil {
-			return RestoreInfo{}, fmt.Errorf("restore: give the copy the owner of %s (nothing was changed): %w", path, err)
-		}
-	}
-	size, err := syncFile(tmp)
-	if err != nil {
-		return RestoreInfo{}, err
-	}
-	info := RestoreInfo{Path: path, Bytes: size, Pending: pending}
-	if exists {
-		if info.Previous, err = keepPrevious(path); err != nil {
-			return RestoreInfo{}, err
-		}
-	}
-	// Nothing of the old database may stay beside the new one: SQLite
-	// would replay an old -wal onto it.
-	for _, suffix := range []string{"-wal", "-journal", "-shm"} {
-		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return RestoreInfo{}, fmt.Errorf("restore: remove %s%s (the previous database is kept as %s): %w", path, suffix, info.Previous, err)
-		}
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return RestoreInfo{}, fmt.Errorf("restore: move the copy into place (the previous database is kept as %s): %w", info.Previous, err)
-	}
-	placed = true
-	return info, syncDir(dir)
+	// Read immutable: no lock (ours are held), no -wal or -shm created.
+	return inspectLocked(ctx, path)
 }
 
-// keepPrevious hard-links the database at path, and its -wal or -journal,
-// to path.bak-<UTC timestamp> (with a counter if that exists) and returns
-// that name.
-func keepPrevious(path string) (string, error) {
+// inUse is the refusal of a restore while another process has the
+// database open.
+func inUse(err error) error {
+	return orgdb.Wrap(orgdb.CodeConflict, err,
+		"restore refused: %v (the orgdb service, an orgdb command or litestream replicate): stop it first "+
+			"(e.g. systemctl stop orgdb, and the litestream sidecar), then run the restore again; nothing was changed", err).
+		WithReason(ReasonInUse)
+}
+
+// rollBackJournal opens the database at path read-write and reads it, so
+// that SQLite rolls back a hot journal (a restore killed mid-copy).
+func rollBackJournal(ctx context.Context, path string) error {
+	d := sql.OpenDB(newConnector(fileDSN(path, "mode=rw&_busy_timeout=5000"), plainDriver()))
+	defer d.Close()
+	var n int
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema`).Scan(&n); err != nil {
+		if busy(err) {
+			return inUse(fmt.Errorf("%w: %v", errInUse, err))
+		}
+		return fmt.Errorf("restore: roll back the journal an interrupted restore left beside %s: %w", path, err)
+	}
+	return nil
+}
+
+// busy reports whether err is SQLite's "database is locked" (or busy).
+func busy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+// placeNew links the checked copy to path, where no database is, and
+// fsyncs the directory; a file that appeared at path meanwhile is kept
+// and the restore refused.
+func placeNew(tmp *tempCopy, path string) error {
+	if err := os.Link(tmp.path, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return orgdb.Conflict("restore refused: a database appeared at %s during the restore; nothing was changed: run the restore again", path).
+				WithReason(ReasonInUse)
+		}
+		return fmt.Errorf("restore: move the copy into place: %w", err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return errors.Join(fmt.Errorf("restore: %w", err), os.Remove(path))
+	}
+	return nil
+}
+
+// copyInto copies the checked database at tmp into the database at path,
+// in place, under SQLite's locks, after keeping the current database as
+// path.bak-<timestamp>, whose name it returns.
+//
+// Its connection to path checkpoints the WAL (TRUNCATE: every
+// acknowledged write is then in the file), switches the file to a
+// rollback journal (the copy is one transaction that a hot journal undoes
+// if the process dies midway, whereas a WAL copy would need the -wal to be
+// read), and takes an EXCLUSIVE lock it keeps (locking_mode EXCLUSIVE)
+// until it closes. Nothing of this process opens path otherwise meanwhile:
+// closing any descriptor of the file would drop SQLite's fcntl locks.
+func copyInto(ctx context.Context, path, tmp string, hook func(string)) (prev string, err error) {
+	if hook == nil {
+		hook = func(string) {}
+	}
+	live := sql.OpenDB(newConnector(fileDSN(path, "mode=rw&_busy_timeout=5000&_synchronous=FULL"), plainDriver()))
+	defer live.Close()
+	lc, err := live.Conn(ctx)
+	if err != nil {
+		return "", fmt.Errorf("restore: open %s: %w", path, err)
+	}
+	defer lc.Close()
+	locked := func(step string, err error) error {
+		if busy(err) {
+			return inUse(fmt.Errorf("%w: %s: another process holds %s (%v)", errInUse, step, path, err))
+		}
+		return fmt.Errorf("restore: %s of %s (nothing was changed): %w", step, path, err)
+	}
+	var ckBusy, ckLog, ckDone int
+	if err := lc.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&ckBusy, &ckLog, &ckDone); err != nil {
+		return "", locked("checkpoint the WAL", err)
+	}
+	if ckBusy != 0 {
+		return "", inUse(fmt.Errorf("%w: another process reads %s: its WAL could not be checkpointed", errInUse, path))
+	}
+	if _, err := lc.ExecContext(ctx, `PRAGMA locking_mode = EXCLUSIVE`); err != nil {
+		return "", locked("lock", err)
+	}
+	var mode string
+	if err := lc.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode); err != nil {
+		return "", locked("switch to a rollback journal", err)
+	}
+	if mode != "delete" {
+		return "", inUse(fmt.Errorf("%w: another process holds %s: its journal mode stayed %s", errInUse, path, mode))
+	}
+	if _, err := lc.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
+		return "", locked("lock", err)
+	}
+	if _, err := lc.ExecContext(ctx, `COMMIT`); err != nil {
+		return "", locked("lock", err)
+	}
+	hook("locked")
+	if err := inspectConn(ctx, lc, path); err != nil {
+		return "", err
+	}
+	if prev, err = keepPrevious(ctx, lc, path); err != nil {
+		return "", err
+	}
+	hook("kept")
+	src := sql.OpenDB(newConnector(fileDSN(tmp, "mode=ro"), plainDriver()))
+	defer src.Close()
+	sc, err := src.Conn(ctx)
+	if err != nil {
+		return "", fmt.Errorf("restore: open the checked copy %s (nothing was changed; the previous database is also kept as %s): %w", tmp, prev, err)
+	}
+	defer sc.Close()
+	err = lc.Raw(func(d any) error {
+		return sc.Raw(func(s any) error {
+			dc, ok1 := d.(*sqlite3.SQLiteConn)
+			scn, ok2 := s.(*sqlite3.SQLiteConn)
+			if !ok1 || !ok2 {
+				return fmt.Errorf("connections are %T and %T, want go-sqlite3's", d, s)
+			}
+			return stepAll(ctx, dc, scn)
+		})
+	})
+	if err != nil {
+		return "", fmt.Errorf("restore: copy into %s (nothing was changed; the previous database is also kept as %s): %w", path, prev, err)
+	}
+	hook("copied")
+	return prev, nil
+}
+
+// stepAll copies the whole database sc reads into dc in one step: one
+// transaction on dc.
+func stepAll(ctx context.Context, dc, sc *sqlite3.SQLiteConn) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b, err := dc.Backup("main", sc, "main")
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	defer func() {
+		if ferr := b.Finish(); ferr != nil && err == nil {
+			err = fmt.Errorf("finish: %w", ferr)
+		}
+	}()
+	done, err := b.Step(-1)
+	if err != nil {
+		return err
+	}
+	if !done {
+		return errors.New("the copy did not finish in one step")
+	}
+	return nil
+}
+
+// inspectConn is inspect on the connection that holds the database's
+// lock: only an orgdb database is replaced (an empty one is new).
+func inspectConn(ctx context.Context, c *sql.Conn, path string) error {
+	var hasTable bool
+	var others int
+	err := c.QueryRowContext(ctx, `SELECT
+	  EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'),
+	  (SELECT COUNT(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND tbl_name NOT GLOB '`+schema.OthersGlob+`')`).Scan(&hasTable, &others)
+	if err != nil {
+		return notOrgdbRefusal(path, fmt.Errorf("restore: read the schema: %w", err))
+	}
+	if !hasTable && others > 0 {
+		return notOrgdbRefusal(path, fmt.Errorf("%w: it has %d schema objects but no schema_migrations table", schema.ErrNotOrgdb, others))
+	}
+	return nil
+}
+
+// keepPrevious copies the database c holds (locked, its WAL checkpointed)
+// to path.bak-<UTC timestamp> (with a counter if that exists), with the
+// online backup API through c, fsyncs it and the directory, and returns
+// its name. Whatever fails, the partial copy is removed.
+func keepPrevious(ctx context.Context, c *sql.Conn, path string) (string, error) {
 	stamp := time.Now().UTC().Format("20060102T150405Z")
+	var bak string
 	for i := 0; ; i++ {
-		bak := path + ".bak-" + stamp
+		bak = path + ".bak-" + stamp
 		if i > 0 {
 			bak = fmt.Sprintf("%s-%d", bak, i)
 		}
-		err := os.Link(path, bak)
+		f, err := privfile.Create(bak)
 		if errors.Is(err, fs.ErrExist) && i < 100 {
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("restore: keep the previous database as %s: %w", bak, err)
+			return "", fmt.Errorf("restore: keep the previous database as %s (nothing was changed): %w", bak, err)
 		}
-		for _, suffix := range []string{"-wal", "-journal"} {
-			err := os.Link(path+suffix, bak+suffix)
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return "", fmt.Errorf("restore: keep the previous database's %s as %s%s: %w", suffix, bak, suffix, err)
-			}
+		if err := f.Close(); err != nil {
+			removeDB(bak)
+			return "", fmt.Errorf("restore: keep the previous database as %s (nothing was changed): %w", bak, err)
 		}
-		return bak, nil
+		break
 	}
+	if fi, err := os.Stat(path); err == nil {
+		if err := sameOwner(bak, fi); err != nil { // run as root: the service's user's
+			removeDB(bak)
+			return "", fmt.Errorf("restore: give %s the owner of %s (nothing was changed): %w", bak, path, err)
+		}
+	}
+	fail := func(err error) (string, error) {
+		removeDB(bak)
+		return "", fmt.Errorf("restore: keep the previous database as %s (nothing was changed): %w", bak, err)
+	}
+	err := c.Raw(func(s any) error {
+		sc, ok := s.(*sqlite3.SQLiteConn)
+		if !ok {
+			return fmt.Errorf("connection is %T, want go-sqlite3's", s)
+		}
+		bdb := sql.OpenDB(newConnector(fileDSN(bak, "_journal_mode=OFF&_synchronous=OFF"), plainDriver()))
+		defer bdb.Close()
+		bc, err := bdb.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer bc.Close()
+		err = bc.Raw(func(d any) error {
+			dc, ok := d.(*sqlite3.SQLiteConn)
+			if !ok {
+				return fmt.Errorf("connection is %T, want go-sqlite3's", d)
+			}
+			return stepAll(ctx, dc, sc)
+		})
+		if err != nil {
+			return err
+		}
+		_, err = bc.ExecContext(ctx, `PRAGMA journal_mode = DELETE`)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := syncFile(bak); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fail(err)
+	}
+	return bak, nil
 }
 
 // copyVerified copies the database at from into the empty file tmp and
@@ -242,7 +480,7 @@ func copyVerified(ctx context.Context, from, tmp string) (int, error) {
 		return 0, badBackup(from, err)
 	}
 	defer sc.Close()
-	if err := copyDB(ctx, sc, tmp, 0, nil); err != nil {
+	if err := copyDB(ctx, sc, tmp, "restore", 0, nil); err != nil {
 		return 0, badBackup(from, err)
 	}
 	cdb, err := sql.Open("sqlite3", fileDSN(tmp, "mode=ro&_query_only=1"))

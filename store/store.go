@@ -247,6 +247,9 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 			err = Translate(errors.Join(err, s.Close()), "open orgdb "+path)
 		}
 	}()
+	if _, err := regular(path, "the database"); err != nil {
+		return nil, err
+	}
 	if err := s.openLiteFS(path); err != nil {
 		return nil, err
 	}
@@ -268,9 +271,13 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 		}
 	}
 	// Another application's database is refused before orgdb's DSN would
-	// switch it to WAL.
+	// switch it to WAL. A lock held past the busy timeout means another
+	// process holds the file (a restore copying into it): refused, not
+	// ignored, so nothing opens a file it cannot read yet.
 	if _, err := schema.Inspect(ctx, path, schema.FS()); errors.Is(err, schema.ErrNotOrgdb) {
 		return nil, notOrgdb(path, err)
+	} else if busy(err) {
+		return nil, Translate(err, "open orgdb "+path)
 	}
 	// A new database is created 0600 before SQLite creates it 0644 less the
 	// umask; its -wal and -shm files take its mode.

@@ -72,6 +72,9 @@ func xprocChild(spec string) int {
 	if action == "writeloop" {
 		return writeLoop(ctx, path, wait, report)
 	}
+	if action == "late" {
+		return lateInvite(ctx, path, arg)
+	}
 	if action == "open" {
 		wait()
 		st, err := store.Open(ctx, path)
