@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,7 +14,6 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
-	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/schema"
 	"github.com/mattn/go-sqlite3"
 )
@@ -276,8 +277,8 @@ func placeNew(tmp *tempCopy, path string) error {
 // acknowledged write is then in the file), switches the file to a
 // rollback journal (the copy is one transaction that a hot journal undoes
 // if the process dies midway, whereas a WAL copy would need the -wal to be
-// read), and takes an EXCLUSIVE lock it keeps (locking_mode EXCLUSIVE)
-// until it closes. Nothing of this process opens path otherwise meanwhile:
+// read), and takes an EXCLUSIVE lock it keeps (locking_mode EXCLUSIVE,
+// then NORMAL for the copy's own transaction) until the copy commits. Nothing of this process opens path otherwise meanwhile:
 // closing any descriptor of the file would drop SQLite's fcntl locks.
 func copyInto(ctx context.Context, path, tmp string, hook func(string)) (prev string, err error) {
 	if hook == nil {
@@ -327,6 +328,16 @@ func copyInto(ctx context.Context, path, tmp string, hook func(string)) (prev st
 		return "", err
 	}
 	hook("kept")
+	// Back to the normal locking mode before the copy: the lock is kept
+	// until the copy's transaction ends (SQLite releases it at the next
+	// access), and that transaction commits by deleting its journal, the
+	// one commit point after which only the directory's fsync can fail. In
+	// the exclusive mode it would zero the journal's header instead and
+	// then fsync it, and a failed fsync left the copy committed but
+	// reported as failed.
+	if _, err := lc.ExecContext(ctx, `PRAGMA locking_mode = NORMAL`); err != nil {
+		return "", fmt.Errorf("restore: copy into %s (nothing was changed; the previous database is also kept as %s): %w", path, prev, err)
+	}
 	src := sql.OpenDB(newConnector(fileDSN(tmp, "mode=ro"), plainDriver()))
 	defer src.Close()
 	sc, err := src.Conn(ctx)
@@ -345,10 +356,89 @@ func copyInto(ctx context.Context, path, tmp string, hook func(string)) (prev st
 		})
 	})
 	if err != nil {
-		return "", fmt.Errorf("restore: copy into %s (nothing was changed; the previous database is also kept as %s): %w", path, prev, err)
+		// SQLite reports some failures after the commit point (the
+		// journal deleted): truncating the file to its new size, fsyncing
+		// the directory. What the file holds decides what to say.
+		sc.Close()
+		lc.Close()
+		return "", afterFailedCopy(ctx, path, tmp, prev, err)
 	}
 	hook("copied")
 	return prev, nil
+}
+
+// afterFailedCopy is the error of a copy into path that failed with
+// cause, its connection closed: a hot journal is rolled back, and the
+// file compared with the copy at tmp. If the copy had committed (only a
+// step after SQLite's commit point failed), the directory is fsynced and
+// the restore succeeds when that works.
+func afterFailedCopy(ctx context.Context, path, tmp, prev string, cause error) error {
+	if _, err := os.Stat(path + "-journal"); err == nil {
+		if err := rollBackJournal(ctx, path); err != nil {
+			return fmt.Errorf("restore: copy into %s failed, and rolling it back failed too: %w; the next process that opens it rolls it back; "+
+				"the previous database is also kept as %s", path, errors.Join(cause, err), prev)
+		}
+	}
+	same, err := sameDatabase(path, tmp)
+	if err != nil {
+		return fmt.Errorf("restore: copy into %s failed, and what it holds now is unknown: %w; the previous database is kept as %s: check the disk, then restore again",
+			path, errors.Join(cause, err), prev)
+	}
+	if !same {
+		return fmt.Errorf("restore: copy into %s (nothing was changed; the previous database is also kept as %s): %w", path, prev, cause)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("restore: the backup was copied into %s, but %v, so a crash could still undo it: %w; "+
+			"check the disk, then run the restore again (the previous database is kept as %s)", path, cause, err, prev)
+	}
+	return nil
+}
+
+// sameDatabase reports whether the database file at a holds the pages of
+// the database file at b (a restored copy of it): the same page size and
+// pages, up to b's page count, except the header's change counter, schema
+// cookie and version-valid-for number, which a commit sets. Pages past
+// b's count (a truncation that failed after the commit) are not read.
+func sameDatabase(a, b string) (bool, error) {
+	fa, err := os.Open(a)
+	if err != nil {
+		return false, err
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if err != nil {
+		return false, err
+	}
+	defer fb.Close()
+	hb := make([]byte, 100)
+	if _, err := io.ReadFull(fb, hb); err != nil {
+		return false, fmt.Errorf("read %s: %w", b, err)
+	}
+	pageSize := int64(hb[16])<<8 | int64(hb[17])
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	pages := int64(hb[28])<<24 | int64(hb[29])<<16 | int64(hb[30])<<8 | int64(hb[31])
+	pa, pb := make([]byte, pageSize), make([]byte, pageSize)
+	for i := int64(0); i < pages; i++ {
+		if _, err := fb.ReadAt(pb, i*pageSize); err != nil {
+			return false, fmt.Errorf("read %s: %w", b, err)
+		}
+		if _, err := fa.ReadAt(pa, i*pageSize); errors.Is(err, io.EOF) {
+			return false, nil
+		} else if err != nil {
+			return false, fmt.Errorf("read %s: %w", a, err)
+		}
+		if i == 0 {
+			for _, r := range [][2]int{{24, 28}, {40, 44}, {92, 96}} {
+				copy(pa[r[0]:r[1]], pb[r[0]:r[1]])
+			}
+		}
+		if !bytes.Equal(pa, pb) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // stepAll copies the whole database sc reads into dc in one step: one
@@ -394,46 +484,31 @@ func inspectConn(ctx context.Context, c *sql.Conn, path string) error {
 }
 
 // keepPrevious copies the database c holds (locked, its WAL checkpointed)
-// to path.bak-<UTC timestamp> (with a counter if that exists), with the
-// online backup API through c, fsyncs it and the directory, and returns
-// its name. Whatever fails, the partial copy is removed.
+// with the online backup API through c into a temporary file,
+// path.partial-previous-*, fsyncs it, links it to path.bak-<UTC
+// timestamp> (with a counter if that exists) and fsyncs the directory: a
+// .bak file is always whole. It returns the .bak file's name. Whatever
+// fails, the partial copy is removed and nothing else changed.
 func keepPrevious(ctx context.Context, c *sql.Conn, path string) (string, error) {
-	stamp := time.Now().UTC().Format("20060102T150405Z")
-	var bak string
-	for i := 0; ; i++ {
-		bak = path + ".bak-" + stamp
-		if i > 0 {
-			bak = fmt.Sprintf("%s-%d", bak, i)
-		}
-		f, err := privfile.Create(bak)
-		if errors.Is(err, fs.ErrExist) && i < 100 {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("restore: keep the previous database as %s (nothing was changed): %w", bak, err)
-		}
-		if err := f.Close(); err != nil {
-			removeDB(bak)
-			return "", fmt.Errorf("restore: keep the previous database as %s (nothing was changed): %w", bak, err)
-		}
-		break
+	tmp, err := newTempCopy(path, partialPrevious)
+	if err != nil {
+		return "", fmt.Errorf("restore: keep the previous database (nothing was changed): %w", err)
+	}
+	defer tmp.remove()
+	fail := func(err error) (string, error) {
+		return "", fmt.Errorf("restore: keep the previous database (nothing was changed): %w", err)
 	}
 	if fi, err := os.Stat(path); err == nil {
-		if err := sameOwner(bak, fi); err != nil { // run as root: the service's user's
-			removeDB(bak)
-			return "", fmt.Errorf("restore: give %s the owner of %s (nothing was changed): %w", bak, path, err)
+		if err := sameOwner(tmp.path, fi); err != nil { // run as root: the service's user's
+			return fail(fmt.Errorf("give the copy the owner of %s: %w", path, err))
 		}
 	}
-	fail := func(err error) (string, error) {
-		removeDB(bak)
-		return "", fmt.Errorf("restore: keep the previous database as %s (nothing was changed): %w", bak, err)
-	}
-	err := c.Raw(func(s any) error {
+	err = c.Raw(func(s any) error {
 		sc, ok := s.(*sqlite3.SQLiteConn)
 		if !ok {
 			return fmt.Errorf("connection is %T, want go-sqlite3's", s)
 		}
-		bdb := sql.OpenDB(newConnector(fileDSN(bak, "_journal_mode=OFF&_synchronous=OFF"), plainDriver()))
+		bdb := sql.OpenDB(newConnector(fileDSN(tmp.path, "_journal_mode=OFF&_synchronous=OFF"), plainDriver()))
 		defer bdb.Close()
 		bc, err := bdb.Conn(ctx)
 		if err != nil {
@@ -456,13 +531,28 @@ func keepPrevious(ctx context.Context, c *sql.Conn, path string) (string, error)
 	if err != nil {
 		return fail(err)
 	}
-	if _, err := syncFile(bak); err != nil {
+	if _, err := syncFile(tmp.path); err != nil {
 		return fail(err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return fail(err)
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	for i := 0; ; i++ {
+		bak := path + ".bak-" + stamp
+		if i > 0 {
+			bak = fmt.Sprintf("%s-%d", bak, i)
+		}
+		err := os.Link(tmp.path, bak)
+		if errors.Is(err, fs.ErrExist) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			// Not known to be durable: not a .bak to count on.
+			return "", errors.Join(fmt.Errorf("restore: keep the previous database as %s (nothing was changed): %w", bak, err), os.Remove(bak))
+		}
+		return bak, nil
 	}
-	return bak, nil
 }
 
 // copyVerified copies the database at from into the empty file tmp and

@@ -17,14 +17,16 @@ import (
 //
 //	<name>.partial-backup-<random>   a backup being written to <name>
 //	<name>.partial-restore-<random>  a copy of --from being checked before it is restored into <name>
+//	<name>.partial-previous-<random> the database <name> being kept, before a restore, as <name>.bak-<time>
 //
 // The process writing one holds a flock(2) on it for as long as it
 // exists; a process killed mid-copy leaves the file without the lock, and
 // the next backup or restore of <name> removes it (sweepStale), and
 // `orgdb status` lists it (StaleCopies).
 const (
-	partialBackup  = ".partial-backup-"
-	partialRestore = ".partial-restore-"
+	partialBackup   = ".partial-backup-"
+	partialRestore  = ".partial-restore-"
+	partialPrevious = ".partial-previous-"
 )
 
 // tempCopy is a temporary copy being written, locked by this process.
@@ -72,7 +74,7 @@ func (t *tempCopy) keep() { t.lock.Close() }
 // killed. The next backup or restore of path removes them.
 func StaleCopies(path string) []string {
 	var out []string
-	for _, kind := range []string{partialBackup, partialRestore} {
+	for _, kind := range []string{partialBackup, partialRestore, partialPrevious} {
 		matches, _ := filepath.Glob(globEscape(path) + kind + "*") // the pattern is valid: escaped
 		for _, m := range matches {
 			if strings.HasSuffix(m, "-journal") || strings.HasSuffix(m, "-wal") || strings.HasSuffix(m, "-shm") {

@@ -75,6 +75,13 @@ func xprocChild(spec string) int {
 	if action == "late" {
 		return lateInvite(ctx, path, arg)
 	}
+	if action == "walwriter" {
+		return walWriter(ctx, path, arg)
+	}
+	if action == "restore" { // no store of its own: restore arg into path
+		_, err := store.Restore(ctx, path, arg)
+		return report(err)
+	}
 	if action == "open" {
 		wait()
 		st, err := store.Open(ctx, path)
