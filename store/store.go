@@ -225,7 +225,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	}
 	s := &Store{
 		now: time.Now, inviteTTL: DefaultInviteTTL, readConns: max(2, runtime.GOMAXPROCS(0)),
-		checkpointQuery: `PRAGMA wal_checkpoint(PASSIVE)`, replicaWait: DefaultReplicaWait,
+		replicaWait: DefaultReplicaWait,
 	}
 	for _, o := range opts {
 		o(s)
@@ -364,7 +364,11 @@ const (
 // prepares the queries on it. Neither pool closes idle connections: a
 // connection keeps the statements prepared on it.
 func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err error) {
-	drv := writerDriver(s.litefs != nil)
+	var limit int64
+	if !s.external && s.litefs == nil { // the checkpoints' policy (checkpoint.go)
+		limit = journalSizeLimit
+	}
+	drv := writerDriver(s.litefs != nil, limit)
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
 	}
