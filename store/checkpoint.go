@@ -112,7 +112,7 @@ func (s *Store) checkpoint(c *checkpointer) (string, error) {
 // the WAL and those checkpointed.
 func (s *Store) walCheckpoint(mode string) (log, done int64, err error) {
 	var busy int
-	if err := s.ckpt.QueryRow(`PRAGMA wal_checkpoint(` + mode + `)`).Scan(&busy, &log, &done); err != nil {
+	if err := s.ckpt.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil {
 		return 0, 0, fmt.Errorf("%s checkpoint: %w", mode, err)
 	}
 	return log, done, nil
