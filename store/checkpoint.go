@@ -1,8 +1,13 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"time"
+
+	"github.com/agentops/orgdb/schema"
 )
 
 // The checkpoint policy. PASSIVE checkpoints alone never bound the WAL
@@ -86,7 +91,7 @@ func (s *Store) checkpoint(c *checkpointer) (string, error) {
 		}
 		c.frameBytes = page + 24
 	}
-	log, done, err := s.walCheckpoint("PASSIVE")
+	log, done, err := s.walCheckpoint(s.ckpt, "PASSIVE")
 	if err != nil {
 		return "PASSIVE", err
 	}
@@ -96,24 +101,62 @@ func (s *Store) checkpoint(c *checkpointer) (string, error) {
 	idle := log == c.lastLog
 	c.lastLog = log
 	switch {
-	case log*c.frameBytes > walRestartBytes:
-		c.lastLog = -1
-		_, _, err := s.walCheckpoint("RESTART")
-		return "RESTART", err
 	case idle && log > 0 && done == log:
 		c.lastLog = -1
-		_, _, err := s.walCheckpoint("TRUNCATE")
-		return "TRUNCATE", err
+		return "TRUNCATE", s.strongCheckpoint("TRUNCATE")
+	case log*c.frameBytes > walRestartBytes:
+		return "RESTART", s.strongCheckpoint("RESTART")
 	}
 	return "PASSIVE", nil
 }
 
-// walCheckpoint runs PRAGMA wal_checkpoint(mode) and returns the frames in
-// the WAL and those checkpointed.
-func (s *Store) walCheckpoint(mode string) (log, done int64, err error) {
+// walCheckpoint runs PRAGMA wal_checkpoint(mode) on pool and returns the
+// frames in the WAL and those checkpointed.
+func (s *Store) walCheckpoint(pool *sql.DB, mode string) (log, done int64, err error) {
 	var busy int
-	if err := s.ckpt.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil {
+	if err := pool.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil {
 		return 0, 0, fmt.Errorf("%s checkpoint: %w", mode, err)
 	}
 	return log, done, nil
+}
+
+// strongCheckpointWait is how long a RESTART or TRUNCATE checkpoint waits
+// for the write lock and for readers of old frames: it holds the write
+// lock while it waits for readers, so every writer, in every process,
+// waits too; past it the checkpoint gives up until the next tick.
+const strongCheckpointWait = 100 * time.Millisecond
+
+// strongCheckpoint runs a RESTART or TRUNCATE checkpoint on the writer's
+// connection, with a busy timeout of strongCheckpointWait.
+//
+// The writer's connection, because these checkpoints need the write lock
+// and a busy store's writer takes it again as soon as it commits: a
+// checkpoint on a connection of its own polled for it (SQLite's busy
+// handler sleeps between tries) while the WAL kept growing (188 MiB in
+// 1.5 s, measured). On the writer's connection it waits its turn in the
+// pool, and the store's writes queue behind it. The short busy timeout,
+// because with the store's 5 s another process's writers, waiting for the
+// lock it holds while it waits for readers, ran out of theirs ("database
+// is locked").
+func (s *Store) strongCheckpoint(mode string) error {
+	ctx := context.Background()
+	c, err := s.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s checkpoint: %w", mode, err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, strongCheckpointWait.Milliseconds())); err != nil {
+		return fmt.Errorf("%s checkpoint: %w", mode, err)
+	}
+	var busy, log, done int
+	cerr := c.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done)
+	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, schema.BusyTimeout.Milliseconds())); err != nil {
+		// The writer must not keep the short timeout: drop the connection.
+		_ = c.Raw(func(any) error { return driver.ErrBadConn })
+		return fmt.Errorf("%s checkpoint: restore the busy timeout: %w", mode, err)
+	}
+	if cerr != nil {
+		return fmt.Errorf("%s checkpoint: %w", mode, cerr)
+	}
+	return nil
 }
