@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -13,7 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -243,4 +248,99 @@ func TestRestoreFaults(t *testing.T) {
 		}
 	}
 	t.Logf("%d faults injected: %d failed restores, %d killed ones, the rest unaffected", trials, failed, killed)
+}
+
+// largeBackup writes a backup of n users and n invites (built with two
+// INSERT … SELECT statements) and returns its path.
+func largeBackup(t *testing.T, n int) string {
+	t.Helper()
+	ctx := context.Background()
+	path := dbtest.Path(t)
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM n WHERE i < ?-1)
+		 INSERT INTO users (id, email, role, created_at, updated_at)
+		 SELECT printf('u%07d', i), printf('user%07d@acme.test', i), 'member', '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM n`,
+		`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM n WHERE i < ?-1)
+		 INSERT INTO invites (id, email, role, invited_by, expires_at, created_at)
+		 SELECT printf('i%07d', i), printf('inv%07d@acme.test', i), 'member', 'u0000000', '2099-01-01 00:00:00', '2026-01-01 00:00:00' FROM n`,
+	} {
+		if _, err := st.DB().ExecContext(ctx, q, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	to := filepath.Join(t.TempDir(), "large.db")
+	if _, err := st.Backup(ctx, to); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// Restores of a large database raced by a process that starts writing
+// at a random moment during them (the issue's reproduction: a restore
+// longer than the busy timeout, a late `users add`). In every trial the
+// database is sound; the writer either wrote before the restore (into the
+// old database: its user is not there, NOT_FOUND), or after it (into the
+// restored one, where its write is), or was refused (UNAVAILABLE
+// database_locked) and wrote nothing; or the restore was refused while
+// the writer had the database open (CONFLICT in_use) and changed nothing.
+func TestRestoreRacedByLateWriters(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("ORGDB_FAULTS") != "all" {
+		t.Skip("make test-faults: restores a 300,000-user database 20 times (ORGDB_FAULTS=all)")
+	}
+	ctx := context.Background()
+	const n, trials = 300_000, 20
+	from := largeBackup(t, n)
+	const id = "u0000042" // a member in the backup, absent from the old database
+	outcomes := map[string]int{}
+	for trial := range trials {
+		path := closed(t, 3)
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { _, err := store.Restore(ctx, path, from); done <- err }()
+		time.Sleep(time.Duration(rand.Int64N(int64(3 * time.Second)))) // a random moment: what the trial varies, not a wait for an event
+		started, result := lateWriter(t, path, id)
+		started()
+		got := result()
+		rerr := <-done
+		took := time.Since(start)
+		integrityOK(t, path)
+		u, _ := pairs(t, path)
+		var oe *orgdb.Error
+		switch {
+		case rerr != nil && errors.As(rerr, &oe) && oe.Reason == store.ReasonInUse:
+			if u != 3 {
+				t.Fatalf("trial %d: a refused restore left %d users", trial, u)
+			}
+			outcomes["restore refused in_use"]++
+			continue
+		case rerr != nil:
+			t.Fatalf("trial %d: restore: %v", trial, rerr)
+		case u != n:
+			t.Fatalf("trial %d: restored database holds %d users, want %d", trial, u, n)
+		}
+		switch got {
+		case "ok":
+			if !promoted(t, path, id) {
+				t.Fatalf("trial %d: the late write was acknowledged but is not in the restored database", trial)
+			}
+		case "refused " + string(orgdb.CodeNotFound) + " ":
+		case "refused " + string(orgdb.CodeUnavailable) + " " + store.ReasonDatabaseLocked:
+			if promoted(t, path, id) {
+				t.Fatalf("trial %d: a refused write is in the restored database", trial)
+			}
+		default:
+			t.Fatalf("trial %d: the late writer reported %q", trial, got)
+		}
+		outcomes["writer "+got]++
+		t.Logf("trial %d: restore %s, writer %q", trial, took.Round(time.Millisecond), got)
+	}
+	t.Logf("%d trials: %v", trials, outcomes)
 }
