@@ -493,6 +493,22 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 	}{
 		{"edited checksum", edit(`UPDATE schema_migrations SET sha256 = 'x' WHERE version = 1`), "not this binary's file"},
 		{"newer orgdb", edit(`INSERT INTO schema_migrations VALUES (9999, 'from_the_future', 'x', '2030-01-01 00:00:00')`), "newer orgdb"},
+		// The records say every migration is applied; the schema says not.
+		{"dropped table", edit(`DROP TABLE sealing_kdf`), "table sealing_kdf is missing"},
+		{"extra index", edit(`CREATE INDEX by_hand ON users (updated_at)`), "index by_hand is not orgdb's"},
+		{"changed trigger", func(t *testing.T, path string) {
+			d := dbtest.Raw(t, path)
+			var name, text string
+			if err := d.QueryRow(`SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name LIMIT 1`).Scan(&name, &text); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Exec(`DROP TRIGGER ` + name + `; ` + strings.Replace(text, "BEGIN", "BEGIN SELECT 1;", 1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}, "differs"},
 		{"truncated", func(t *testing.T, path string) {
 			fi, err := os.Stat(path)
 			if err != nil {

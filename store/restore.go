@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -584,7 +585,94 @@ func copyVerified(ctx context.Context, from, tmp string) (int, error) {
 	if err != nil {
 		return 0, refuseBackup(from, err)
 	}
-	return checkMigrations(from, st)
+	pending, err := checkMigrations(from, st)
+	if err != nil {
+		return 0, err
+	}
+	highest := 0
+	for _, s := range st {
+		if s.Applied {
+			highest = s.Version
+		}
+	}
+	if err := checkCatalog(ctx, from, cdb, highest); err != nil {
+		return 0, err
+	}
+	return pending, nil
+}
+
+// checkCatalog refuses (bad_backup) a copy whose schema (tables, indexes,
+// triggers, views: their names and SQL) differs from the one its recorded
+// migrations create: those migrations, up to version, are applied to a
+// new database in a temporary directory and the two catalogs compared.
+// The records alone are not the schema: a table dropped by hand, with
+// schema_migrations unchanged, made every writing Open fail afterwards.
+func checkCatalog(ctx context.Context, from string, cdb *sql.DB, version int) error {
+	dir, err := os.MkdirTemp("", "orgdb-restore-catalog-")
+	if err != nil {
+		return fmt.Errorf("restore: check the backup's schema: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	scratch, err := sql.Open("sqlite3", schema.DSN(filepath.Join(dir, "migrated.db")))
+	if err != nil {
+		return fmt.Errorf("restore: check the backup's schema: %w", err)
+	}
+	defer scratch.Close()
+	if _, err := schema.Migrate(ctx, scratch, schema.UpTo(schema.FS(), version)); err != nil {
+		return fmt.Errorf("restore: check the backup's schema: migrate a scratch database to %04d: %w", version, err)
+	}
+	want, err := catalogOf(ctx, scratch)
+	if err != nil {
+		return fmt.Errorf("restore: check the backup's schema: %w", err)
+	}
+	got, err := catalogOf(ctx, cdb)
+	if err != nil {
+		return refuseBackup(from, err)
+	}
+	var diffs []string
+	for k, sqlText := range want {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, k+" is missing")
+		case g != sqlText:
+			diffs = append(diffs, k+" differs")
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, k+" is not orgdb's")
+		}
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	slices.Sort(diffs)
+	if len(diffs) > 5 {
+		diffs = append(diffs[:5], fmt.Sprintf("and %d more", len(diffs)-5))
+	}
+	return refuseBackup(from, fmt.Errorf("its schema is not the one its migrations (up to %04d) create: %s: it was changed by hand or damaged", version, strings.Join(diffs, "; ")))
+}
+
+// catalogOf is the schema of a database: "type name" → SQL, without
+// SQLite's own objects (sqlite_*: autoindexes, sqlite_sequence, the
+// statistics ANALYZE writes) and the tables of other tools (OthersGlob).
+func catalogOf(ctx context.Context, d *sql.DB) (map[string]string, error) {
+	rows, err := d.QueryContext(ctx, `SELECT type, name, COALESCE(sql, '') FROM sqlite_schema
+		WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\' AND tbl_name NOT GLOB '`+schema.OthersGlob+`'`)
+	if err != nil {
+		return nil, fmt.Errorf("read the schema: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var typ, name, text string
+		if err := rows.Scan(&typ, &name, &text); err != nil {
+			return nil, fmt.Errorf("read the schema: %w", err)
+		}
+		out[typ+" "+name] = text
+	}
+	return out, rows.Err()
 }
 
 // checkMigrations refuses a backup whose migrations this binary cannot
