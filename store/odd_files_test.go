@@ -162,3 +162,40 @@ func TestRestoreThroughASymlink(t *testing.T) {
 		t.Fatalf("restore info %+v: want the real path %s, the previous copy beside it", info, real)
 	}
 }
+
+// A temporary copy left by a killed backup is listed by StaleCopies and
+// removed by the next backup to that path; one a running process holds
+// (its flock) is neither.
+func TestStaleCopiesAreSwept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := closed(t, 2)
+	to := filepath.Join(t.TempDir(), "b.db")
+	stale := to + ".partial-backup-111"
+	held := to + ".partial-backup-222"
+	for _, p := range []string{stale, held} {
+		if err := os.WriteFile(p, []byte("half a copy"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if got := store.StaleCopies(to); len(got) != 1 || got[0] != stale {
+		t.Fatalf("StaleCopies = %q, want only %s", got, stale)
+	}
+	if _, err := store.BackupFile(ctx, db, to); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the next backup left %s: %v", stale, err)
+	}
+	if _, err := os.Stat(held); err != nil {
+		t.Fatalf("the next backup removed a copy another process holds: %v", err)
+	}
+}
