@@ -279,6 +279,12 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	} else if busy(err) {
 		return nil, Translate(err, "open orgdb "+path)
 	}
+	// Nothing can be written on a read-only mount: said plainly, before
+	// SQLite fails with "unable to open database file".
+	if schema.ReadOnlyFS(path) && !replica {
+		return nil, orgdb.Internal(schema.ErrReadOnlyFS, "open orgdb %s for writing: %v (a read-only mount): commands that only read it work; "+
+			"to write, remount the file system read-write", path, schema.ErrReadOnlyFS).WithReason(ReasonReadOnlyFS)
+	}
 	// A new database is created 0600 before SQLite creates it 0644 less the
 	// umask; its -wal and -shm files take its mode.
 	if err := privfile.EnsureFile(path); errors.Is(err, fs.ErrNotExist) {
@@ -358,6 +364,9 @@ const (
 	ReasonNoDatabase  = "no_database"  // ReadOnly: the file does not exist
 	ReasonNotOrgdb    = "not_orgdb"    // a SQLite file of another application
 	ReasonNotMigrated = "not_migrated" // ReadOnly: migrations are pending
+	// ReasonReadOnlyFS: INTERNAL_ERROR of an Open for writing of a database
+	// on a read-only file system (a read-only mount).
+	ReasonReadOnlyFS = "read_only_file_system"
 )
 
 // openWriter opens the writer connection, migrates the database and
