@@ -298,28 +298,52 @@ func copyInto(ctx context.Context, path, tmp string, hook func(string)) (prev st
 		}
 		return fmt.Errorf("restore: %s of %s (nothing was changed): %w", step, path, err)
 	}
-	var ckBusy, ckLog, ckDone int
-	if err := lc.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&ckBusy, &ckLog, &ckDone); err != nil {
-		return "", locked("checkpoint the WAL", err)
+	// Each step retries while another process briefly holds the file (a
+	// reader that opened it since the in-use check: `orgdb status` from a
+	// cron job): switching the journal mode fails at once rather than
+	// waiting for the busy timeout. Past schema.BusyTimeout it is in use.
+	var errBusyStep = sqlite3.Error{Code: sqlite3.ErrBusy}
+	retry := func(step string, f func() error) error {
+		if err := schema.RetryBusy(ctx, f); err != nil {
+			return locked(step, err)
+		}
+		return nil
 	}
-	if ckBusy != 0 {
-		return "", inUse(fmt.Errorf("%w: another process reads %s: its WAL could not be checkpointed", errInUse, path))
+	if err := retry("checkpoint the WAL", func() error {
+		var ckBusy, ckLog, ckDone int
+		if err := lc.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&ckBusy, &ckLog, &ckDone); err != nil {
+			return err
+		}
+		if ckBusy != 0 {
+			return errBusyStep
+		}
+		return nil
+	}); err != nil {
+		return "", err
 	}
 	if _, err := lc.ExecContext(ctx, `PRAGMA locking_mode = EXCLUSIVE`); err != nil {
 		return "", locked("lock", err)
 	}
-	var mode string
-	if err := lc.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode); err != nil {
-		return "", locked("switch to a rollback journal", err)
+	if err := retry("switch to a rollback journal", func() error {
+		var mode string
+		if err := lc.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode); err != nil {
+			return err
+		}
+		if mode != "delete" {
+			return errBusyStep
+		}
+		return nil
+	}); err != nil {
+		return "", err
 	}
-	if mode != "delete" {
-		return "", inUse(fmt.Errorf("%w: another process holds %s: its journal mode stayed %s", errInUse, path, mode))
-	}
-	if _, err := lc.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
-		return "", locked("lock", err)
-	}
-	if _, err := lc.ExecContext(ctx, `COMMIT`); err != nil {
-		return "", locked("lock", err)
+	if err := retry("lock", func() error {
+		if _, err := lc.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
+			return err
+		}
+		_, err := lc.ExecContext(ctx, `COMMIT`)
+		return err
+	}); err != nil {
+		return "", err
 	}
 	hook("locked")
 	if err := inspectConn(ctx, lc, path); err != nil {
