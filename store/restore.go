@@ -108,8 +108,9 @@ type restoreConfig struct {
 
 // withRestoreHook has [Restore] call f at each stage of the copy into
 // place, with its lock held: "locked" (WAL checkpointed, exclusive lock
-// taken), "kept" (the previous database kept), "copied" (the copy made,
-// the lock about to be released).
+// taken), "kept" (the previous database kept), "copying" (back in the
+// normal locking mode, the lock still held, the copy about to start),
+// "copied" (the copy committed, the lock released).
 func withRestoreHook(f func(stage string)) RestoreOption {
 	return func(c *restoreConfig) { c.hook = f }
 }
@@ -355,14 +356,16 @@ func copyInto(ctx context.Context, path, tmp string, hook func(string)) (prev st
 	hook("kept")
 	// Back to the normal locking mode before the copy: the lock is kept
 	// until the copy's transaction ends (SQLite releases it at the next
-	// access), and that transaction commits by deleting its journal, the
-	// one commit point after which only the directory's fsync can fail. In
+	// access), and that transaction commits by deleting its journal. In
 	// the exclusive mode it would zero the journal's header instead and
 	// then fsync it, and a failed fsync left the copy committed but
-	// reported as failed.
+	// reported as failed. SQLite may still report a failure after the
+	// deletion (truncating the file, fsyncing the directory):
+	// afterFailedCopy tells what the file holds.
 	if _, err := lc.ExecContext(ctx, `PRAGMA locking_mode = NORMAL`); err != nil {
 		return "", fmt.Errorf("restore: copy into %s (nothing was changed; the previous database is also kept as %s): %w", path, prev, err)
 	}
+	hook("copying")
 	src := sql.OpenDB(newConnector(fileDSN(tmp, "mode=ro"), plainDriver()))
 	defer src.Close()
 	sc, err := src.Conn(ctx)

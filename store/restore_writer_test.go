@@ -3,17 +3,20 @@ package store_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/store"
+	"github.com/mattn/go-sqlite3"
 )
 
 // lateInvite is the "late" action of a child process: it says "ready",
@@ -151,5 +154,44 @@ func TestRestoreOvertakenByALateWriter(t *testing.T) {
 				t.Fatalf("temporary copies left: %q %v", left, err)
 			}
 		})
+	}
+}
+
+// From the moment the restore has locked the database until its copy
+// commits, no other connection can read or write it, at every stage
+// (including after the switch back to the normal locking mode, which
+// keeps the lock until the copy's own transaction ends).
+func TestRestoreHoldsItsLockToTheEnd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	from := backupOf(t, 5)
+	path := closed(t, 3)
+	var stages []string
+	hook := store.WithRestoreHook(func(stage string) {
+		stages = append(stages, stage)
+		if stage == "copied" {
+			return
+		}
+		d, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer d.Close()
+		var n int
+		err = d.QueryRow(`SELECT COUNT(*) FROM users`).Scan(&n)
+		var se sqlite3.Error
+		if !errors.As(err, &se) || se.Code != sqlite3.ErrBusy {
+			t.Errorf("at stage %s another connection read the database: %d users, %v; want SQLITE_BUSY", stage, n, err)
+		}
+	})
+	if _, err := store.Restore(ctx, path, from, hook); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"locked", "kept", "copying", "copied"}; !slices.Equal(stages, want) {
+		t.Fatalf("stages %q, want %q", stages, want)
+	}
+	if u, _ := pairs(t, path); u != 5 {
+		t.Fatalf("restored database holds %d users, want 5", u)
 	}
 }
