@@ -32,7 +32,8 @@ const (
 // tempCopy is a temporary copy being written, locked by this process.
 type tempCopy struct {
 	path string
-	lock *os.File // holds the flock; closed by remove
+	lock *os.File // holds the flock; closed by remove or keep
+	kept bool
 }
 
 // newTempCopy creates a new empty private file beside target, named
@@ -57,17 +58,23 @@ func newTempCopy(target, kind string) (*tempCopy, error) {
 }
 
 // remove deletes the copy and whatever SQLite left beside it, then drops
-// the lock. Call it only once no connection of this process has the file
-// open (closing the lock's descriptor drops this process's fcntl locks on
-// it).
+// the lock, unless keep was called. Call it only once no connection of
+// this process has the file open (closing the lock's descriptor drops
+// this process's fcntl locks on it).
 func (t *tempCopy) remove() {
+	if t.kept {
+		return
+	}
 	removeDB(t.path)
 	t.lock.Close()
 }
 
 // keep drops the lock of a copy that was moved into place (it is no
-// longer temporary).
-func (t *tempCopy) keep() { t.lock.Close() }
+// longer temporary); remove then does nothing.
+func (t *tempCopy) keep() {
+	t.kept = true
+	t.lock.Close()
+}
 
 // StaleCopies lists the temporary copies beside the database or backup at
 // path that no running process holds: left by a backup or restore that was
