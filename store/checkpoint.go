@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/agentops/orgdb/schema"
@@ -18,7 +19,8 @@ import (
 // size and escalates:
 //
 //   - every checkpointEvery, a PASSIVE checkpoint (it never waits);
-//   - when the WAL holds more than walRestartBytes of frames, a RESTART
+//   - when the WAL holds more than walRestartBytes of frames (or its file
+//     is that large, looked at every walWatchEvery), a RESTART
 //     checkpoint: it waits (up to the busy timeout) for the readers of old
 //     frames to finish, blocking new writes meanwhile, so that the next
 //     writer starts again at the front of the WAL;
@@ -50,31 +52,55 @@ type checkpointer struct {
 
 // checkpoints copies committed WAL pages into the database file every
 // checkpointEvery, on its own connection, until Close, escalating as the
-// policy above says. A failure (another process checkpointing, a reader
-// holding frames past the busy timeout) is logged and left to the next
-// tick.
-func (s *Store) checkpoints() {
+// policy above says; between those ticks it looks at the WAL's size every
+// walWatchEvery, and runs the RESTART as soon as it is large (at 70 MiB
+// a second of frames, 200 ms let it reach 53 MiB). A failure (another
+// process checkpointing, a reader holding frames past the wait) is logged
+// and left to the next tick.
+func (s *Store) checkpoints(walPath string) {
 	defer close(s.done)
-	t := time.NewTicker(checkpointEvery)
+	t := time.NewTicker(walWatchEvery)
 	defer t.Stop()
 	c := checkpointer{lastLog: -1}
-	for {
+	for tick := 1; ; tick++ {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if !s.checkpointsHere() {
-				continue // a LiteFS replica: LiteFS checkpoints its copy
-			}
-			mode, err := s.checkpoint(&c)
-			if err != nil {
-				s.log.Warn("orgdb: background checkpoint failed; retrying on the next tick", "mode", mode, "err", err)
-			}
-			if s.afterCheckpoint != nil {
-				s.afterCheckpoint(err)
-			}
+		}
+		if !s.checkpointsHere() {
+			continue // a LiteFS replica: LiteFS checkpoints its copy
+		}
+		var mode string
+		var err error
+		switch {
+		case tick%int(checkpointEvery/walWatchEvery) == 0:
+			mode, err = s.checkpoint(&c)
+		case s.checkpointQuery == "" && s.litefs == nil && fileSize(walPath) > walRestartBytes:
+			mode, err = "RESTART", s.strongCheckpoint("RESTART")
+		default:
+			continue
+		}
+		if err != nil {
+			s.log.Warn("orgdb: background checkpoint failed; retrying on the next tick", "mode", mode, "err", err)
+		}
+		if s.afterCheckpoint != nil {
+			s.afterCheckpoint(err)
 		}
 	}
+}
+
+// walWatchEvery is how often the background goroutine looks at the WAL's
+// size.
+const walWatchEvery = 50 * time.Millisecond
+
+// fileSize is the size of the file at path, 0 if it cannot be read.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // checkpoint runs one tick of the policy and returns the strongest mode

@@ -310,7 +310,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	s.ckpt = sql.OpenDB(newConnector(DSN(path), checkpointDriver(s.litefs != nil)))
 	s.ckpt.SetMaxOpenConns(1)
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	go s.checkpoints()
+	go s.checkpoints(path + "-wal")
 	return s, nil
 }
 
