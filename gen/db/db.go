@@ -54,6 +54,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
 	}
+	if q.getAPITokenStmt, err = db.PrepareContext(ctx, getAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAPIToken: %w", err)
+	}
+	if q.getAPITokenByHashStmt, err = db.PrepareContext(ctx, getAPITokenByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAPITokenByHash: %w", err)
+	}
 	if q.getIntegrationStmt, err = db.PrepareContext(ctx, getIntegration); err != nil {
 		return nil, fmt.Errorf("error preparing query GetIntegration: %w", err)
 	}
@@ -93,11 +99,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.hasUsersStmt, err = db.PrepareContext(ctx, hasUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query HasUsers: %w", err)
 	}
+	if q.insertAPITokenStmt, err = db.PrepareContext(ctx, insertAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertAPIToken: %w", err)
+	}
 	if q.insertIntegrationStmt, err = db.PrepareContext(ctx, insertIntegration); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertIntegration: %w", err)
 	}
 	if q.insertUserStmt, err = db.PrepareContext(ctx, insertUser); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertUser: %w", err)
+	}
+	if q.listAPITokensStmt, err = db.PrepareContext(ctx, listAPITokens); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPITokens: %w", err)
 	}
 	if q.listIntegrationsForUserStmt, err = db.PrepareContext(ctx, listIntegrationsForUser); err != nil {
 		return nil, fmt.Errorf("error preparing query ListIntegrationsForUser: %w", err)
@@ -128,6 +140,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.resealOrgAPIKeyStmt, err = db.PrepareContext(ctx, resealOrgAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query ResealOrgAPIKey: %w", err)
+	}
+	if q.revokeAPITokenStmt, err = db.PrepareContext(ctx, revokeAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeAPIToken: %w", err)
+	}
+	if q.touchAPITokenStmt, err = db.PrepareContext(ctx, touchAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchAPIToken: %w", err)
 	}
 	if q.updateOrgIntegrationStmt, err = db.PrepareContext(ctx, updateOrgIntegration); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateOrgIntegration: %w", err)
@@ -199,6 +217,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteUserStmt: %w", cerr)
 		}
 	}
+	if q.getAPITokenStmt != nil {
+		if cerr := q.getAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAPITokenStmt: %w", cerr)
+		}
+	}
+	if q.getAPITokenByHashStmt != nil {
+		if cerr := q.getAPITokenByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAPITokenByHashStmt: %w", cerr)
+		}
+	}
 	if q.getIntegrationStmt != nil {
 		if cerr := q.getIntegrationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getIntegrationStmt: %w", cerr)
@@ -264,6 +292,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing hasUsersStmt: %w", cerr)
 		}
 	}
+	if q.insertAPITokenStmt != nil {
+		if cerr := q.insertAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertAPITokenStmt: %w", cerr)
+		}
+	}
 	if q.insertIntegrationStmt != nil {
 		if cerr := q.insertIntegrationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertIntegrationStmt: %w", cerr)
@@ -272,6 +305,11 @@ func (q *Queries) Close() error {
 	if q.insertUserStmt != nil {
 		if cerr := q.insertUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertUserStmt: %w", cerr)
+		}
+	}
+	if q.listAPITokensStmt != nil {
+		if cerr := q.listAPITokensStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPITokensStmt: %w", cerr)
 		}
 	}
 	if q.listIntegrationsForUserStmt != nil {
@@ -322,6 +360,16 @@ func (q *Queries) Close() error {
 	if q.resealOrgAPIKeyStmt != nil {
 		if cerr := q.resealOrgAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing resealOrgAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.revokeAPITokenStmt != nil {
+		if cerr := q.revokeAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeAPITokenStmt: %w", cerr)
+		}
+	}
+	if q.touchAPITokenStmt != nil {
+		if cerr := q.touchAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchAPITokenStmt: %w", cerr)
 		}
 	}
 	if q.updateOrgIntegrationStmt != nil {
@@ -398,6 +446,8 @@ type Queries struct {
 	deleteOrgAPIKeyStmt         *sql.Stmt
 	deleteOrgIntegrationStmt    *sql.Stmt
 	deleteUserStmt              *sql.Stmt
+	getAPITokenStmt             *sql.Stmt
+	getAPITokenByHashStmt       *sql.Stmt
 	getIntegrationStmt          *sql.Stmt
 	getInviteStmt               *sql.Stmt
 	getInviteByEmailStmt        *sql.Stmt
@@ -411,8 +461,10 @@ type Queries struct {
 	hasInvitesStmt              *sql.Stmt
 	hasOrgAPIKeysStmt           *sql.Stmt
 	hasUsersStmt                *sql.Stmt
+	insertAPITokenStmt          *sql.Stmt
 	insertIntegrationStmt       *sql.Stmt
 	insertUserStmt              *sql.Stmt
+	listAPITokensStmt           *sql.Stmt
 	listIntegrationsForUserStmt *sql.Stmt
 	listInvitesStmt             *sql.Stmt
 	listOrgAPIKeysStmt          *sql.Stmt
@@ -423,6 +475,8 @@ type Queries struct {
 	reassignOrgAPIKeysStmt      *sql.Stmt
 	reassignOrgIntegrationsStmt *sql.Stmt
 	resealOrgAPIKeyStmt         *sql.Stmt
+	revokeAPITokenStmt          *sql.Stmt
+	touchAPITokenStmt           *sql.Stmt
 	updateOrgIntegrationStmt    *sql.Stmt
 	updateOrgSettingsStmt       *sql.Stmt
 	updateUserRoleStmt          *sql.Stmt
@@ -444,6 +498,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteOrgAPIKeyStmt:         q.deleteOrgAPIKeyStmt,
 		deleteOrgIntegrationStmt:    q.deleteOrgIntegrationStmt,
 		deleteUserStmt:              q.deleteUserStmt,
+		getAPITokenStmt:             q.getAPITokenStmt,
+		getAPITokenByHashStmt:       q.getAPITokenByHashStmt,
 		getIntegrationStmt:          q.getIntegrationStmt,
 		getInviteStmt:               q.getInviteStmt,
 		getInviteByEmailStmt:        q.getInviteByEmailStmt,
@@ -457,8 +513,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		hasInvitesStmt:              q.hasInvitesStmt,
 		hasOrgAPIKeysStmt:           q.hasOrgAPIKeysStmt,
 		hasUsersStmt:                q.hasUsersStmt,
+		insertAPITokenStmt:          q.insertAPITokenStmt,
 		insertIntegrationStmt:       q.insertIntegrationStmt,
 		insertUserStmt:              q.insertUserStmt,
+		listAPITokensStmt:           q.listAPITokensStmt,
 		listIntegrationsForUserStmt: q.listIntegrationsForUserStmt,
 		listInvitesStmt:             q.listInvitesStmt,
 		listOrgAPIKeysStmt:          q.listOrgAPIKeysStmt,
@@ -469,6 +527,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		reassignOrgAPIKeysStmt:      q.reassignOrgAPIKeysStmt,
 		reassignOrgIntegrationsStmt: q.reassignOrgIntegrationsStmt,
 		resealOrgAPIKeyStmt:         q.resealOrgAPIKeyStmt,
+		revokeAPITokenStmt:          q.revokeAPITokenStmt,
+		touchAPITokenStmt:           q.touchAPITokenStmt,
 		updateOrgIntegrationStmt:    q.updateOrgIntegrationStmt,
 		updateOrgSettingsStmt:       q.updateOrgSettingsStmt,
 		updateUserRoleStmt:          q.updateUserRoleStmt,
