@@ -79,11 +79,21 @@ type NewToken struct {
 	ExpiresAt time.Time
 }
 
-// Created is a token just created: its row, and the token itself, which
-// is shown to the operator once and never again. Secret prints and
-// encodes as [seal.Redacted]; Secret.Reveal() gives the token.
+// Token is what may be shown of a token: never the token, nor its hash.
+type Token struct {
+	ID        string      `json:"id"`
+	UserID    string      `json:"userId"`
+	Name      string      `json:"name"`
+	Prefix    string      `json:"prefix"`
+	CreatedAt orgdb.Time  `json:"createdAt"`
+	ExpiresAt *orgdb.Time `json:"expiresAt,omitempty"`
+}
+
+// Created is a token just created: what may be shown of it, and the token
+// itself, which is shown to the operator once and never again. Secret
+// prints and encodes as [seal.Redacted]; Secret.Reveal() gives the token.
 type Created struct {
-	Token  db.APIToken
+	Token  Token
 	Secret seal.Secret
 }
 
@@ -132,7 +142,10 @@ func Create(ctx context.Context, st *store.Store, by store.Actor, in NewToken) (
 	if err != nil {
 		return Created{}, err
 	}
-	return Created{Token: row, Secret: seal.NewSecret(token)}, nil
+	return Created{
+		Token:  Token{ID: row.ID, UserID: row.UserID, Name: row.Name, Prefix: row.Prefix, CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt},
+		Secret: seal.NewSecret(token),
+	}, nil
 }
 
 // checkName refuses a name that is not one line of printable text of at

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/apitoken"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/httpapi"
@@ -133,12 +131,21 @@ func (f *fixture) token(uid string, expires time.Time) string {
 // Content-Type: application/json always, a body only when there is one.
 func (f *fixture) do(method, path, token, body string) (*http.Response, []byte) {
 	f.t.Helper()
+	resp, b, err := f.send(method, path, token, body)
+	must(f.t, err)
+	return resp, b
+}
+
+// send is do for any goroutine: it returns its error.
+func (f *fixture) send(method, path, token, body string) (*http.Response, []byte, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, f.srv.URL+path, rd)
-	must(f.t, err)
+	if err != nil {
+		return nil, nil, err
+	}
 	req.Header.Set("Content-Type", "application/json")
 	switch {
 	case strings.Contains(token, " "): // a whole header value ("Basic …")
@@ -147,11 +154,12 @@ func (f *fixture) do(method, path, token, body string) (*http.Response, []byte) 
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := f.srv.Client().Do(req)
-	must(f.t, err)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	must(f.t, err)
-	return resp, b
+	return resp, b, err
 }
 
 // snapshot is every row of every table, as text, but the tokens'
@@ -278,12 +286,12 @@ func parses(s string) bool {
 	return err == nil
 }
 
-// orgError is the *orgdb.Error of err, for assertions.
-func orgError(t testing.TB, err error) *orgdb.Error {
+// zeroTime is "no expiry".
+var zeroTime time.Time
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func mustRequest(t testing.TB, method, path string) *http.Request {
 	t.Helper()
-	var e *orgdb.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("want an *orgdb.Error, got %v", err)
-	}
-	return e
+	return httptest.NewRequest(method, path, nil)
 }

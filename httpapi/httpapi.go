@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -210,6 +211,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
 		return orgdb.Validation("the request body must be a JSON object").WithReason(ReasonBadBody)
 	}
+	if err := exactKeys(b, v); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -217,6 +221,39 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return orgdb.Validation("the request body has data after its JSON object").WithReason(ReasonBadBody)
+	}
+	return nil
+}
+
+// exactKeys refuses a key of the body's object that is not exactly the
+// name of one of v's fields (encoding/json would take "Name" for "name").
+func exactKeys(b []byte, v any) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return bodyError(err)
+	}
+	names := map[string]bool{}
+	var collect func(t reflect.Type)
+	collect = func(t reflect.Type) {
+		for f := range t.Fields() {
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				collect(f.Type)
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name != "-" && f.IsExported() {
+				if name == "" {
+					name = f.Name
+				}
+				names[name] = true
+			}
+		}
+	}
+	collect(reflect.TypeOf(v).Elem())
+	for k := range obj {
+		if !names[k] {
+			return orgdb.Validation("unknown field %q in the request body", k).WithDetails("field", k).WithReason(ReasonBadBody)
+		}
 	}
 	return nil
 }

@@ -112,13 +112,20 @@ func serve(ctx context.Context, e *env, log *slog.Logger, addr, static string) e
 	}
 	bound := ln.Addr().(*net.TCPAddr)
 	if !bound.IP.IsLoopback() {
-		log.Warn("orgdb serve: listening beyond loopback: tokens and keys cross the network in clear unless TLS is in front (a reverse proxy); use --addr 127.0.0.1:PORT to keep it local", "addr", bound.String())
+		log.Warn("orgdb serve: the address is not loopback: tokens and keys cross the network in clear unless TLS is in front (a reverse proxy); use --addr 127.0.0.1:PORT to keep it local", "addr", bound.String())
 	}
 	role := "primary"
 	if r := st.Role(); r.LiteFS && !r.Primary {
 		role = "replica"
 	}
 	log.Info("orgdb serve: listening", "addr", bound.String(), "version", versionString(), "db", e.where(), "static", static, "role", role)
+	// Said once the listener is closed (net/http runs it then): from here
+	// no new connection is accepted.
+	said := make(chan struct{})
+	srv.RegisterOnShutdown(func() {
+		log.Info("orgdb serve: shutting down: finishing the requests in flight")
+		close(said)
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -126,7 +133,6 @@ func serve(ctx context.Context, e *env, log *slog.Logger, addr, static string) e
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("orgdb serve: shutting down: finishing the requests in flight")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -135,6 +141,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, addr, static string) e
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	<-said
 	log.Info("orgdb serve: stopped")
 	return nil
 }
