@@ -41,6 +41,7 @@ type env struct {
 	path          string
 	offset        atomic.Int64
 	admin, member db.User
+	authn         *apitoken.Authenticator
 }
 
 func setup(t *testing.T) *env {
@@ -50,6 +51,9 @@ func setup(t *testing.T) *env {
 	must(t, err)
 	t.Cleanup(func() { must(t, st.Close()) })
 	e.st = st
+	e.authn, err = apitoken.NewAuthenticator(ctx, st, nil)
+	must(t, err)
+	t.Cleanup(func() { must(t, e.authn.Close()) })
 	e.admin, err = st.CreateUserBypassingPolicy(ctx, operator, store.NewUser{Email: "admin@acme.test"})
 	must(t, err)
 	_, err = st.BootstrapAdmin(ctx, operator, e.admin.Email)
@@ -64,7 +68,7 @@ func (e *env) auth(tok string) (string, error) {
 	if tok != "" {
 		r.Header.Set("Authorization", "Bearer "+tok)
 	}
-	return apitoken.NewAuthenticator(e.st, nil).Authenticate(r)
+	return e.authn.Authenticate(r)
 }
 
 func (e *env) tokens(t *testing.T) string {
@@ -158,7 +162,7 @@ func TestAuthenticateRefusals(t *testing.T) {
 	// The scheme is case-insensitive (RFC 9110).
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "bearer "+g)
-	if uid, err := apitoken.NewAuthenticator(e.st, nil).Authenticate(r); err != nil || uid != e.member.ID {
+	if uid, err := e.authn.Authenticate(r); err != nil || uid != e.member.ID {
 		t.Errorf("lower-case bearer: %q, %v", uid, err)
 	}
 }

@@ -91,7 +91,12 @@ func serve(ctx context.Context, e *env, log *slog.Logger, addr, static string) e
 		return err
 	}
 	defer st.Close()
-	api := httpapi.New(st, apitoken.NewAuthenticator(st, log), httpapi.WithLogger(log))
+	auth, err := apitoken.NewAuthenticator(ctx, st, log)
+	if err != nil {
+		return err
+	}
+	defer auth.Close()
+	api := httpapi.New(st, auth, httpapi.WithLogger(log))
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	if static != "" {
