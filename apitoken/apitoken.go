@@ -268,13 +268,13 @@ func (a *Authenticator) AuthenticateRole(r *http.Request) (string, orgdb.UserRol
 	if err != nil {
 		return "", "", store.Translate(err, "API token")
 	}
-	if subtle.ConstantTimeCompare([]byte(row.TokenHash), []byte(h)) != 1 {
-		return "", "", errBadToken
+	if subtle.ConstantTimeCompare([]byte(row.TokenHash), []byte(h)) != 1 || row.Role == "" {
+		return "", "", errBadToken // row.Role "": the user is gone
 	}
 	if row.LastUsedAt == nil || now.Sub(row.LastUsedAt.Time) >= TouchInterval {
 		a.touch(ctx, row.ID, now)
 	}
-	return row.UserID, row.Role, nil
+	return row.UserID, orgdb.UserRole(row.Role), nil
 }
 
 // touch records a use of the token, unless one was recorded within
@@ -282,9 +282,9 @@ func (a *Authenticator) AuthenticateRole(r *http.Request) (string, orgdb.UserRol
 // writes). A failure is logged, not returned: the request is served. On a
 // LiteFS replica the write is refused (NOT_PRIMARY) and skipped.
 func (a *Authenticator) touch(ctx context.Context, id string, now orgdb.Time) {
-	stale := orgdb.NewTime(now.Add(-TouchInterval))
+	stale := now.Add(-TouchInterval).UTC().Format(orgdb.TimeLayout) // as the column stores times
 	err := a.st.Tx(ctx, store.Operator("API token last use"), store.OperatorOnly, func(q *db.Queries) error {
-		_, err := q.TouchAPIToken(ctx, db.TouchAPITokenParams{Now: &now, ID: id, StaleBefore: &stale})
+		_, err := q.TouchAPIToken(ctx, db.TouchAPITokenParams{Now: &now, ID: id, StaleBefore: stale})
 		return err
 	})
 	if err != nil && !errors.Is(err, orgdb.ErrNotPrimary) {

@@ -6,11 +6,13 @@ RETURNING *;
 
 -- name: GetAPITokenByHash :one
 -- The token with this hash that may be used at now: not revoked, not
--- expired, and its user's id and role (the join drops a token whose user
--- is gone, though ON DELETE CASCADE removes it too). Served by the unique
--- index on token_hash.
-SELECT api_tokens.id, api_tokens.user_id, api_tokens.token_hash, api_tokens.last_used_at, users.role
-FROM api_tokens JOIN users ON users.id = api_tokens.user_id
+-- expired, with its user's role ('' if the user is gone, though ON DELETE
+-- CASCADE removes the token with them). Served by the unique index on
+-- token_hash and the users' primary key; the role is a scalar subquery
+-- rather than a JOIN, which measured twice as slow here.
+SELECT api_tokens.id, api_tokens.user_id, api_tokens.token_hash, api_tokens.last_used_at,
+       CAST(coalesce((SELECT users.role FROM users WHERE users.id = api_tokens.user_id), '') AS TEXT) AS role
+FROM api_tokens
 WHERE api_tokens.token_hash = sqlc.arg(token_hash)
   AND api_tokens.revoked_at IS NULL
   AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > sqlc.arg(now));
@@ -21,7 +23,7 @@ WHERE api_tokens.token_hash = sqlc.arg(token_hash)
 -- within the last minute already (or no such token).
 UPDATE api_tokens SET last_used_at = sqlc.arg(now)
 WHERE id = sqlc.arg(id)
-  AND (last_used_at IS NULL OR last_used_at <= sqlc.arg(stale_before));
+  AND (last_used_at IS NULL OR last_used_at <= CAST(sqlc.arg(stale_before) AS TEXT));
 
 -- name: GetAPIToken :one
 SELECT * FROM api_tokens WHERE id = ?;

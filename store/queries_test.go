@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -73,6 +74,12 @@ func TestEveryQueryRuns(t *testing.T) {
 			must(t, err == nil && len(us) == 2, "ListUsers = %+v, %v", us, err)
 			rest, err := q.ListUsers(ctx, db.ListUsersParams{AfterCreatedAt: us[0].CreatedAt, AfterID: us[0].ID, PageSize: 10})
 			must(t, err == nil && len(rest) == 1 && rest[0].ID == us[1].ID, "ListUsers after the first = %+v, %v", rest, err)
+		}},
+		{"ListUsersJSON", func(t *testing.T) {
+			j, err := q.ListUsersJSON(ctx)
+			var us []map[string]any
+			must(t, err == nil && json.Unmarshal([]byte(j), &us) == nil && len(us) == 2 && us[0]["id"] == "u1" && us[0]["role"] == "admin" && us[0]["name"] == nil,
+				"ListUsersJSON = %s, %v", j, err)
 		}},
 		{"CountUsers", func(t *testing.T) {
 			n, err := q.CountUsers(ctx)
@@ -190,15 +197,15 @@ func TestEveryQueryRuns(t *testing.T) {
 		}},
 		{"GetAPITokenByHash", func(t *testing.T) {
 			r, err := q.GetAPITokenByHash(ctx, db.GetAPITokenByHashParams{TokenHash: strings.Repeat("ab", 32), Now: &now})
-			must(t, err == nil && r.ID == "t1" && r.UserID == "u1" && r.Role == orgdb.RoleAdmin, "GetAPITokenByHash = %+v, %v", r, err)
+			must(t, err == nil && r.ID == "t1" && r.UserID == "u1" && r.Role == string(orgdb.RoleAdmin), "GetAPITokenByHash = %+v, %v", r, err)
 			_, err = q.GetAPITokenByHash(ctx, db.GetAPITokenByHashParams{TokenHash: strings.Repeat("cd", 32), Now: &now})
 			must(t, errors.Is(err, sql.ErrNoRows), "GetAPITokenByHash of an unknown hash: %v", err)
 		}},
 		{"TouchAPIToken", func(t *testing.T) {
 			before := orgdb.NewTime(now.Add(-time.Minute))
-			n, err := q.TouchAPIToken(ctx, db.TouchAPITokenParams{Now: &now, ID: "t1", StaleBefore: &before})
+			n, err := q.TouchAPIToken(ctx, db.TouchAPITokenParams{Now: &now, ID: "t1", StaleBefore: before.UTC().Format(orgdb.TimeLayout)})
 			must(t, err == nil && n == 1, "first TouchAPIToken = %d, %v", n, err)
-			n, err = q.TouchAPIToken(ctx, db.TouchAPITokenParams{Now: &now, ID: "t1", StaleBefore: &before})
+			n, err = q.TouchAPIToken(ctx, db.TouchAPITokenParams{Now: &now, ID: "t1", StaleBefore: before.UTC().Format(orgdb.TimeLayout)})
 			must(t, err == nil && n == 0, "TouchAPIToken within the minute = %d, %v", n, err)
 		}},
 		{"GetAPIToken", func(t *testing.T) {

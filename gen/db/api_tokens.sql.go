@@ -33,8 +33,9 @@ func (q *Queries) GetAPIToken(ctx context.Context, id string) (APIToken, error) 
 }
 
 const getAPITokenByHash = `-- name: GetAPITokenByHash :one
-SELECT api_tokens.id, api_tokens.user_id, api_tokens.token_hash, api_tokens.last_used_at, users.role
-FROM api_tokens JOIN users ON users.id = api_tokens.user_id
+SELECT api_tokens.id, api_tokens.user_id, api_tokens.token_hash, api_tokens.last_used_at,
+       CAST(coalesce((SELECT users.role FROM users WHERE users.id = api_tokens.user_id), '') AS TEXT) AS role
+FROM api_tokens
 WHERE api_tokens.token_hash = ?1
   AND api_tokens.revoked_at IS NULL
   AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > ?2)
@@ -46,17 +47,18 @@ type GetAPITokenByHashParams struct {
 }
 
 type GetAPITokenByHashRow struct {
-	ID         string         `json:"id"`
-	UserID     string         `json:"userId"`
-	TokenHash  string         `json:"-"`
-	LastUsedAt *orgdb.Time    `json:"lastUsedAt,omitempty"`
-	Role       orgdb.UserRole `json:"role"`
+	ID         string      `json:"id"`
+	UserID     string      `json:"userId"`
+	TokenHash  string      `json:"-"`
+	LastUsedAt *orgdb.Time `json:"lastUsedAt,omitempty"`
+	Role       string      `json:"role"`
 }
 
 // The token with this hash that may be used at now: not revoked, not
-// expired, and its user's id and role (the join drops a token whose user
-// is gone, though ON DELETE CASCADE removes it too). Served by the unique
-// index on token_hash.
+// expired, with its user's role (” if the user is gone, though ON DELETE
+// CASCADE removes the token with them). Served by the unique index on
+// token_hash and the users' primary key; the role is a scalar subquery
+// rather than a JOIN, which measured twice as slow here.
 func (q *Queries) GetAPITokenByHash(ctx context.Context, arg GetAPITokenByHashParams) (GetAPITokenByHashRow, error) {
 	row := q.queryRow(ctx, q.getAPITokenByHashStmt, getAPITokenByHash, arg.TokenHash, arg.Now)
 	var i GetAPITokenByHashRow
@@ -188,13 +190,13 @@ func (q *Queries) RevokeAPIToken(ctx context.Context, arg RevokeAPITokenParams) 
 const touchAPIToken = `-- name: TouchAPIToken :execrows
 UPDATE api_tokens SET last_used_at = ?1
 WHERE id = ?2
-  AND (last_used_at IS NULL OR last_used_at <= ?3)
+  AND (last_used_at IS NULL OR last_used_at <= CAST(?3 AS TEXT))
 `
 
 type TouchAPITokenParams struct {
 	Now         *orgdb.Time `json:"lastUsedAt,omitempty"`
 	ID          string      `json:"id"`
-	StaleBefore *orgdb.Time `json:"lastUsedAt,omitempty"`
+	StaleBefore string      `json:"staleBefore"`
 }
 
 // Records a use of the token at most once a minute: the guard is part of

@@ -126,6 +126,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listUsersStmt, err = db.PrepareContext(ctx, listUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsers: %w", err)
 	}
+	if q.listUsersJSONStmt, err = db.PrepareContext(ctx, listUsersJSON); err != nil {
+		return nil, fmt.Errorf("error preparing query ListUsersJSON: %w", err)
+	}
 	if q.moveSealingKeyStmt, err = db.PrepareContext(ctx, moveSealingKey); err != nil {
 		return nil, fmt.Errorf("error preparing query MoveSealingKey: %w", err)
 	}
@@ -337,6 +340,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listUsersStmt: %w", cerr)
 		}
 	}
+	if q.listUsersJSONStmt != nil {
+		if cerr := q.listUsersJSONStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listUsersJSONStmt: %w", cerr)
+		}
+	}
 	if q.moveSealingKeyStmt != nil {
 		if cerr := q.moveSealingKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing moveSealingKeyStmt: %w", cerr)
@@ -470,6 +478,7 @@ type Queries struct {
 	listOrgAPIKeysStmt          *sql.Stmt
 	listSealedOrgAPIKeysStmt    *sql.Stmt
 	listUsersStmt               *sql.Stmt
+	listUsersJSONStmt           *sql.Stmt
 	moveSealingKeyStmt          *sql.Stmt
 	reassignInvitesStmt         *sql.Stmt
 	reassignOrgAPIKeysStmt      *sql.Stmt
@@ -522,6 +531,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listOrgAPIKeysStmt:          q.listOrgAPIKeysStmt,
 		listSealedOrgAPIKeysStmt:    q.listSealedOrgAPIKeysStmt,
 		listUsersStmt:               q.listUsersStmt,
+		listUsersJSONStmt:           q.listUsersJSONStmt,
 		moveSealingKeyStmt:          q.moveSealingKeyStmt,
 		reassignInvitesStmt:         q.reassignInvitesStmt,
 		reassignOrgAPIKeysStmt:      q.reassignOrgAPIKeysStmt,

@@ -37,7 +37,7 @@ export interface GetAPITokenByHashRow {
   id: string;
   userId: string;
   lastUsedAt?: string;
-  role: UserRole;
+  role: string;
 }
 
 export interface Integration {
