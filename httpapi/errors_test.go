@@ -91,3 +91,18 @@ func TestAuthenticatorWithoutRole(t *testing.T) {
 		}
 	}
 }
+
+// The web client logs in at /auth/callback?token=T: the access log names
+// the path, never the query, so the token stays out of it.
+func TestAccessLogLeavesOutTheQuery(t *testing.T) {
+	var logs bytes.Buffer
+	h := httpapi.AccessLog(slog.New(slog.NewTextHandler(&logs, nil)), httpapi.SPA(fstestIndex()))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/auth/callback?token=orgdb_SECRETSECRETSECRET", nil))
+	if rec.Code != 200 || !strings.Contains(logs.String(), "path=/auth/callback status=200") {
+		t.Fatalf("%d, log %q", rec.Code, logs.String())
+	}
+	if strings.Contains(logs.String(), "SECRET") {
+		t.Errorf("the access log carries the query: %q", logs.String())
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/agentops/orgdb/apitoken"
@@ -297,4 +298,9 @@ func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 func mustRequest(t testing.TB, method, path string) *http.Request {
 	t.Helper()
 	return httptest.NewRequest(method, path, nil)
+}
+
+// fstestIndex is a built web client of one page.
+func fstestIndex() fstest.MapFS {
+	return fstest.MapFS{"index.html": {Data: []byte("<!doctype html>index")}}
 }
