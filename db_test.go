@@ -447,7 +447,11 @@ func TestModelJSON(t *testing.T) {
 	if set < 0 {
 		t.Fatal("no key view is set")
 	}
-	values := []any{user, invs[0], inviteModel, settings, key, keys[set], its[0], sealingKey, sealingKDF}
+	mustExec(t, st.DB(), `INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, last_used_at, expires_at, revoked_at)
+		VALUES ('t1', 'u1', 'web', '`+strings.Repeat("ab", 32)+`', 'orgdb_abcdef', datetime('now'), datetime('now'), datetime('now'))`)
+	var token db.APIToken
+	must(t, st.ReadTx(ctx, func(q *db.Queries) (err error) { token, err = q.GetAPIToken(ctx, "t1"); return err }))
+	values := []any{user, invs[0], inviteModel, settings, key, keys[set], its[0], sealingKey, sealingKDF, token}
 
 	// Each value's JSON has exactly the keys its type declares, camelCase,
 	// with no sql.Null* wrapper and never the sealed key.

@@ -59,7 +59,7 @@ func main() {
 	flag.StringVar(&c.litestream, "litestream", "", "durability part: the litestream binary, for the replication lag")
 	flag.IntVar(&c.lagSamples, "lag-samples", 40, "durability part: commits timed to the replica")
 	out := flag.String("out", "RESULTS.md", "the results file to write")
-	parts := flag.String("parts", "ratio,scale,load,generate", "which parts to run, comma-separated (not run by default: litefs, make bench-litefs; durability, make bench-durability)")
+	parts := flag.String("parts", "ratio,scale,load,generate,http", "which parts to run, comma-separated (not run by default: litefs, make bench-litefs; durability, make bench-durability)")
 	burnFlag := flag.Bool("burn", false, "internal: keep every CPU busy until standard input closes")
 	flag.Parse()
 	if *burnFlag {
@@ -97,6 +97,7 @@ func main() {
 		{"scale", func() ([]*figure, string, error) { return runScale(dir, c) }},
 		{"load", func() ([]*figure, string, error) { return runLoad(dir, c) }},
 		{"generate", func() ([]*figure, string, error) { return runGenerate(c) }},
+		{"http", func() ([]*figure, string, error) { return runHTTP(dir, c) }},
 		{"litefs", func() ([]*figure, string, error) { return runLiteFS(dir, c) }},
 		{"durability", func() ([]*figure, string, error) { return runDurability(dir, c) }},
 	} {
