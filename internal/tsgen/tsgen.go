@@ -357,6 +357,14 @@ func load(overlay map[string][]byte, pkgs ...string) (map[string]*types.Package,
 				}
 			}
 			names = append(names, f, name)
+			// The go command names a file by its path relative to the
+			// working directory when that is shorter (a module under
+			// /tmp, beside this directory): that form too.
+			if wd, err := os.Getwd(); err == nil {
+				if rel, err := filepath.Rel(wd, f); err == nil && rel != f {
+					names = append(names, rel, name)
+				}
+			}
 		}
 		b, err := json.Marshal(map[string]any{"Replace": replace})
 		if err != nil {
