@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs test-litestream bench-durability
+.PHONY: help new-migration generate resum db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs test-litestream bench-durability
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,6 +21,12 @@ new-migration: ## create schema/NNNN_NAME.sql with the next free number, e.g. ma
 # is written. internal/cmd/generate says how.
 generate: ## regenerate gen/db, gen/ts, schema/schema.sql, schema/README.md, schema/migrations.sum from schema/ and queries/
 	@$(GO) run ./internal/cmd/generate -go "$(GO)"
+
+# A shipped migration (in main's schema/migrations.sum) is never edited;
+# make generate refuses one that changed. An edit of its comments only is
+# recorded here, after checking that no statement changed.
+resum: ## record a comment-only edit of a shipped migration in schema/migrations.sum (refused if a statement changed), then generate
+	@$(GO) run ./internal/cmd/generate -resum -go "$(GO)"
 
 # gen/db is generated, not downloaded: without it the go command's advice
 # ("go get ...") is wrong.

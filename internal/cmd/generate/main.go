@@ -20,6 +20,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -38,6 +39,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/agentops/orgdb/internal/shipped"
 	"github.com/agentops/orgdb/internal/tsgen"
 )
 
@@ -47,15 +49,25 @@ const genDir = "gen"
 
 func main() {
 	check := flag.Bool("check", false, "compare the generated files with the working tree and write nothing")
+	config := flag.Bool("config", false, "print the sqlc configuration make generate passes to sqlc (sqlc.yaml plus the derived overrides) and exit")
+	resum := flag.Bool("resum", false, "accept edits of shipped migrations that change only comments or whitespace, and record them in schema/migrations.sum (make resum)")
 	goCmd := flag.String("go", "go", "the go command")
 	verbose := flag.Bool("v", false, "print how long each step takes")
+	var bases []string
+	flag.Func("base", "a git revision whose schema/migrations.sum lists the shipped migrations (repeatable; default $"+shipped.EnvRefs+", else "+strings.Join(shipped.DefaultRefs, " or ")+")", func(s string) error {
+		bases = append(bases, s)
+		return nil
+	})
 	flag.Parse()
-	g := &run{goCmd: *goCmd, verbose: *verbose, start: time.Now()}
+	g := &run{goCmd: *goCmd, verbose: *verbose, start: time.Now(), bases: bases, resum: *resum}
 	tsgen.GoCommand = *goCmd
 	var err error
-	if *check {
+	switch {
+	case *config:
+		err = g.printConfig()
+	case *check:
 		err = g.check()
-	} else {
+	default:
 		err = g.generate()
 	}
 	if err != nil {
@@ -70,6 +82,10 @@ type run struct {
 	start   time.Time
 	root    string // the module root, absolute
 	tmp     string
+	bases   []string // -base: the revisions that say what has shipped
+	resum   bool     // -resum: accept comment-only edits of shipped migrations
+
+	accepted []string // shipped migrations whose comment-only edit was accepted
 }
 
 // output is the generated files, by slash path relative to the module root.
@@ -79,6 +95,14 @@ func (g *run) generate() error {
 	out, err := g.produce()
 	if err != nil {
 		return fmt.Errorf("%w\ngenerate: nothing was written; the working tree is as it was", err)
+	}
+	if g.resum {
+		if len(g.accepted) == 0 {
+			fmt.Println("resum: no shipped migration was edited; nothing to record")
+		} else {
+			fmt.Printf("resum: %s changed only in comments or whitespace since it shipped: recorded in schema/migrations.sum. "+
+				"A database that applied the old text refuses it until you run: orgdb migrate --repair-checksums\n", strings.Join(g.accepted, ", "))
+		}
 	}
 	d, err := diff(out)
 	if err != nil {
@@ -155,6 +179,11 @@ func (g *run) produce() (output, error) {
 	if err := asciiQueries(filepath.Join(root, "queries")); err != nil {
 		return nil, err
 	}
+	// A shipped migration that changed is refused before anything runs:
+	// make generate would otherwise re-sum it without a word.
+	if g.accepted, err = shipped.Verify(context.Background(), "schema", g.bases, g.resum); err != nil {
+		return nil, fmt.Errorf("%w\n(a migration is shipped once main's schema/migrations.sum lists it; one this branch added is its own to edit, renumber or delete)", err)
+	}
 	g.tmp, err = os.MkdirTemp("", "orgdb-generate-")
 	if err != nil {
 		return nil, err
@@ -169,19 +198,28 @@ func (g *run) produce() (output, error) {
 	}
 	g.trace("stage")
 
-	// sqlc and schemadoc read only schema/ and queries/: side by side.
+	// schemadoc reads only schema/; sqlc needs the overrides derived from
+	// the migrated catalog first. A migration that fails is reported by
+	// schemadoc alone (at the failing token), not a second time by sqlc.
 	var wg sync.WaitGroup
 	var sqlcErr, docErr error
-	wg.Go(func() {
-		defer g.trace("sqlc")
-		sqlcErr = g.tool("sqlc", "sqlc: fix the query or migration at the file:line above", append(g.sqlc(), "generate", "-f", filepath.Join(stage, "sqlc.yaml"))...)
-	})
 	wg.Go(func() {
 		defer g.trace("schemadoc")
 		docErr = g.tool("schemadoc", "schemadoc: fix the migration it names (the runner applies each file in a transaction, as in production)", g.goCmd, "run", "./internal/cmd/schemadoc", "-dir", "schema", "-out", docs)
 	})
+	config, migrateErr := g.derivedConfig()
+	g.trace("overrides")
+	if migrateErr == nil {
+		if sqlcErr = os.WriteFile(filepath.Join(stage, "sqlc.yaml"), config, 0o644); sqlcErr == nil {
+			sqlcErr = g.tool("sqlc", "sqlc: fix the query or migration at the file:line above", append(g.sqlc(), "generate", "-f", filepath.Join(stage, "sqlc.yaml"))...)
+		}
+		g.trace("sqlc")
+	}
 	wg.Wait()
-	if err := errors.Join(sqlcErr, docErr); err != nil {
+	if docErr != nil {
+		return nil, docErr
+	}
+	if err := errors.Join(migrateErr, sqlcErr); err != nil {
 		return nil, err
 	}
 	fresh := filepath.Join(stage, genDir)
