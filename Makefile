@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate resum db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs test-litestream bench-durability
+.PHONY: help new-migration generate resum test-walkthrough db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs test-litestream bench-durability
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,11 @@ FUZZTIME ?= 30s
 FUZZSMOKE ?= 3s
 FUZZMINIMIZETIME ?= 5s
 FUZZPARALLEL ?= 0
+# The README's "Editing the schema" section, run as written in a fresh
+# clone (internal/walkthrough): the commands come from the README itself.
+test-walkthrough: ## run the README's schema walkthrough, as written, in a fresh clone, then its documented mistakes (a few minutes; .ci/run runs it)
+	ORGDB_WALKTHROUGH=1 $(GO) test -count=1 -timeout 30m -v -run TestREADMEWalkthrough ./internal/walkthrough
+
 fuzz: need-gen ## fuzz every Fuzz* target for FUZZTIME each (default 30s; FUZZ=regexp for some); a finding fails and is saved under the package's testdata/fuzz
 	@$(GO) run ./internal/cmd/fuzz -go "$(GO)" -fuzztime "$(FUZZTIME)" -minimizetime "$(FUZZMINIMIZETIME)" -parallel "$(FUZZPARALLEL)" -run '$(FUZZ)'
 
