@@ -34,11 +34,13 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/agentops/orgdb/internal/migratelint"
 	"github.com/agentops/orgdb/internal/shipped"
 	"github.com/agentops/orgdb/internal/tsgen"
 )
@@ -400,12 +402,34 @@ func (g *run) tool(name, hint string, args ...string) error {
 		if msg == "" {
 			msg = err.Error()
 		}
+		msg = g.tokenPositions(msg)
 		if strings.Contains(msg, "duplicate version") {
 			hint += "; two migrations share a number: renumber the new one (make new-migration NAME=… picks the next free number)"
 		}
 		return fmt.Errorf("%s failed:\n%s\n%s", name, indent(msg), hint)
 	}
 	return nil
+}
+
+// queryPos is a position sqlc gives in a query file.
+var queryPos = regexp.MustCompile(`(?m)^(\s*)(queries/[^:\s]+\.sql):(\d+):(\d+): (.*)$`)
+
+// tokenPositions moves each position sqlc gives in a query file onto the
+// token its message names (sqlc points some errors, such as a misspelt
+// column in UPDATE … SET, at the start of the statement), so that every
+// tool names an error at its token (migratelint.TokenInStatement).
+func (g *run) tokenPositions(msg string) string {
+	return queryPos.ReplaceAllStringFunc(msg, func(m string) string {
+		p := queryPos.FindStringSubmatch(m)
+		src, err := os.ReadFile(filepath.Join(g.root, filepath.FromSlash(p[2])))
+		if err != nil {
+			return m
+		}
+		line, _ := strconv.Atoi(p[3])
+		col, _ := strconv.Atoi(p[4])
+		line, col = migratelint.TokenInStatement(string(src), line, col, p[5])
+		return fmt.Sprintf("%s%s:%d:%d: %s", p[1], p[2], line, col, p[5])
+	})
 }
 
 // trace prints how long after the start step ended, with -v.

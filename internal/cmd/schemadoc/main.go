@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/agentops/orgdb/internal/catalog"
+	"github.com/agentops/orgdb/internal/migratelint"
 	"github.com/agentops/orgdb/internal/shipped"
 	"github.com/agentops/orgdb/schema"
 	"github.com/mattn/go-sqlite3" // the driver; not store, which needs gen/db being regenerated
@@ -102,7 +103,8 @@ func generate(ctx context.Context, dir, out string) error {
 // database: the runner rolled the failing file back, so db is at the
 // version before it. The statement that failed is found by running ever
 // longer prefixes of the file, each in a transaction rolled back, until one
-// fails with the same SQLite error; the line is where that statement ends.
+// fails with the same SQLite error; the position is the token in that
+// statement the error names (migratelint.FailingToken), else its start.
 // Without a match, err is returned as it is.
 func locate(ctx context.Context, db *sql.DB, dir string, ms []schema.Migration, err error) error {
 	var cause sqlite3.Error
@@ -136,8 +138,8 @@ func locate(ctx context.Context, db *sql.DB, dir string, ms []schema.Migration, 
 		_ = tx.Rollback() // only a probe: nothing of it is kept
 		var pe sqlite3.Error
 		if errors.As(perr, &pe) && pe.Error() == cause.Error() {
-			return fmt.Errorf("%s/%s:%d: %v (in the statement ending on this line; "+
-				"the runner applied the migrations before it to a fresh database, then this one failed and was rolled back)", dir, m.File, n, cause)
+			line, col := migratelint.FailingToken(m.SQL, n, cause.Error())
+			return fmt.Errorf("%s/%s:%d:%d: %v (the runner applied the migrations before it to a fresh database, then this statement failed and the file was rolled back)", dir, m.File, line, col, cause)
 		}
 	}
 	return err

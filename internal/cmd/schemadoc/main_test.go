@@ -168,7 +168,7 @@ func TestGenerateOut(t *testing.T) {
 }
 
 // A migration that fails when the runner applies it is named with the
-// line of the failing statement, and nothing is written.
+// line and column of the failing token, and nothing is written.
 func TestFailingMigrationNamesTheLine(t *testing.T) {
 	dir, out := copyMigrations(t), t.TempDir()
 	bad := "-- Test.\nCREATE TABLE t1 (x);\n\nUPDATE users\n  SET nope = 1;\nCREATE TABLE t2 (y);\n"
@@ -176,8 +176,8 @@ func TestFailingMigrationNamesTheLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := generate(context.Background(), dir, out)
-	if err == nil || !strings.Contains(err.Error(), "/9990_bad.sql:5: no such column: nope") {
-		t.Errorf("err = %v, want the file, line 5 and the cause", err)
+	if err == nil || !strings.Contains(err.Error(), "/9990_bad.sql:5:7: no such column: nope") {
+		t.Errorf("err = %v, want the file, line 5 column 7 (the failing token) and the cause", err)
 	}
 	if written, _ := os.ReadDir(out); len(written) != 0 {
 		t.Errorf("wrote %d files after a failure", len(written))
