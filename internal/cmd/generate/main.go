@@ -331,7 +331,12 @@ func (g *run) sqlc() []string {
 			return []string{bin}
 		}
 	}
+	// A first run builds sqlc here: say so if it takes a while.
+	building := time.AfterFunc(2*time.Second, func() {
+		fmt.Println("generate: building the pinned sqlc from tools/go.mod (first run only: about 2-3 min on 2 cores)")
+	})
 	out, err := exec.Command(g.goCmd, "tool", "-n", "-modfile=tools/go.mod", "sqlc").Output()
+	building.Stop()
 	bin := strings.TrimSpace(string(out))
 	if err != nil || !filepath.IsAbs(bin) || !isExecutable(bin) {
 		return slow
