@@ -198,7 +198,8 @@ var backticked = regexp.MustCompile("`([^`]+)`")
 // with the case it shows), make check, the README's commit command, then
 // make drift on that commit with nothing left uncommitted. Then the
 // documented mistakes: each fails with the message the README's table
-// gives and leaves the tree as it was. make test-walkthrough runs it
+// gives and leaves the tree as it was. Last, a new table and column with
+// no other edit break no test. make test-walkthrough runs it
 // (.ci/run too); otherwise it is skipped.
 func TestREADMEWalkthrough(t *testing.T) {
 	if os.Getenv("ORGDB_WALKTHROUGH") != "1" {
@@ -353,6 +354,22 @@ func TestREADMEWalkthrough(t *testing.T) {
 			t.Errorf("%s: the README's table of messages does not give %q", m.name, m.doc)
 		}
 		run(t, dir, "git", "checkout", "-q", "--", ".")
+	}
+
+	// Growth: another table and another nullable column, with no other
+	// edit, break no test (widths, JSON keys, TypeScript, upgrades).
+	step("growth: a table and a column; $ make new-migration NAME=add_teams; make generate; %s", testCommand())
+	out := run(t, dir, "make", "new-migration", "NAME=add_teams")
+	m := regexp.MustCompile(`created (schema/\S+\.sql)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("make new-migration did not say which file it created:\n%s", out)
+	}
+	appendTo(t, filepath.Join(dir, m[1]), "CREATE TABLE teams (\n  id TEXT PRIMARY KEY,\n  label TEXT NOT NULL,\n  motto TEXT\n);\nALTER TABLE invites ADD COLUMN note TEXT;\n")
+	if out, err := bash(dir, "make generate"); err != nil {
+		t.Fatalf("growth: make generate: %v\n%s", err, out)
+	}
+	if out, err := bash(dir, testCommand()); err != nil {
+		t.Fatalf("growth: a new table and column broke a test (no test may hard-code the schema): %v\n%s", err, out)
 	}
 	step("done")
 }
