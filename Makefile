@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate resum test-walkthrough db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs test-litestream bench-durability
+.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs litestream test-litestream bench-durability
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +25,7 @@ FIRSTGEN := generate: compiling the generator and the cgo SQLite driver (first r
 generate: ## regenerate gen/db, gen/ts, schema/schema.sql, schema/README.md, schema/migrations.sum from schema/ and queries/
 	@sh tools/announce.sh 5 "$(FIRSTGEN)" $(GO) run ./internal/cmd/generate -go "$(GO)"
 
+.PHONY: resum test-walkthrough
 # A shipped migration (in main's schema/migrations.sum) is never edited;
 # make generate refuses one that changed. An edit of its comments only is
 # recorded here, after checking that no statement changed.
@@ -142,7 +143,12 @@ bench-litefs: need-gen litefs ## measure LiteFS replication lag (p50/p99) and th
 # about 9 minutes cold on 2 cores.
 LITESTREAM := bin/litestream-v0.5.18
 $(LITESTREAM): tools/litestream/go.mod tools/litestream/go.sum
+	@echo "litestream: building Litestream $(patsubst bin/litestream-%,%,$(LITESTREAM)) from source into $@ (about 9 min the first time on 2 cores)"
 	$(GO) build -modfile=tools/litestream/go.mod -o $@ github.com/benbjohnson/litestream/cmd/litestream
+
+litestream: $(LITESTREAM) ## build the pinned Litestream from source into bin/litestream (about 9 min the first time on 2 cores)
+	@ln -sf $(notdir $(LITESTREAM)) bin/litestream
+	@echo "litestream: bin/litestream ($$(bin/litestream version))"
 
 test-litestream: need-gen $(LITESTREAM) ## build the pinned Litestream and run orgdb under it: kill -9 mid-load and restore from the replica, point-in-time restore, WAL bounded (about 30 s once built)
 	ORGDB_LITESTREAM=$(abspath $(LITESTREAM)) $(GO) test -count=1 -v -tags litestream ./internal/litestreamtest

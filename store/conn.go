@@ -44,8 +44,8 @@ const mmapSize = 1 << 30
 // runs in an IMMEDIATE transaction, so that file cost SetOrgAPIKey about
 // three quarters of its time (make bench-compare: 390 µs to 99 µs). The
 // journals are small (a statement's old pages) and freed at its end.
-func writerDriver() driver.Driver {
-	return &sqlite3.SQLiteDriver{ConnectHook: pragmas(`PRAGMA wal_autocheckpoint = 0`, `PRAGMA temp_store = MEMORY`, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize))}
+func writerDriver(persistWAL bool) driver.Driver {
+	return &sqlite3.SQLiteDriver{ConnectHook: connectHook(persistWAL, `PRAGMA wal_autocheckpoint = 0`, `PRAGMA temp_store = MEMORY`, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize))}
 }
 
 // readerDriver is go-sqlite3 with the database file memory-mapped on the
@@ -53,16 +53,39 @@ func writerDriver() driver.Driver {
 // not a read(2) into SQLite's small per-connection cache. It keeps point
 // lookups flat as tables outgrow that cache. Writes still go through
 // write(2) and the WAL.
-func readerDriver() driver.Driver {
-	return &sqlite3.SQLiteDriver{ConnectHook: pragmas(fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize))}
+func readerDriver(persistWAL bool) driver.Driver {
+	return &sqlite3.SQLiteDriver{ConnectHook: connectHook(persistWAL, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize))}
 }
 
-// plainDriver is go-sqlite3 as it comes, for the checkpoint connection.
+// plainDriver is go-sqlite3 as it comes, for backups and restores.
 func plainDriver() driver.Driver { return &sqlite3.SQLiteDriver{} }
 
-// pragmas is a ConnectHook running the statements on every new connection.
-func pragmas(stmts ...string) func(*sqlite3.SQLiteConn) error {
+// checkpointDriver is go-sqlite3 as it comes, for the checkpoint
+// connection, keeping the WAL on close on LiteFS (see connectHook).
+func checkpointDriver(persistWAL bool) driver.Driver {
+	return &sqlite3.SQLiteDriver{ConnectHook: connectHook(persistWAL)}
+}
+
+// connectHook is a ConnectHook running the statements on every new
+// connection. With persistWAL (the database is on a LiteFS mount) the
+// connection also sets SQLITE_FCNTL_PERSIST_WAL, so that the last
+// connection to close leaves -wal and -shm in place instead of deleting
+// them. On a LiteFS replica, deleting -shm races LiteFS itself: LiteFS
+// writes the replica's shared-memory index into its data directory, behind
+// the FUSE mount, while the next opener recreates -shm at size 0 through
+// the mount; the kernel then keeps the size 0 for a file of 32 KiB, and
+// the opener's mapping of it faults with SIGBUS (seen in about 1 of 100
+// reopens under the primary's writes; none with the WAL kept).
+func connectHook(persistWAL bool, stmts ...string) func(*sqlite3.SQLiteConn) error {
 	return func(c *sqlite3.SQLiteConn) error {
+		if persistWAL {
+			if err := c.SetFileControlInt("main", sqlite3.SQLITE_FCNTL_PERSIST_WAL, 1); err != nil {
+				return fmt.Errorf("keep the WAL on close (LiteFS): %w", err)
+			}
+		}
+		if len(stmts) == 0 {
+			return nil
+		}
 		_, err := c.Exec(strings.Join(stmts, "; "), nil)
 		return err
 	}

@@ -1,10 +1,11 @@
 package store
 
-// Open file description locks (Linux 3.15+; the values are the same on
-// every architecture): they conflict with SQLite's process-associated
-// fcntl locks even within one process, and are released only when the
-// file is closed.
+import "golang.org/x/sys/unix"
+
+// Open file description locks (Linux 3.15+): they conflict with SQLite's
+// process-associated fcntl locks even within one process, and are released
+// only when the file is closed.
 const (
-	fGetLk = 36 // F_OFD_GETLK
-	fSetLk = 37 // F_OFD_SETLK
+	fGetLk = unix.F_OFD_GETLK
+	fSetLk = unix.F_OFD_SETLK
 )

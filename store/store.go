@@ -294,7 +294,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if s.external {
 		return s, nil
 	}
-	s.ckpt = sql.OpenDB(newConnector(DSN(path), plainDriver()))
+	s.ckpt = sql.OpenDB(newConnector(DSN(path), checkpointDriver(s.litefs != nil)))
 	s.ckpt.SetMaxOpenConns(1)
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	go s.checkpoints()
@@ -315,7 +315,7 @@ func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.readers = sql.OpenDB(newConnector(dsn, readerDriver()))
+	s.readers = sql.OpenDB(newConnector(dsn, readerDriver(s.litefs != nil)))
 	s.readers.SetMaxOpenConns(s.readConns)
 	s.readers.SetMaxIdleConns(s.readConns)
 	switch err := schema.Verify(ctx, s.readers, schema.FS()); {
@@ -357,7 +357,7 @@ const (
 // prepares the queries on it. Neither pool closes idle connections: a
 // connection keeps the statements prepared on it.
 func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err error) {
-	drv := writerDriver()
+	drv := writerDriver(s.litefs != nil)
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
 	}
@@ -384,7 +384,7 @@ func (s *Store) openReaders(ctx context.Context, path string) (err error) {
 	if err != nil {
 		return err
 	}
-	s.readers = sql.OpenDB(newConnector(dsn, readerDriver()))
+	s.readers = sql.OpenDB(newConnector(dsn, readerDriver(s.litefs != nil)))
 	s.readers.SetMaxOpenConns(s.readConns)
 	s.readers.SetMaxIdleConns(s.readConns)
 	s.rq, err = db.Prepare(ctx, s.readers)

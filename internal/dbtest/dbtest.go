@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
@@ -64,6 +65,10 @@ func Raw(tb testing.TB, path string) *sql.DB {
 	return db
 }
 
+// Deadline is how long [Rows], and the helpers built on it ([Strings],
+// [Snapshot]), wait for a query.
+var Deadline = 30 * time.Second
+
 // Querier is what [Rows] reads from: a *sql.DB, *sql.Conn or *sql.Tx.
 type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -73,9 +78,18 @@ type Querier interface {
 // values in column order (go-sqlite3 gives TEXT as string, INTEGER as
 // int64, NULL as nil). Any error, including one met while iterating, fails
 // the test.
+//
+// It waits at most [Deadline] for the query and its rows: a regression that
+// leaves a lock or the pool's only connection held fails the test, naming
+// the query, instead of hanging until go test's own timeout.
 func Rows(tb testing.TB, q Querier, query string, args ...any) (cols []string, rows [][]any) {
 	tb.Helper()
-	r, err := q.QueryContext(context.Background(), query, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
+	defer cancel()
+	r, err := q.QueryContext(ctx, query, args...)
+	if errors.Is(err, context.DeadlineExceeded) {
+		tb.Fatalf("dbtest: %s: no answer within %v: is a connection or lock still held by the test (an open Tx or Rows)?", query, Deadline)
+	}
 	if err != nil {
 		tb.Fatalf("dbtest: %s: %v", query, err)
 	}
