@@ -21,7 +21,7 @@ new-migration: ## create schema/NNNN_NAME.sql with the next free number, e.g. ma
 # is written. internal/cmd/generate says how.
 # On a cold Go build cache the first run compiles for minutes: after 5 s
 # one line says so (tools/announce.sh).
-FIRSTGEN := generate: compiling the generator and the cgo SQLite driver (first run on a cold Go build cache: about 1-3 min on 2 cores, once)
+FIRSTGEN := generate: compiling the generator (a first run on a cold Go build cache also compiles the cgo SQLite driver: about 1-3 min on 2 cores, once)
 generate: ## regenerate gen/db, gen/ts, schema/schema.sql, schema/README.md, schema/migrations.sum from schema/ and queries/
 	@sh tools/announce.sh 5 "$(FIRSTGEN)" $(GO) run ./internal/cmd/generate -go "$(GO)"
 
