@@ -84,7 +84,9 @@ func Find(ctx context.Context, dir string, refs []string, explicit bool) (Base, 
 				}
 				mb, err := git(ctx, dir, "merge-base", "HEAD", ref)
 				if err != nil {
-					return Base{}, fmt.Errorf("shipped: no common history of HEAD and %s: %w", ref, err)
+					// No common history in this clone (a shallow one): the
+					// branch's tip is the best guess.
+					return at(ctx, dir, ref, ref+" (its tip: no merge base with HEAD in this clone)")
 				}
 				return at(ctx, dir, strings.TrimSpace(mb), ref)
 			}
