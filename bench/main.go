@@ -71,7 +71,7 @@ func main() {
 	walPolicy := flag.String("wal-policy", "policy", "internal: the wal writer's checkpoints: policy (the store's) or passive (PASSIVE only)")
 	walFor := flag.Duration("wal-for", 0, "internal: how long the wal writer writes")
 	out := flag.String("out", "RESULTS.md", "the results file to write")
-	parts := flag.String("parts", "ratio,scale,load,generate", "which parts to run, comma-separated (not run by default: litefs, make bench-litefs; durability, make bench-durability; wal, make bench-wal)")
+	parts := flag.String("parts", "ratio,scale,load,generate,http", "which parts to run, comma-separated (not run by default: litefs, make bench-litefs; durability, make bench-durability; wal, make bench-wal)")
 	burnFlag := flag.Bool("burn", false, "internal: keep every CPU busy until standard input closes")
 	flag.Parse()
 	if *burnFlag {
@@ -115,6 +115,7 @@ func main() {
 		{"scale", func() ([]*figure, string, error) { return runScale(dir, c) }},
 		{"load", func() ([]*figure, string, error) { return runLoad(dir, c) }},
 		{"generate", func() ([]*figure, string, error) { return runGenerate(c) }},
+		{"http", func() ([]*figure, string, error) { return runHTTP(dir, c) }},
 		{"litefs", func() ([]*figure, string, error) { return runLiteFS(dir, c) }},
 		{"durability", func() ([]*figure, string, error) { return runDurability(dir, c) }},
 		{"wal", func() ([]*figure, string, error) { return runWAL(dir, c) }},

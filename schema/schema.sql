@@ -2,6 +2,18 @@
 -- The schema after every migration in this folder, read from a database
 -- migrated by the orgdb runner (schema_migrations, the runner's own table, left out).
 
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL DEFAULT '' CHECK (length(name) <= 200),
+  token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'),
+  prefix TEXT NOT NULL CHECK (length(prefix) BETWEEN 1 AND 32),
+  created_at TEXT NOT NULL DEFAULT (datetime('now')),
+  last_used_at TEXT,
+  expires_at TEXT,
+  revoked_at TEXT
+);
+
 CREATE TABLE integrations (
   id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -73,6 +85,10 @@ CREATE TABLE users (
   updated_at TEXT DEFAULT (datetime('now')),
   role TEXT NOT NULL DEFAULT 'member'
 );
+
+CREATE INDEX idx_api_tokens_created ON api_tokens(created_at, id);
+
+CREATE INDEX idx_api_tokens_user ON api_tokens(user_id);
 
 CREATE INDEX idx_integrations_scope_user ON integrations(scope, user_id);
 

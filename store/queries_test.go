@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -73,6 +74,12 @@ func TestEveryQueryRuns(t *testing.T) {
 			must(t, err == nil && len(us) == 2, "ListUsers = %+v, %v", us, err)
 			rest, err := q.ListUsers(ctx, db.ListUsersParams{AfterCreatedAt: us[0].CreatedAt, AfterID: us[0].ID, PageSize: 10})
 			must(t, err == nil && len(rest) == 1 && rest[0].ID == us[1].ID, "ListUsers after the first = %+v, %v", rest, err)
+		}},
+		{"ListUsersJSON", func(t *testing.T) {
+			j, err := q.ListUsersJSON(ctx)
+			var us []map[string]any
+			must(t, err == nil && json.Unmarshal([]byte(j), &us) == nil && len(us) == 2 && us[0]["id"] == "u1" && us[0]["role"] == "admin" && us[0]["name"] == nil,
+				"ListUsersJSON = %s, %v", j, err)
 		}},
 		{"CountUsers", func(t *testing.T) {
 			n, err := q.CountUsers(ctx)
@@ -179,6 +186,43 @@ func TestEveryQueryRuns(t *testing.T) {
 		{"HasOrgAPIKeys", func(t *testing.T) {
 			ok, err := q.HasOrgAPIKeys(ctx)
 			must(t, err == nil && !ok, "HasOrgAPIKeys before any key = %v, %v", ok, err)
+		}},
+		{"InsertAPIToken", func(t *testing.T) {
+			tok, err := q.InsertAPIToken(ctx, db.InsertAPITokenParams{ID: "t1", UserID: "u1", Name: "web", TokenHash: strings.Repeat("ab", 32), Prefix: "orgdb_abcdef", CreatedAt: now})
+			must(t, err == nil && tok.ID == "t1" && tok.UserID == "u1" && tok.LastUsedAt == nil && tok.ExpiresAt == nil && tok.RevokedAt == nil, "InsertAPIToken = %+v, %v", tok, err)
+			_, err = q.InsertAPIToken(ctx, db.InsertAPITokenParams{ID: "t2", UserID: "u1", TokenHash: strings.Repeat("ab", 32), Prefix: "orgdb_abcdef", CreatedAt: now})
+			must(t, err != nil, "InsertAPIToken of the same hash succeeded")
+			_, err = q.InsertAPIToken(ctx, db.InsertAPITokenParams{ID: "t3", UserID: "u1", TokenHash: "not hex", Prefix: "p", CreatedAt: now})
+			must(t, err != nil, "InsertAPIToken of a hash that is not hex succeeded")
+		}},
+		{"GetAPITokenByHash", func(t *testing.T) {
+			r, err := q.GetAPITokenByHash(ctx, db.GetAPITokenByHashParams{TokenHash: strings.Repeat("ab", 32), Now: &now})
+			must(t, err == nil && r.ID == "t1" && r.UserID == "u1" && r.Role == string(orgdb.RoleAdmin), "GetAPITokenByHash = %+v, %v", r, err)
+			_, err = q.GetAPITokenByHash(ctx, db.GetAPITokenByHashParams{TokenHash: strings.Repeat("cd", 32), Now: &now})
+			must(t, errors.Is(err, sql.ErrNoRows), "GetAPITokenByHash of an unknown hash: %v", err)
+		}},
+		{"TouchAPIToken", func(t *testing.T) {
+			before := orgdb.NewTime(now.Add(-time.Minute))
+			n, err := q.TouchAPIToken(ctx, db.TouchAPITokenParams{Now: &now, ID: "t1", StaleBefore: before.UTC().Format(orgdb.TimeLayout)})
+			must(t, err == nil && n == 1, "first TouchAPIToken = %d, %v", n, err)
+			n, err = q.TouchAPIToken(ctx, db.TouchAPITokenParams{Now: &now, ID: "t1", StaleBefore: before.UTC().Format(orgdb.TimeLayout)})
+			must(t, err == nil && n == 0, "TouchAPIToken within the minute = %d, %v", n, err)
+		}},
+		{"GetAPIToken", func(t *testing.T) {
+			tok, err := q.GetAPIToken(ctx, "t1")
+			must(t, err == nil && tok.LastUsedAt != nil && tok.LastUsedAt.Equal(now.Time), "GetAPIToken = %+v, %v", tok, err)
+		}},
+		{"ListAPITokens", func(t *testing.T) {
+			toks, err := q.ListAPITokens(ctx)
+			must(t, err == nil && len(toks) == 1 && toks[0].Email == "Ada@acme.test" && toks[0].Name == "web", "ListAPITokens = %+v, %v", toks, err)
+		}},
+		{"RevokeAPIToken", func(t *testing.T) {
+			n, err := q.RevokeAPIToken(ctx, db.RevokeAPITokenParams{Now: &now, ID: "t1"})
+			must(t, err == nil && n == 1, "RevokeAPIToken = %d, %v", n, err)
+			n, err = q.RevokeAPIToken(ctx, db.RevokeAPITokenParams{Now: &now, ID: "t1"})
+			must(t, err == nil && n == 0, "second RevokeAPIToken = %d, %v", n, err)
+			_, err = q.GetAPITokenByHash(ctx, db.GetAPITokenByHashParams{TokenHash: strings.Repeat("ab", 32), Now: &now})
+			must(t, errors.Is(err, sql.ErrNoRows), "GetAPITokenByHash of a revoked token: %v", err)
 		}},
 		{"UpsertOrgAPIKey", func(t *testing.T) {
 			k, err := q.UpsertOrgAPIKey(ctx, db.UpsertOrgAPIKeyParams{ID: "k1", Provider: orgdb.ProviderOpenAI, EncryptedKey: "v1:00000000:sealed-1", SetBy: "u1", Now: now})

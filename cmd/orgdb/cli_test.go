@@ -183,6 +183,13 @@ func cliTable() []cliCase {
 		panic(fmt.Sprintf("the embedded migrations: %v", err))
 	}
 	newest := ms[len(ms)-1]
+	// status pads FILE to the longest name (a tabwriter): the padding
+	// follows the migrations, so that adding one breaks no case here.
+	width := 0
+	for _, m := range ms {
+		width = max(width, len(m.File))
+	}
+	pending := func(file string) string { return fmt.Sprintf("%-*s  pending", width, file) }
 	return []cliCase{
 		// orgdb, help, completion
 		{args: nil, code: 0, out: "Commands:\n  admin bootstrap EMAIL"},
@@ -235,13 +242,13 @@ func cliTable() []cliCase {
 		// stderr saying what to run.
 		{fix: edited, args: []string{"status"}, code: 1, out: "EDITED since applied (was abcdef012345)",
 			err: "orgdb status: " + newest.File + " was edited after it was applied: restore the file and put the change in a new migration (or, if the edit is deliberate and changes nothing, run `orgdb migrate --repair-checksums --db {db}`)"},
-		{fix: behind, args: []string{"status"}, code: 1, out: newest.File + "  pending",
+		{fix: behind, args: []string{"status"}, code: 1, out: pending(newest.File),
 			err: "orgdb status: 1 migration pending (" + newest.File + "): apply with `orgdb migrate --db {db}`"},
 		{fix: newer, args: []string{"status"}, code: 1, out: "applied, file missing",
 			err: "orgdb status: the database has 1 migration (9999_from_the_future.sql), which this orgdb does not carry"},
 		{fix: foreign, args: []string{"status"}, code: 1, err: "not an orgdb database"},
 		{fix: junk, args: []string{"status"}, code: 1, err: "org.db"},
-		{args: []string{"status"}, code: 1, out: "0001_initial.sql           pending", err: "orgdb status: no database at {db} yet: `orgdb migrate --db {db}` creates it"},
+		{args: []string{"status"}, code: 1, out: pending(ms[0].File), err: "orgdb status: no database at {db} yet: `orgdb migrate --db {db}` creates it"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "applied"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "sealing: no org API key is stored"},
 		{args: []string{"status", "extra"}, code: 2, err: "want no arguments"},
@@ -307,6 +314,27 @@ func cliTable() []cliCase {
 		{fix: org, args: []string{"users", "delete", "bob@acme.test", "--by", "me@acme.test", "--force"}, code: 2, err: "unknown flag: --force"},
 
 		// invites
+		// tokens, serve
+		{args: []string{"tokens"}, code: 0, out: "revoke"},
+		{args: []string{"tokens", "bogus"}, code: 2, err: `unknown command "bogus" for "orgdb tokens"`},
+		{fix: org, args: []string{"tokens", "create", "me@acme.test", "--name", "web"}, code: 0, out: "orgdb_", err: "created token orgdb_"},
+		{fix: org, args: []string{"tokens", "create", "nobody@acme.test"}, code: 1, err: "no user has the email nobody@acme.test; nothing created"},
+		{fix: org, args: []string{"tokens", "create", "me@acme.test", "--expires", "soon"}, code: 2, err: "--expires soon: want a duration such as 90d or 12h"},
+		{fix: org, args: []string{"tokens", "create"}, code: 2, err: "missing EMAIL"},
+		{fix: withToken, args: []string{"tokens", "list"}, code: 0, out: "me@acme.test  active"},
+		{fix: withToken, args: []string{"tokens", "list", "--json"}, code: 0, out: `"prefix": "orgdb_`},
+		{fix: org, args: []string{"tokens", "list", "extra"}, code: 2, err: "got 1 argument, want no arguments"},
+		{fix: withToken, args: []string{"tokens", "revoke", "{tokenid}"}, code: 0, out: "{db}: revoked the token {tokenid}"},
+		{fix: withToken, args: []string{"tokens", "revoke", "{tokenid}", "--by", "me@acme.test"}, code: 0, out: "revoked the token"},
+		{fix: withToken, args: []string{"tokens", "revoke", "{tokenid}", "--by", "bob@acme.test"}, code: 1, err: "bob@acme.test is member, not an admin; only an admin can revoke tokens"},
+		{fix: org, args: []string{"tokens", "revoke", "2V5OQ4YRJLVXEJ7SQM6ZZ3TXKA"}, code: 1, err: `no token with the id "2V5OQ4YRJLVXEJ7SQM6ZZ3TXKA"`},
+		{fix: withToken, args: []string{"tokens", "revoke", "orgdb_pasted-token"}, code: 2, err: "not the token itself (the value is not repeated)"},
+		{fix: org, args: []string{"tokens", "revoke"}, code: 2, err: "missing ID"},
+		{args: []string{"serve", "--help"}, code: 0, out: "Usage:\n  orgdb serve"},
+		{fix: org, args: []string{"serve", "extra"}, code: 2, err: "got 1 argument, want no arguments"},
+		{fix: org, args: []string{"serve", "--log-format", "xml"}, code: 2, err: "--log-format xml: want text or json"},
+		{fix: org, args: []string{"serve", "--static", "{dir}/nope"}, code: 1, err: "not a directory"},
+		{args: []string{"serve"}, code: 1, err: "no orgdb database at {db}"},
 		{args: []string{"invites"}, code: 0, out: "create"},
 		{args: []string{"invites", "frob"}, code: 2, err: `unknown command "frob" for "orgdb invites"`},
 		{fix: org, args: []string{"invites", "create", "dan@acme.test", "--role", "admin", "--by", "me@acme.test"}, code: 0, out: "invited dan@acme.test as admin"},
@@ -513,6 +541,25 @@ func backedUp(t *testing.T, env map[string]string) {
 	must(t, env, "", "backup", "--to", filepath.Join(filepath.Dir(env["ORGDB_DB"]), "b.db"))
 }
 
+// tokenIDVar holds, in a row's environment, the id of withToken's token.
+const tokenIDVar = "TEST_TOKEN_ID"
+
+// withToken is org with an API token for me@acme.test, whose id is
+// env[tokenIDVar].
+func withToken(t *testing.T, env map[string]string) {
+	org(t, env)
+	code, _, errs := cliIn(t, env, "", "tokens", "create", "me@acme.test")
+	if code != 0 {
+		t.Fatalf("fixture: tokens create: exit %d: %s", code, errs)
+	}
+	_, after, _ := strings.Cut(errs, ", id ")
+	id, _, _ := strings.Cut(after, ",")
+	if id == "" {
+		t.Fatalf("fixture: tokens create named no id: %q", errs)
+	}
+	env[tokenIDVar] = id
+}
+
 // junkDB points ORGDB_DB at a text file that is not a database.
 func junkDB(t *testing.T, env map[string]string) {
 	if err := os.WriteFile(env["ORGDB_DB"], []byte("notes, not a database\n"), 0o600); err != nil {
@@ -543,7 +590,8 @@ func TestCLITable(t *testing.T) {
 				env[k] = v
 			}
 			// {dir} is the database's directory, {db} the database.
-			expand := strings.NewReplacer("{dir}", filepath.Dir(path), "{db}", path).Replace
+			// {tokenid} is the id of withToken's token.
+			expand := strings.NewReplacer("{dir}", filepath.Dir(path), "{db}", path, "{tokenid}", env[tokenIDVar]).Replace
 			args := slices.Clone(c.args)
 			for i := range args {
 				args[i] = expand(args[i])
@@ -570,8 +618,10 @@ func checkRun(t *testing.T, c cliCase, code int, out, errs string) {
 	}
 	switch code {
 	case 0:
-		if errs != "" || !strings.Contains(out, c.out) || c.out == "" {
-			t.Errorf("want %q on stdout and nothing on stderr; got stdout %q, stderr %q", c.out, out, errs)
+		// c.err, for a success, is what stderr must say besides (tokens
+		// create: its stdout is the token alone).
+		if (c.err == "" && errs != "") || !strings.Contains(errs, c.err) || !strings.Contains(out, c.out) || c.out == "" {
+			t.Errorf("want %q on stdout and %q on stderr; got stdout %q, stderr %q", c.out, c.err, out, errs)
 		}
 	case 1:
 		if (c.out == "" && out != "") || !strings.Contains(out, c.out) || len(lines) != 1 || !strings.HasSuffix(errs, "\n") || !strings.Contains(lines[0], c.err) || c.err == "" {

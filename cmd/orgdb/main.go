@@ -140,6 +140,8 @@ on stderr).`,
 	root.AddCommand(newKeysCmd(e))
 	root.AddCommand(newRoleCmd(e))
 	root.AddCommand(newSettingsCmd(e))
+	root.AddCommand(newTokensCmd(e))
+	root.AddCommand(newServeCmd(e))
 	addDurability(root, e) // backup, restore, --external-checkpoints
 
 	addHelpAndCompletion(root)

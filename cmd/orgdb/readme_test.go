@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,5 +77,76 @@ func TestREADMECLISession(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cmd.Dir, "data")); err == nil {
 		t.Error("the session wrote ./data: ORGDB_DB was not used")
+	}
+}
+
+// The README's orgdb serve session works when pasted: a server in the
+// background, curl with the token against it, every answer 2xx. Needs curl.
+func TestREADMEServeSession(t *testing.T) {
+	t.Parallel()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("needs bash")
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("needs curl")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- TestREADMEServeSession runs the next block"
+	_, rest, ok := bytes.Cut(readme, []byte(marker))
+	if !ok {
+		t.Fatalf("README.md has no %q", marker)
+	}
+	_, rest, ok = bytes.Cut(rest, []byte("```sh\n"))
+	block, _, ok2 := bytes.Cut(rest, []byte("```\n"))
+	if !ok || !ok2 {
+		t.Fatal("no ```sh block after the marker")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	wrapper := fmt.Sprintf("#!/bin/sh\nexec env GORACE=\"${GORACE:-} atexit_sleep_ms=0\" %s=1 %q \"$@\"\n", cliMainEnv, exe)
+	if err := os.WriteFile(filepath.Join(dir, "orgdb"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bash, "-euo", "pipefail", "-c", string(block))
+	cmd.Dir = t.TempDir()
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ORGDB_") && !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "TMPDIR=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "TMPDIR="+t.TempDir(), fmt.Sprintf("PORT=%d", port))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil || stderr.Len() != 0 {
+		log, _ := os.ReadFile(filepath.Join(cmd.Dir, "serve.log"))
+		t.Fatalf("the README's serve session: %v\nstderr:\n%s\nstdout:\n%s\nserve.log:\n%s", err, stderr.String(), stdout.String(), log)
+	}
+	for _, want := range []string{`"providers":{"github":false,"google":false}`, `"name":"Acme","allowedEmails":"a@acme.test,b@acme.test"`,
+		`"email":"carol@acme.test","role":"admin"`, `"email":"me@acme.test","name":"Me"`} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("the session's output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	log, err := os.ReadFile(filepath.Join(cmd.Dir, "serve.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(log), "msg=request"); n != 4 || !strings.Contains(string(log), "orgdb serve: stopped") {
+		t.Errorf("serve.log: %d request lines, want 4, and a graceful stop:\n%s", n, log)
 	}
 }

@@ -54,6 +54,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteUserStmt, err = db.PrepareContext(ctx, deleteUser); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUser: %w", err)
 	}
+	if q.getAPITokenStmt, err = db.PrepareContext(ctx, getAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAPIToken: %w", err)
+	}
+	if q.getAPITokenByHashStmt, err = db.PrepareContext(ctx, getAPITokenByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAPITokenByHash: %w", err)
+	}
 	if q.getIntegrationStmt, err = db.PrepareContext(ctx, getIntegration); err != nil {
 		return nil, fmt.Errorf("error preparing query GetIntegration: %w", err)
 	}
@@ -93,11 +99,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.hasUsersStmt, err = db.PrepareContext(ctx, hasUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query HasUsers: %w", err)
 	}
+	if q.insertAPITokenStmt, err = db.PrepareContext(ctx, insertAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertAPIToken: %w", err)
+	}
 	if q.insertIntegrationStmt, err = db.PrepareContext(ctx, insertIntegration); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertIntegration: %w", err)
 	}
 	if q.insertUserStmt, err = db.PrepareContext(ctx, insertUser); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertUser: %w", err)
+	}
+	if q.listAPITokensStmt, err = db.PrepareContext(ctx, listAPITokens); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPITokens: %w", err)
 	}
 	if q.listIntegrationsForUserStmt, err = db.PrepareContext(ctx, listIntegrationsForUser); err != nil {
 		return nil, fmt.Errorf("error preparing query ListIntegrationsForUser: %w", err)
@@ -114,6 +126,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listUsersStmt, err = db.PrepareContext(ctx, listUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsers: %w", err)
 	}
+	if q.listUsersJSONStmt, err = db.PrepareContext(ctx, listUsersJSON); err != nil {
+		return nil, fmt.Errorf("error preparing query ListUsersJSON: %w", err)
+	}
 	if q.moveSealingKeyStmt, err = db.PrepareContext(ctx, moveSealingKey); err != nil {
 		return nil, fmt.Errorf("error preparing query MoveSealingKey: %w", err)
 	}
@@ -128,6 +143,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.resealOrgAPIKeyStmt, err = db.PrepareContext(ctx, resealOrgAPIKey); err != nil {
 		return nil, fmt.Errorf("error preparing query ResealOrgAPIKey: %w", err)
+	}
+	if q.revokeAPITokenStmt, err = db.PrepareContext(ctx, revokeAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeAPIToken: %w", err)
+	}
+	if q.touchAPITokenStmt, err = db.PrepareContext(ctx, touchAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchAPIToken: %w", err)
 	}
 	if q.updateOrgIntegrationStmt, err = db.PrepareContext(ctx, updateOrgIntegration); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateOrgIntegration: %w", err)
@@ -199,6 +220,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteUserStmt: %w", cerr)
 		}
 	}
+	if q.getAPITokenStmt != nil {
+		if cerr := q.getAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAPITokenStmt: %w", cerr)
+		}
+	}
+	if q.getAPITokenByHashStmt != nil {
+		if cerr := q.getAPITokenByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAPITokenByHashStmt: %w", cerr)
+		}
+	}
 	if q.getIntegrationStmt != nil {
 		if cerr := q.getIntegrationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getIntegrationStmt: %w", cerr)
@@ -264,6 +295,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing hasUsersStmt: %w", cerr)
 		}
 	}
+	if q.insertAPITokenStmt != nil {
+		if cerr := q.insertAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertAPITokenStmt: %w", cerr)
+		}
+	}
 	if q.insertIntegrationStmt != nil {
 		if cerr := q.insertIntegrationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertIntegrationStmt: %w", cerr)
@@ -272,6 +308,11 @@ func (q *Queries) Close() error {
 	if q.insertUserStmt != nil {
 		if cerr := q.insertUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertUserStmt: %w", cerr)
+		}
+	}
+	if q.listAPITokensStmt != nil {
+		if cerr := q.listAPITokensStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPITokensStmt: %w", cerr)
 		}
 	}
 	if q.listIntegrationsForUserStmt != nil {
@@ -299,6 +340,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listUsersStmt: %w", cerr)
 		}
 	}
+	if q.listUsersJSONStmt != nil {
+		if cerr := q.listUsersJSONStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listUsersJSONStmt: %w", cerr)
+		}
+	}
 	if q.moveSealingKeyStmt != nil {
 		if cerr := q.moveSealingKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing moveSealingKeyStmt: %w", cerr)
@@ -322,6 +368,16 @@ func (q *Queries) Close() error {
 	if q.resealOrgAPIKeyStmt != nil {
 		if cerr := q.resealOrgAPIKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing resealOrgAPIKeyStmt: %w", cerr)
+		}
+	}
+	if q.revokeAPITokenStmt != nil {
+		if cerr := q.revokeAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeAPITokenStmt: %w", cerr)
+		}
+	}
+	if q.touchAPITokenStmt != nil {
+		if cerr := q.touchAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchAPITokenStmt: %w", cerr)
 		}
 	}
 	if q.updateOrgIntegrationStmt != nil {
@@ -398,6 +454,8 @@ type Queries struct {
 	deleteOrgAPIKeyStmt         *sql.Stmt
 	deleteOrgIntegrationStmt    *sql.Stmt
 	deleteUserStmt              *sql.Stmt
+	getAPITokenStmt             *sql.Stmt
+	getAPITokenByHashStmt       *sql.Stmt
 	getIntegrationStmt          *sql.Stmt
 	getInviteStmt               *sql.Stmt
 	getInviteByEmailStmt        *sql.Stmt
@@ -411,18 +469,23 @@ type Queries struct {
 	hasInvitesStmt              *sql.Stmt
 	hasOrgAPIKeysStmt           *sql.Stmt
 	hasUsersStmt                *sql.Stmt
+	insertAPITokenStmt          *sql.Stmt
 	insertIntegrationStmt       *sql.Stmt
 	insertUserStmt              *sql.Stmt
+	listAPITokensStmt           *sql.Stmt
 	listIntegrationsForUserStmt *sql.Stmt
 	listInvitesStmt             *sql.Stmt
 	listOrgAPIKeysStmt          *sql.Stmt
 	listSealedOrgAPIKeysStmt    *sql.Stmt
 	listUsersStmt               *sql.Stmt
+	listUsersJSONStmt           *sql.Stmt
 	moveSealingKeyStmt          *sql.Stmt
 	reassignInvitesStmt         *sql.Stmt
 	reassignOrgAPIKeysStmt      *sql.Stmt
 	reassignOrgIntegrationsStmt *sql.Stmt
 	resealOrgAPIKeyStmt         *sql.Stmt
+	revokeAPITokenStmt          *sql.Stmt
+	touchAPITokenStmt           *sql.Stmt
 	updateOrgIntegrationStmt    *sql.Stmt
 	updateOrgSettingsStmt       *sql.Stmt
 	updateUserRoleStmt          *sql.Stmt
@@ -444,6 +507,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteOrgAPIKeyStmt:         q.deleteOrgAPIKeyStmt,
 		deleteOrgIntegrationStmt:    q.deleteOrgIntegrationStmt,
 		deleteUserStmt:              q.deleteUserStmt,
+		getAPITokenStmt:             q.getAPITokenStmt,
+		getAPITokenByHashStmt:       q.getAPITokenByHashStmt,
 		getIntegrationStmt:          q.getIntegrationStmt,
 		getInviteStmt:               q.getInviteStmt,
 		getInviteByEmailStmt:        q.getInviteByEmailStmt,
@@ -457,18 +522,23 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		hasInvitesStmt:              q.hasInvitesStmt,
 		hasOrgAPIKeysStmt:           q.hasOrgAPIKeysStmt,
 		hasUsersStmt:                q.hasUsersStmt,
+		insertAPITokenStmt:          q.insertAPITokenStmt,
 		insertIntegrationStmt:       q.insertIntegrationStmt,
 		insertUserStmt:              q.insertUserStmt,
+		listAPITokensStmt:           q.listAPITokensStmt,
 		listIntegrationsForUserStmt: q.listIntegrationsForUserStmt,
 		listInvitesStmt:             q.listInvitesStmt,
 		listOrgAPIKeysStmt:          q.listOrgAPIKeysStmt,
 		listSealedOrgAPIKeysStmt:    q.listSealedOrgAPIKeysStmt,
 		listUsersStmt:               q.listUsersStmt,
+		listUsersJSONStmt:           q.listUsersJSONStmt,
 		moveSealingKeyStmt:          q.moveSealingKeyStmt,
 		reassignInvitesStmt:         q.reassignInvitesStmt,
 		reassignOrgAPIKeysStmt:      q.reassignOrgAPIKeysStmt,
 		reassignOrgIntegrationsStmt: q.reassignOrgIntegrationsStmt,
 		resealOrgAPIKeyStmt:         q.resealOrgAPIKeyStmt,
+		revokeAPITokenStmt:          q.revokeAPITokenStmt,
+		touchAPITokenStmt:           q.touchAPITokenStmt,
 		updateOrgIntegrationStmt:    q.updateOrgIntegrationStmt,
 		updateOrgSettingsStmt:       q.updateOrgSettingsStmt,
 		updateUserRoleStmt:          q.updateUserRoleStmt,

@@ -8,6 +8,18 @@ import (
 	"github.com/agentops/orgdb"
 )
 
+type APIToken struct {
+	ID         string      `json:"id"`
+	UserID     string      `json:"userId"`
+	Name       string      `json:"name"`
+	TokenHash  string      `json:"-"`
+	Prefix     string      `json:"prefix"`
+	CreatedAt  orgdb.Time  `json:"createdAt"`
+	LastUsedAt *orgdb.Time `json:"lastUsedAt,omitempty"`
+	ExpiresAt  *orgdb.Time `json:"expiresAt,omitempty"`
+	RevokedAt  *orgdb.Time `json:"revokedAt,omitempty"`
+}
+
 type Integration struct {
 	ID           string                 `json:"id"`
 	UserID       string                 `json:"userId"`

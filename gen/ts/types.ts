@@ -16,10 +16,28 @@ export type Code = 'VALIDATION_ERROR' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUN
 
 export type KeySource = 'org' | 'env' | 'none';
 
+export interface APIToken {
+  id: string;
+  userId: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt?: string;
+  expiresAt?: string;
+  revokedAt?: string;
+}
+
 export interface CountUserReferencesRow {
   invites: number;
   orgApiKeys: number;
   orgIntegrations: number;
+}
+
+export interface GetAPITokenByHashRow {
+  id: string;
+  userId: string;
+  lastUsedAt?: string;
+  role: string;
 }
 
 export interface Integration {
@@ -43,6 +61,18 @@ export interface Invite {
   acceptedAt?: string;
   expiresAt: string;
   createdAt: string;
+}
+
+export interface ListAPITokensRow {
+  id: string;
+  userId: string;
+  email: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt?: string;
+  expiresAt?: string;
+  revokedAt?: string;
 }
 
 export interface ListInvitesRow {

@@ -17,11 +17,13 @@ package sample
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mattn/go-sqlite3"
@@ -69,8 +71,9 @@ func Fill(ctx context.Context, db *sql.DB, cat catalog.Catalog) error {
 			return fmt.Errorf("sample: table %s: %w", t.Name, err)
 		}
 		lits := literals(cat, t)
+		lens := fixedLengths(cat, t)
 		for i := range Rows {
-			if err := insertRow(ctx, tx, t, i, lits); err != nil {
+			if err := insertRow(ctx, tx, t, i, lits, lens); err != nil {
 				return fmt.Errorf("sample: table %s: %w", t.Name, err)
 			}
 		}
@@ -154,10 +157,10 @@ func literals(cat catalog.Catalog, t catalog.Table) map[string][]string {
 
 // insertRow inserts row i of t, trying each column's candidates in turn
 // while a constraint refuses the row. A row that nothing fits is skipped.
-func insertRow(ctx context.Context, tx *sql.Tx, t catalog.Table, i int, lits map[string][]string) error {
+func insertRow(ctx context.Context, tx *sql.Tx, t catalog.Table, i int, lits map[string][]string, lens map[string]int) error {
 	cands := make([][]any, len(t.Columns))
 	for j, c := range t.Columns {
-		cs, err := candidates(ctx, tx, t, c, i, lits[strings.ToLower(c.Name)])
+		cs, err := candidates(ctx, tx, t, c, i, lits[strings.ToLower(c.Name)], lens[strings.ToLower(c.Name)])
 		if err != nil {
 			return err
 		}
@@ -211,7 +214,8 @@ func insertRow(ctx context.Context, tx *sql.Tx, t catalog.Table, i int, lits map
 }
 
 // candidates lists the values to try for column c in row i, best first.
-func candidates(ctx context.Context, tx *sql.Tx, t catalog.Table, c catalog.Column, i int, lits []string) ([]any, error) {
+// fixedLen, if not 0, is the length a CHECK requires of c's text.
+func candidates(ctx context.Context, tx *sql.Tx, t catalog.Table, c catalog.Column, i int, lits []string, fixedLen int) ([]any, error) {
 	var out []any
 	nullable := !c.NotNull && !c.PK
 	if nullable && i%2 == 0 {
@@ -253,10 +257,35 @@ func candidates(ctx context.Context, tx *sql.Tx, t catalog.Table, c catalog.Colu
 		out = append(out, []byte{byte(i), 0, 0xff})
 	case strings.Contains(strings.ToLower(c.Name), "email"):
 		out = append(out, fmt.Sprintf("Sample.User%d@Example.com", i), fmt.Sprintf("sample%d@example.com", i))
+	case fixedLen > 0:
+		// A digest or a salt: lower-case hex of the required length,
+		// different in every row.
+		sum := fmt.Sprintf("%x", sha256.Sum256(fmt.Appendf(nil, "%s %s %d", t.Name, c.Name, i)))
+		out = append(out, strings.Repeat(sum, fixedLen/len(sum)+1)[:fixedLen])
 	default:
 		out = append(out, fmt.Sprintf("%s %s %d", t.Name, c.Name, i))
 	}
 	return fallback(out, c), nil
+}
+
+// fixedLengths maps each column of t (lower-case) that a CHECK of the
+// table requires to have an exact length (length(col) = N) to N.
+func fixedLengths(cat catalog.Catalog, t catalog.Table) map[string]int {
+	out := map[string]int{}
+	for _, o := range cat.Objects {
+		if !strings.EqualFold(o.Table, t.Name) || o.Type != "table" {
+			continue
+		}
+		for _, c := range t.Columns {
+			re := regexp.MustCompile(`(?i)length\(\s*["` + "`" + `\[]?` + regexp.QuoteMeta(c.Name) + `["` + "`" + `\]]?\s*\)\s*=\s*(\d+)`)
+			if m := re.FindStringSubmatch(o.SQL); m != nil {
+				if n, err := strconv.Atoi(m[1]); err == nil && n > 0 && n <= 1024 {
+					out[strings.ToLower(c.Name)] = n
+				}
+			}
+		}
+	}
+	return out
 }
 
 // fallback ends every list with the default or NULL, where allowed, so a

@@ -1,0 +1,52 @@
+//go:build litestream
+
+package litestreamtest
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The README's one-machine Litestream session runs as written from the
+// repository's root: it builds bin/orgdb and bin/litestream, replicates a
+// write, loses the database and recovers it. Its temporary directory is
+// this test's (TMPDIR), and ORGDB_* come only from the block.
+func TestREADMELitestream(t *testing.T) {
+	bin(t) // skips (fails under CI=true) unless make test-litestream built Litestream
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- TestREADMELitestream runs the next block"
+	_, rest, ok := bytes.Cut(readme, []byte(marker))
+	if !ok {
+		t.Fatalf("README.md has no %q", marker)
+	}
+	_, rest, ok = bytes.Cut(rest, []byte("```sh\n"))
+	block, _, ok2 := bytes.Cut(rest, []byte("```\n"))
+	if !ok || !ok2 {
+		t.Fatal("no ```sh block after the marker")
+	}
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", string(block))
+	cmd.Dir = "../.."
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ORGDB_") && !strings.HasPrefix(kv, "TMPDIR=") && !strings.HasPrefix(kv, "MAKEFLAGS=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "TMPDIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's Litestream session: %v\n%s", err, out)
+	}
+	last := strings.TrimSpace(string(out))
+	if i := strings.LastIndex(last, "\n"); i >= 0 {
+		last = last[i+1:]
+	}
+	if !strings.Contains(last, "me@acme.test") || !strings.Contains(last, "admin") {
+		t.Fatalf("the recovered database does not list me@acme.test as admin; the session printed:\n%s", out)
+	}
+}
