@@ -31,8 +31,11 @@ import (
 // said it succeeded; a failed restore leaves the old database.
 //
 // make test runs the syscalls of the last steps (fsync, rename, link,
-// unlink, truncate); ORGDB_FAULTS=all (make test-faults) sweeps every
-// syscall restore makes on files. ORGDB_FAULT_ONLY=NAME (as a failure
+// unlink, truncate) at every call; ORGDB_FAULTS=all (make test-faults)
+// adds every other syscall restore makes on files, at every call of those
+// with few, at 16 calls spread over the rest and the last 8 of those with
+// many (a restore reads and locks thousands of times: every call of every
+// syscall is ORGDB_FAULTS=every, about an hour). ORGDB_FAULT_ONLY=NAME (as a failure
 // names it, e.g. ftruncate#4:error=EIO) runs one fault and leaves its
 // strace in /tmp/fault.trace.
 var (
@@ -177,6 +180,27 @@ func faultCount(t *testing.T, template, from, syscallName string) int {
 	return n
 }
 
+// faultCalls is which of n calls get a fault: all of them with every or
+// when there are few, else 16 spread evenly and the last 8 (the final
+// steps of a restore are where the old design lost data).
+func faultCalls(n int, every bool) []int {
+	const spread, last = 16, 8
+	var ks []int
+	if every || n <= spread+last {
+		for k := 1; k <= n; k++ {
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	for i := range spread {
+		ks = append(ks, 1+i*(n-last)/spread)
+	}
+	for k := n - last + 1; k <= n; k++ {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
 func TestRestoreFaults(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -189,7 +213,7 @@ func TestRestoreFaults(t *testing.T) {
 		t.Skip("strace not found: install it (Debian: apt-get install strace) to inject faults into restore")
 	}
 	calls := faultsFocused
-	if os.Getenv("ORGDB_FAULTS") == "all" {
+	if f := os.Getenv("ORGDB_FAULTS"); f == "all" || f == "every" {
 		calls = faultsAll
 	}
 	template := faultTemplate(t)
@@ -200,7 +224,7 @@ func TestRestoreFaults(t *testing.T) {
 	trials, failed, killed := 0, 0, 0
 	for _, call := range calls {
 		n := faultCount(t, template, from, call)
-		for k := 1; k <= n; k++ {
+		for _, k := range faultCalls(n, os.Getenv("ORGDB_FAULTS") == "every" || slices.Contains(faultsFocused, call)) {
 			for _, inject := range []string{"error=EIO", "signal=KILL"} {
 				name := fmt.Sprintf("%s#%d:%s", call, k, inject)
 				only := os.Getenv("ORGDB_FAULT_ONLY")
