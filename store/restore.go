@@ -62,6 +62,9 @@ type RestoreInfo struct {
 //   - refuses an existing path that is not an orgdb database (a file that
 //     is not SQLite, another application's database: VALIDATION_ERROR,
 //     reason not_orgdb); an empty file counts as a new database;
+//   - opens path with SQLite and takes an exclusive lock, held to the end
+//     (CONFLICT in_use if another process holds the file past the busy
+//     timeout), before anything below reads the backup;
 //   - copies from (read-only, with SQLite's online backup API, so a -wal
 //     beside it is included) into a temporary file (mode 0600) beside
 //     path, path.partial-restore-*, and refuses (VALIDATION_ERROR, reason
@@ -72,12 +75,10 @@ type RestoreInfo struct {
 //     indexes, triggers and views differ from what its recorded
 //     migrations create. An older backup is accepted: RestoreInfo.Pending
 //     says how many migrations the next Open applies;
-//   - opens path with SQLite, checkpoints its WAL into the file
-//     (TRUNCATE), switches it to a rollback journal and takes an exclusive
-//     lock, held to the end (CONFLICT in_use if another process holds the
-//     file past the busy timeout);
-//   - keeps a copy of the current database, every acknowledged write in
-//     it, as path.bak-<UTC timestamp> (fsynced, and the directory too);
+//   - checkpoints the database's WAL into the file (TRUNCATE), switches it
+//     to a rollback journal and keeps a copy of it, every acknowledged
+//     write in it, as path.bak-<UTC timestamp> (fsynced, and the directory
+//     too);
 //   - copies the checked copy into path in one transaction, whose rollback
 //     journal undoes it if the process dies midway, and removes the
 //     temporary copy.
@@ -184,6 +185,21 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 		return RestoreInfo{}, fmt.Errorf("restore: %w", err)
 	}
 	defer tmp.remove()
+	hook := c.hook
+	if hook == nil {
+		hook = func(string) {}
+	}
+	// Locked before the backup is even read: a process that starts
+	// writing at any moment of the restore waits, or is refused, rather
+	// than writing into the database the restore then replaces.
+	var lk *liveLock
+	if exists {
+		if lk, err = lockLive(ctx, path); err != nil {
+			return RestoreInfo{}, err
+		}
+		defer lk.close()
+		hook("locked")
+	}
 	pending, err := copyVerified(ctx, from, tmp.path)
 	if err != nil {
 		return RestoreInfo{}, err
@@ -196,7 +212,7 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 	if !exists {
 		return info, placeNew(tmp, path)
 	}
-	if info.Previous, err = copyInto(ctx, path, tmp.path, c.hook); err != nil {
+	if info.Previous, err = lk.copyIn(ctx, tmp.path, hook); err != nil {
 		return RestoreInfo{}, err
 	}
 	return info, nil
@@ -271,71 +287,66 @@ func placeNew(tmp *tempCopy, path string) error {
 	return nil
 }
 
-// copyInto copies the checked database at tmp into the database at path,
-// in place, under SQLite's locks, after keeping the current database as
-// path.bak-<timestamp>, whose name it returns.
-//
-// Its connection to path checkpoints the WAL (TRUNCATE: every
-// acknowledged write is then in the file), switches the file to a
-// rollback journal (the copy is one transaction that a hot journal undoes
-// if the process dies midway, whereas a WAL copy would need the -wal to be
-// read), and takes an EXCLUSIVE lock it keeps (locking_mode EXCLUSIVE,
-// then NORMAL for the copy's own transaction) until the copy commits. Nothing of this process opens path otherwise meanwhile:
-// closing any descriptor of the file would drop SQLite's fcntl locks.
-func copyInto(ctx context.Context, path, tmp string, hook func(string)) (prev string, err error) {
-	if hook == nil {
-		hook = func(string) {}
-	}
+// liveLock is a restore's hold on the database it replaces: a connection
+// to it that keeps an EXCLUSIVE lock (locking_mode EXCLUSIVE, then NORMAL
+// for the copy's own transaction) from before the backup is read until
+// the copy commits or close. Before the copy it checkpoints the WAL
+// (TRUNCATE: every acknowledged write is then in the file) and switches
+// the file to a rollback journal (the copy is then one transaction that
+// a hot journal undoes if the process dies midway, whereas a WAL copy
+// would need the -wal to be read). Nothing of this process
+// opens the database otherwise meanwhile: closing any descriptor of the
+// file would drop SQLite's fcntl locks.
+type liveLock struct {
+	path string
+	db   *sql.DB
+	c    *sql.Conn
+}
+
+// close releases the lock (if the copy has not).
+func (l *liveLock) close() {
+	l.c.Close()  // done with it; an error changes nothing now
+	l.db.Close() // likewise
+}
+
+// lockLive takes the restore's lock on the database at path (see
+// liveLock); CONFLICT in_use when another process holds the file past the
+// busy timeout.
+func lockLive(ctx context.Context, path string) (_ *liveLock, err error) {
 	live := sql.OpenDB(newConnector(fileDSN(path, "mode=rw&_busy_timeout=5000&_synchronous=FULL"), plainDriver()))
-	defer live.Close()
 	lc, err := live.Conn(ctx)
 	if err != nil {
-		return "", fmt.Errorf("restore: open %s: %w", path, err)
+		live.Close()
+		return nil, fmt.Errorf("restore: open %s: %w", path, err)
 	}
-	defer lc.Close()
+	l := &liveLock{path: path, db: live, c: lc}
+	defer func() {
+		if err != nil {
+			l.close()
+		}
+	}()
 	locked := func(step string, err error) error {
 		if busy(err) {
 			return inUse(fmt.Errorf("%w: %s: another process holds %s (%v)", errInUse, step, path, err))
 		}
 		return fmt.Errorf("restore: %s of %s (nothing was changed): %w", step, path, err)
 	}
-	// Each step retries while another process briefly holds the file (a
-	// reader that opened it since the in-use check: `orgdb status` from a
-	// cron job): switching the journal mode fails at once rather than
-	// waiting for the busy timeout. Past schema.BusyTimeout it is in use.
-	var errBusyStep = sqlite3.Error{Code: sqlite3.ErrBusy}
+	// The lock is retried while another process briefly holds the file
+	// (a reader that opened it since the in-use check: `orgdb status`
+	// from a cron job). Past schema.BusyTimeout it is in use.
 	retry := func(step string, f func() error) error {
 		if err := schema.RetryBusy(ctx, f); err != nil {
 			return locked(step, err)
 		}
 		return nil
 	}
-	if err := retry("checkpoint the WAL", func() error {
-		var ckBusy, ckLog, ckDone int
-		if err := lc.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&ckBusy, &ckLog, &ckDone); err != nil {
-			return err
-		}
-		if ckBusy != 0 {
-			return errBusyStep
-		}
-		return nil
-	}); err != nil {
-		return "", err
-	}
+	// The exclusive locking mode before the first access: the connection
+	// then takes an EXCLUSIVE lock when it opens the WAL (or, in rollback
+	// mode, at BEGIN EXCLUSIVE) and keeps it, and nothing in the file
+	// changes until the backup has been checked (a refused restore leaves
+	// it byte for byte as it was).
 	if _, err := lc.ExecContext(ctx, `PRAGMA locking_mode = EXCLUSIVE`); err != nil {
-		return "", locked("lock", err)
-	}
-	if err := retry("switch to a rollback journal", func() error {
-		var mode string
-		if err := lc.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode); err != nil {
-			return err
-		}
-		if mode != "delete" {
-			return errBusyStep
-		}
-		return nil
-	}); err != nil {
-		return "", err
+		return nil, locked("lock", err)
 	}
 	if err := retry("lock", func() error {
 		if _, err := lc.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
@@ -344,10 +355,40 @@ func copyInto(ctx context.Context, path, tmp string, hook func(string)) (prev st
 		_, err := lc.ExecContext(ctx, `COMMIT`)
 		return err
 	}); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// toRollbackJournal checkpoints the locked database's WAL (TRUNCATE: every
+// acknowledged write is then in the file) and switches it to a rollback
+// journal.
+func (l *liveLock) toRollbackJournal(ctx context.Context) error {
+	var busy, log, done int
+	if err := l.c.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done); err != nil {
+		return fmt.Errorf("restore: checkpoint the WAL of %s (nothing was changed): %w", l.path, err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("restore: checkpoint the WAL of %s (nothing was changed): it stayed busy", l.path)
+	}
+	var mode string
+	if err := l.c.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode); err != nil {
+		return fmt.Errorf("restore: switch %s to a rollback journal (nothing was changed): %w", l.path, err)
+	}
+	if mode != "delete" {
+		return fmt.Errorf("restore: switch %s to a rollback journal (nothing was changed): its journal mode stayed %s", l.path, mode)
+	}
+	return nil
+}
+
+// copyIn copies the checked database at tmp into the locked database,
+// after keeping it as path.bak-<timestamp>, whose name it returns.
+func (l *liveLock) copyIn(ctx context.Context, tmp string, hook func(string)) (prev string, err error) {
+	path, lc := l.path, l.c
+	if err := inspectConn(ctx, lc, path); err != nil {
 		return "", err
 	}
-	hook("locked")
-	if err := inspectConn(ctx, lc, path); err != nil {
+	if err := l.toRollbackJournal(ctx); err != nil {
 		return "", err
 	}
 	if prev, err = keepPrevious(ctx, lc, path); err != nil {
