@@ -83,7 +83,7 @@ bench-wal: ## measure the WAL under sustained writes from 1 and 4 processes (20 
 # Faults injected with strace (Debian: apt-get install strace) into real
 # restores: SIGKILL and EIO at every call of every file syscall a restore
 # makes, and a restore overtaken by late writers on a large database.
-test-faults: need-gen ## inject a kill and an I/O error at every file syscall of a restore (strace), and race late writers against restores of a large database (about 5 min)
+test-faults: need-gen ## inject a kill and an I/O error at every file syscall of a restore (strace), and race late writers against restores of a large database (about 2–3 min)
 	ORGDB_FAULTS=all $(GO) test -count=1 -timeout 30m -run 'Faults|LateWriters' -v ./store
 
 bench-compare: ## compare the benchmarks at BASE=<git ref> with the working tree (interleaved, benchstat); fail on a significant slowdown over 10%
