@@ -47,9 +47,17 @@ const (
 
 // checkpointer is the state of the background checkpoints between ticks.
 type checkpointer struct {
-	frameBytes int64 // bytes of one WAL frame: a page and its 24-byte header
-	lastLog    int64 // frames in the WAL at the previous tick (-1: none yet)
+	frameBytes int64     // bytes of one WAL frame: a page and its 24-byte header
+	lastLog    int64     // frames in the WAL at the previous tick (-1: none yet)
+	strongOK   time.Time // no RESTART or TRUNCATE before this instant
 }
+
+// strongBackoff is how long the checkpoints wait after a RESTART or
+// TRUNCATE that readers kept from finishing (a backup's long read
+// transaction) before trying another: each one holds the write lock while
+// it waits, and one every 50 ms starved the writers of other stores on
+// the file ("database is locked" after their 5 s).
+const strongBackoff = time.Second
 
 // checkpoints copies committed WAL pages into the database file every
 // checkpointEvery, on its own connection, until Close, escalating as the
@@ -77,8 +85,8 @@ func (s *Store) checkpoints(walPath string) {
 		switch {
 		case tick%int(checkpointEvery/walWatchEvery) == 0:
 			mode, err = s.checkpoint(&c)
-		case s.checkpointQuery == "" && s.litefs == nil && fileSize(walPath) > walRestartBytes:
-			mode, err = "RESTART", s.strongCheckpoint("RESTART")
+		case s.checkpointQuery == "" && s.litefs == nil && time.Now().After(c.strongOK) && fileSize(walPath) > walRestartBytes:
+			mode, err = "RESTART", s.strongCheckpoint(&c, "RESTART")
 		default:
 			continue
 		}
@@ -128,11 +136,12 @@ func (s *Store) checkpoint(c *checkpointer) (string, error) {
 	idle := log == c.lastLog
 	c.lastLog = log
 	switch {
+	case !time.Now().After(c.strongOK):
 	case idle && log > 0 && done == log:
 		c.lastLog = -1
-		return "TRUNCATE", s.strongCheckpoint("TRUNCATE")
+		return "TRUNCATE", s.strongCheckpoint(c, "TRUNCATE")
 	case log*c.frameBytes > walRestartBytes:
-		return "RESTART", s.strongCheckpoint("RESTART")
+		return "RESTART", s.strongCheckpoint(c, "RESTART")
 	}
 	return "PASSIVE", nil
 }
@@ -165,7 +174,7 @@ const strongCheckpointWait = 100 * time.Millisecond
 // because with the store's 5 s another process's writers, waiting for the
 // lock it holds while it waits for readers, ran out of theirs ("database
 // is locked").
-func (s *Store) strongCheckpoint(mode string) error {
+func (s *Store) strongCheckpoint(ck *checkpointer, mode string) error {
 	ctx := context.Background()
 	c, err := s.writer.Conn(ctx)
 	if err != nil {
@@ -181,6 +190,9 @@ func (s *Store) strongCheckpoint(mode string) error {
 		// The writer must not keep the short timeout: drop the connection.
 		_ = c.Raw(func(any) error { return driver.ErrBadConn })
 		return fmt.Errorf("%s checkpoint: restore the busy timeout: %w", mode, err)
+	}
+	if cerr != nil || busy != 0 {
+		ck.strongOK = time.Now().Add(strongBackoff)
 	}
 	if cerr != nil {
 		return fmt.Errorf("%s checkpoint: %w", mode, cerr)
