@@ -47,17 +47,23 @@ const (
 
 // checkpointer is the state of the background checkpoints between ticks.
 type checkpointer struct {
-	frameBytes int64     // bytes of one WAL frame: a page and its 24-byte header
-	lastLog    int64     // frames in the WAL at the previous tick (-1: none yet)
-	strongOK   time.Time // no RESTART or TRUNCATE before this instant
+	frameBytes int64         // bytes of one WAL frame: a page and its 24-byte header
+	lastLog    int64         // frames in the WAL at the previous tick (-1: none yet)
+	strongOK   time.Time     // no RESTART or TRUNCATE before this instant
+	backoff    time.Duration // the wait after the next busy one
 }
 
-// strongBackoff is how long the checkpoints wait after a RESTART or
-// TRUNCATE that readers kept from finishing (a backup's long read
-// transaction) before trying another: each one holds the write lock while
-// it waits, and one every 50 ms starved the writers of other stores on
-// the file ("database is locked" after their 5 s).
-const strongBackoff = time.Second
+// After a RESTART or TRUNCATE that readers kept from finishing, the
+// checkpoints wait before trying another, from minBackoff doubling to
+// maxBackoff while they stay busy (a backup's long read transaction), back
+// to none after one finishes: each holds the write lock while it waits,
+// and one every 50 ms from two stores starved the writers on the file
+// ("database is locked" after their 5 s); a fixed second (or a ceiling of
+// one) let the WAL reach 118-209 MiB under writes whose readers are short.
+const (
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = 250 * time.Millisecond
+)
 
 // checkpoints copies committed WAL pages into the database file every
 // checkpointEvery, on its own connection, until Close, escalating as the
@@ -192,7 +198,10 @@ func (s *Store) strongCheckpoint(ck *checkpointer, mode string) error {
 		return fmt.Errorf("%s checkpoint: restore the busy timeout: %w", mode, err)
 	}
 	if cerr != nil || busy != 0 {
-		ck.strongOK = time.Now().Add(strongBackoff)
+		ck.backoff = min(max(2*ck.backoff, minBackoff), maxBackoff)
+		ck.strongOK = time.Now().Add(ck.backoff)
+	} else {
+		ck.backoff = 0
 	}
 	if cerr != nil {
 		return fmt.Errorf("%s checkpoint: %w", mode, cerr)
