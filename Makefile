@@ -19,8 +19,18 @@ new-migration: ## create schema/NNNN_NAME.sql with the next free number, e.g. ma
 # only when all succeed are the changed files moved into gen/ and schema/
 # (and files no generator writes removed from gen/). On a failure nothing
 # is written. internal/cmd/generate says how.
+# On a cold Go build cache the first run compiles for minutes: after 5 s
+# one line says so (tools/announce.sh).
+FIRSTGEN := generate: compiling the generator (a first run on a cold Go build cache also compiles the cgo SQLite driver: about 1-3 min on 2 cores, once)
 generate: ## regenerate gen/db, gen/ts, schema/schema.sql, schema/README.md, schema/migrations.sum from schema/ and queries/
-	@$(GO) run ./internal/cmd/generate -go "$(GO)"
+	@sh tools/announce.sh 5 "$(FIRSTGEN)" $(GO) run ./internal/cmd/generate -go "$(GO)"
+
+.PHONY: resum test-walkthrough
+# A shipped migration (in main's schema/migrations.sum) is never edited;
+# make generate refuses one that changed. An edit of its comments only is
+# recorded here, after checking that no statement changed.
+resum: ## record a comment-only edit of a shipped migration in schema/migrations.sum (refused if a statement changed), then generate
+	@sh tools/announce.sh 5 "$(FIRSTGEN)" $(GO) run ./internal/cmd/generate -resum -go "$(GO)"
 
 # gen/db is generated, not downloaded: without it the go command's advice
 # ("go get ...") is wrong.
@@ -56,6 +66,11 @@ FUZZTIME ?= 30s
 FUZZSMOKE ?= 3s
 FUZZMINIMIZETIME ?= 5s
 FUZZPARALLEL ?= 0
+# The README's "Editing the schema" section, run as written in a fresh
+# clone (internal/walkthrough): the commands come from the README itself.
+test-walkthrough: ## run the README's schema walkthrough, as written, in a fresh clone, then its documented mistakes (a few minutes; .ci/run runs it)
+	ORGDB_WALKTHROUGH=1 $(GO) test -count=1 -timeout 30m -v -run TestREADMEWalkthrough ./internal/walkthrough
+
 fuzz: need-gen ## fuzz every Fuzz* target for FUZZTIME each (default 30s; FUZZ=regexp for some); a finding fails and is saved under the package's testdata/fuzz
 	@$(GO) run ./internal/cmd/fuzz -go "$(GO)" -fuzztime "$(FUZZTIME)" -minimizetime "$(FUZZMINIMIZETIME)" -parallel "$(FUZZPARALLEL)" -run '$(FUZZ)'
 
@@ -68,15 +83,19 @@ bench-compare: ## compare the benchmarks at BASE=<git ref> with the working tree
 # The CI check. It judges the working tree and never changes it; each step
 # prints one line when it passes. D1 parity needs wrangler and runs in
 # .ci/run, not here.
+# The go command's "go: downloading" lines (hundreds on a first run) go
+# to CHECKLOG, with one line saying so (tools/quiet-downloads.sh).
 CHECKS := sumcheck drift lint typecheck lint-migrations
-check: $(CHECKS) ## the CI check, read-only: migrations summed, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles and fits the web client, migrations lint clean
+CHECKLOG ?= $(or $(TMPDIR),/tmp)/orgdb-check-downloads.log
+check: ## the CI check, read-only: migrations summed, generated files current, vet/gofmt/staticcheck/tidy clean, types.ts compiles and fits the web client, migrations lint clean
+	@sh tools/quiet-downloads.sh "$(CHECKLOG)" $(MAKE) --no-print-directory $(CHECKS)
 	@echo "check: all passed ($(CHECKS))"
 
 sumcheck: ## fail if a migration was edited, deleted or added since schema/migrations.sum was written
 	@$(GO) run ./internal/cmd/schemadoc -check
 
 drift: ## fail if gen/ or schema/'s generated files differ from what make generate writes (regenerates into a temporary directory)
-	@$(GO) run ./internal/cmd/generate -check -go "$(GO)"
+	@sh tools/announce.sh 5 "$(FIRSTGEN)" $(GO) run ./internal/cmd/generate -check -go "$(GO)"
 
 typecheck: ## type-check gen/ts/types.ts and its wire compatibility with the web client (tools/ts/client-compat.ts) with the pinned TypeScript (tsc --noEmit --strict); installs it with npm on first use
 	@test -x $(TSC) || { command -v npm >/dev/null || { echo "typecheck: npm not found: install Node.js 20+ and npm (make check type-checks gen/ts/types.ts with the TypeScript pinned in tools/ts)"; exit 1; }; \
@@ -88,7 +107,7 @@ lint: ## go vet, gofmt, staticcheck and go mod tidy on every module (main, tools
 	@$(GO) vet ./...
 	@cd bench && $(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt: run 'gofmt -w .' on:"; echo "$$out"; exit 1; fi
-	@$(TOOL) staticcheck ./...
+	@sh tools/announce.sh 20 "lint: staticcheck is still running; on a first run it is built from tools/go.mod first (about 1-2 min on 2 cores, once)" $(TOOL) staticcheck ./...
 	@$(GO) vet -tags litestream ./internal/litestreamtest
 	@$(TOOL) staticcheck -tags litestream ./internal/litestreamtest
 	@cd bench && $(GO) tool -modfile=../tools/go.mod staticcheck ./...

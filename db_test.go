@@ -489,9 +489,17 @@ func TestModelJSON(t *testing.T) {
 			t.Errorf("%T JSON leaks the sealed key: %s", v, b)
 		}
 	}
-	// Every column of every table reaches the JSON under its camelCase
-	// name, unless its field is deliberately hidden (json:"-").
+	// Every column of every table a query returns reaches the JSON under
+	// its camelCase name, unless its field is deliberately hidden
+	// (json:"-"). A new table no query returns yet is not served: it is
+	// checked once a query returns it.
+	served := returnedKeys()
 	for table, cols := range dbtest.Tables(t, st.DB()) {
+		if !slices.ContainsFunc(served, func(keys map[string]bool) bool {
+			return !slices.ContainsFunc(cols, func(c dbtest.Column) bool { return !keys[camel(c.Name)] })
+		}) {
+			continue
+		}
 		for _, c := range cols {
 			if k := camel(c.Name); !keysSeen[k] && !hiddenSeen[k] {
 				t.Errorf("column %s.%s: no JSON key %q in any model above; add a value of %s's model to this test", table, c.Name, k, table)
@@ -588,6 +596,34 @@ func TestInviteCreatedAtRequired(t *testing.T) {
 	if err != nil || len(invs) != 1 || invs[0].CreatedAt.IsZero() {
 		t.Errorf("ListInvites = %+v, %v", invs, err)
 	}
+}
+
+// returnedKeys is, for each struct of gen/db that a query returns, the
+// set of its fields' names and JSON keys (a json:"-" field by its name,
+// camelCased).
+func returnedKeys() []map[string]bool {
+	var out []map[string]bool
+	q := reflect.TypeFor[*db.Queries]()
+	for i := range q.NumMethod() {
+		m := q.Method(i).Type
+		for j := range m.NumOut() {
+			typ := m.Out(j)
+			if typ.Kind() == reflect.Slice {
+				typ = typ.Elem()
+			}
+			if typ.Kind() != reflect.Struct || typ.PkgPath() != reflect.TypeFor[db.User]().PkgPath() {
+				continue
+			}
+			keys := map[string]bool{}
+			for k := range typ.NumField() {
+				f := typ.Field(k)
+				keys[strings.Split(f.Tag.Get("json"), ",")[0]] = true
+				keys[strings.ToLower(f.Name[:1])+f.Name[1:]] = true
+			}
+			out = append(out, keys)
+		}
+	}
+	return out
 }
 
 // TestNullableOmitEmpty: every nullable column whose Go field can be unset

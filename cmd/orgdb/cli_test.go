@@ -183,12 +183,13 @@ func cliTable() []cliCase {
 		panic(fmt.Sprintf("the embedded migrations: %v", err))
 	}
 	newest := ms[len(ms)-1]
-	// status pads the FILE column to its longest name.
+	// status pads FILE to the longest name (a tabwriter): the padding
+	// follows the migrations, so that adding one breaks no case here.
 	width := 0
 	for _, m := range ms {
 		width = max(width, len(m.File))
 	}
-	newestPending := newest.File + strings.Repeat(" ", width-len(newest.File)+2) + "pending"
+	pending := func(file string) string { return fmt.Sprintf("%-*s  pending", width, file) }
 	return []cliCase{
 		// orgdb, help, completion
 		{args: nil, code: 0, out: "Commands:\n  admin bootstrap EMAIL"},
@@ -241,13 +242,13 @@ func cliTable() []cliCase {
 		// stderr saying what to run.
 		{fix: edited, args: []string{"status"}, code: 1, out: "EDITED since applied (was abcdef012345)",
 			err: "orgdb status: " + newest.File + " was edited after it was applied: restore the file and put the change in a new migration (or, if the edit is deliberate and changes nothing, run `orgdb migrate --repair-checksums --db {db}`)"},
-		{fix: behind, args: []string{"status"}, code: 1, out: newestPending,
+		{fix: behind, args: []string{"status"}, code: 1, out: pending(newest.File),
 			err: "orgdb status: 1 migration pending (" + newest.File + "): apply with `orgdb migrate --db {db}`"},
 		{fix: newer, args: []string{"status"}, code: 1, out: "applied, file missing",
 			err: "orgdb status: the database has 1 migration (9999_from_the_future.sql), which this orgdb does not carry"},
 		{fix: foreign, args: []string{"status"}, code: 1, err: "not an orgdb database"},
 		{fix: junk, args: []string{"status"}, code: 1, err: "org.db"},
-		{args: []string{"status"}, code: 1, out: "0001_initial.sql           pending", err: "orgdb status: no database at {db} yet: `orgdb migrate --db {db}` creates it"},
+		{args: []string{"status"}, code: 1, out: pending(ms[0].File), err: "orgdb status: no database at {db} yet: `orgdb migrate --db {db}` creates it"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "applied"},
 		{fix: migrated, args: []string{"status"}, code: 0, out: "sealing: no org API key is stored"},
 		{args: []string{"status", "extra"}, code: 2, err: "want no arguments"},

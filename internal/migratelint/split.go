@@ -226,3 +226,17 @@ func (t token) name() string {
 
 // is reports whether t is the keyword kw (case-insensitively).
 func (t token) is(kw string) bool { return t.kind == tkWord && strings.EqualFold(t.text, kw) }
+
+// Code returns the SQL of src without its comments and with every run of
+// whitespace as one space: two files with the same Code differ only in
+// comments and layout, and SQLite runs them alike.
+func Code(src string) string {
+	toks, _ := lex(src)
+	var words []string
+	for _, t := range toks {
+		if t.kind != tkSpace {
+			words = append(words, t.text)
+		}
+	}
+	return strings.Join(words, " ")
+}

@@ -1,5 +1,6 @@
 // Package tsgen writes gen/ts/types.ts, the TypeScript types of the JSON the
-// Go service serves: the models and query rows of gen/db, the enums, the
+// Go service serves: the models and query rows a gen/db query returns (a
+// model no query returns, such as a new table's, is not served), the enums, the
 // org API key view and the error body; and of the request bodies it
 // decodes (the settings patch, a new invite, an org API key). It reads the Go packages' full type
 // information from their compiled export data (go list -export and
@@ -51,8 +52,8 @@ const (
 )
 
 // roots are the types written, with everything they refer to: every struct
-// of gen/db but the query parameters and Queries, plus these (the last
-// three are request bodies the service decodes).
+// of gen/db a method of Queries returns, plus these (the last three are
+// request bodies the service decodes).
 var roots = map[string][]string{
 	orgdbPkg: {"UserRole", "IntegrationScope", "Provider", "InviteStatus", "Code", "ErrorBody"},
 	storePkg: {"OrgAPIKeyView", "LLMKey", "KeySource", "OrgSettingsPatch", "NewInvite", "OrgAPIKeyInput"},
@@ -117,13 +118,35 @@ func Generate(overlay map[string][]byte) ([]byte, error) {
 		return nil, err
 	}
 	g := &generator{pkgs: pkgs, done: map[*types.TypeName]bool{}}
-	for _, name := range g.pkgs[dbPkg].Scope().Names() {
-		tn, ok := g.pkgs[dbPkg].Scope().Lookup(name).(*types.TypeName)
-		if !ok || !tn.Exported() || strings.HasSuffix(name, "Params") {
+	// The models and rows a query returns: what the service can serve. A
+	// model no query returns yet (a new table) is not served, so not typed.
+	queries, ok := g.pkgs[dbPkg].Scope().Lookup("Queries").(*types.TypeName)
+	if !ok {
+		return nil, fmt.Errorf("%s.Queries not found", dbPkg)
+	}
+	returned := map[*types.TypeName]bool{}
+	methods := types.NewMethodSet(types.NewPointer(queries.Type()))
+	for i := range methods.Len() {
+		sig, ok := methods.At(i).Type().(*types.Signature)
+		if !ok || !methods.At(i).Obj().Exported() {
 			continue
 		}
-		// Structs with exported fields: the models and query rows, not Queries.
-		if st, isStruct := tn.Type().Underlying().(*types.Struct); isStruct && slices.ContainsFunc(fields(st), (*types.Var).Exported) {
+		for j := range sig.Results().Len() {
+			t := types.Unalias(sig.Results().At(j).Type())
+			if sl, ok := t.(*types.Slice); ok {
+				t = types.Unalias(sl.Elem())
+			}
+			named, ok := t.(*types.Named)
+			if !ok || named.Obj().Pkg() != g.pkgs[dbPkg] || named.Obj() == queries {
+				continue
+			}
+			if st, isStruct := named.Underlying().(*types.Struct); isStruct && slices.ContainsFunc(fields(st), (*types.Var).Exported) {
+				returned[named.Obj()] = true
+			}
+		}
+	}
+	for _, name := range g.pkgs[dbPkg].Scope().Names() { // sorted: a stable order
+		if tn, ok := g.pkgs[dbPkg].Scope().Lookup(name).(*types.TypeName); ok && returned[tn] {
 			g.queue = append(g.queue, tn)
 		}
 	}
@@ -357,6 +380,14 @@ func load(overlay map[string][]byte, pkgs ...string) (map[string]*types.Package,
 				}
 			}
 			names = append(names, f, name)
+			// The go command names a file by its path relative to the
+			// working directory when that is shorter (a module under
+			// /tmp, beside this directory): that form too.
+			if wd, err := os.Getwd(); err == nil {
+				if rel, err := filepath.Rel(wd, f); err == nil && rel != f {
+					names = append(names, rel, name)
+				}
+			}
 		}
 		b, err := json.Marshal(map[string]any{"Replace": replace})
 		if err != nil {

@@ -20,6 +20,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -33,11 +34,14 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/agentops/orgdb/internal/migratelint"
+	"github.com/agentops/orgdb/internal/shipped"
 	"github.com/agentops/orgdb/internal/tsgen"
 )
 
@@ -47,15 +51,25 @@ const genDir = "gen"
 
 func main() {
 	check := flag.Bool("check", false, "compare the generated files with the working tree and write nothing")
+	config := flag.Bool("config", false, "print the sqlc configuration make generate passes to sqlc (sqlc.yaml plus the derived overrides) and exit")
+	resum := flag.Bool("resum", false, "accept edits of shipped migrations that change only comments or whitespace, and record them in schema/migrations.sum (make resum)")
 	goCmd := flag.String("go", "go", "the go command")
 	verbose := flag.Bool("v", false, "print how long each step takes")
+	var bases []string
+	flag.Func("base", "a git revision whose schema/migrations.sum lists the shipped migrations (repeatable; default $"+shipped.EnvRefs+", else "+strings.Join(shipped.DefaultRefs, " or ")+")", func(s string) error {
+		bases = append(bases, s)
+		return nil
+	})
 	flag.Parse()
-	g := &run{goCmd: *goCmd, verbose: *verbose, start: time.Now()}
+	g := &run{goCmd: *goCmd, verbose: *verbose, start: time.Now(), bases: bases, resum: *resum}
 	tsgen.GoCommand = *goCmd
 	var err error
-	if *check {
+	switch {
+	case *config:
+		err = g.printConfig()
+	case *check:
 		err = g.check()
-	} else {
+	default:
 		err = g.generate()
 	}
 	if err != nil {
@@ -70,6 +84,10 @@ type run struct {
 	start   time.Time
 	root    string // the module root, absolute
 	tmp     string
+	bases   []string // -base: the revisions that say what has shipped
+	resum   bool     // -resum: accept comment-only edits of shipped migrations
+
+	accepted []string // shipped migrations whose comment-only edit was accepted
 }
 
 // output is the generated files, by slash path relative to the module root.
@@ -79,6 +97,14 @@ func (g *run) generate() error {
 	out, err := g.produce()
 	if err != nil {
 		return fmt.Errorf("%w\ngenerate: nothing was written; the working tree is as it was", err)
+	}
+	if g.resum {
+		if len(g.accepted) == 0 {
+			fmt.Println("resum: no shipped migration was edited; nothing to record")
+		} else {
+			fmt.Printf("resum: %s changed only in comments or whitespace since it shipped: recorded in schema/migrations.sum. "+
+				"A database that applied the old text refuses it until you run: orgdb migrate --repair-checksums\n", strings.Join(g.accepted, ", "))
+		}
 	}
 	d, err := diff(out)
 	if err != nil {
@@ -155,6 +181,11 @@ func (g *run) produce() (output, error) {
 	if err := asciiQueries(filepath.Join(root, "queries")); err != nil {
 		return nil, err
 	}
+	// A shipped migration that changed is refused before anything runs:
+	// make generate would otherwise re-sum it without a word.
+	if g.accepted, err = shipped.Verify(context.Background(), "schema", g.bases, g.resum); err != nil {
+		return nil, fmt.Errorf("%w\n(a migration is shipped once main's schema/migrations.sum lists it; one this branch added is its own to edit, renumber or delete)", err)
+	}
 	g.tmp, err = os.MkdirTemp("", "orgdb-generate-")
 	if err != nil {
 		return nil, err
@@ -169,19 +200,28 @@ func (g *run) produce() (output, error) {
 	}
 	g.trace("stage")
 
-	// sqlc and schemadoc read only schema/ and queries/: side by side.
+	// schemadoc reads only schema/; sqlc needs the overrides derived from
+	// the migrated catalog first. A migration that fails is reported by
+	// schemadoc alone (at the failing token), not a second time by sqlc.
 	var wg sync.WaitGroup
 	var sqlcErr, docErr error
-	wg.Go(func() {
-		defer g.trace("sqlc")
-		sqlcErr = g.tool("sqlc", "sqlc: fix the query or migration at the file:line above", append(g.sqlc(), "generate", "-f", filepath.Join(stage, "sqlc.yaml"))...)
-	})
 	wg.Go(func() {
 		defer g.trace("schemadoc")
 		docErr = g.tool("schemadoc", "schemadoc: fix the migration it names (the runner applies each file in a transaction, as in production)", g.goCmd, "run", "./internal/cmd/schemadoc", "-dir", "schema", "-out", docs)
 	})
+	config, migrateErr := g.derivedConfig()
+	g.trace("overrides")
+	if migrateErr == nil {
+		if sqlcErr = os.WriteFile(filepath.Join(stage, "sqlc.yaml"), config, 0o644); sqlcErr == nil {
+			sqlcErr = g.tool("sqlc", "sqlc: fix the query or migration at the file:line above", append(g.sqlc(), "generate", "-f", filepath.Join(stage, "sqlc.yaml"))...)
+		}
+		g.trace("sqlc")
+	}
 	wg.Wait()
-	if err := errors.Join(sqlcErr, docErr); err != nil {
+	if docErr != nil {
+		return nil, docErr
+	}
+	if err := errors.Join(migrateErr, sqlcErr); err != nil {
 		return nil, err
 	}
 	fresh := filepath.Join(stage, genDir)
@@ -291,7 +331,12 @@ func (g *run) sqlc() []string {
 			return []string{bin}
 		}
 	}
+	// A first run builds sqlc here: say so if it takes a while.
+	building := time.AfterFunc(2*time.Second, func() {
+		fmt.Println("generate: building the pinned sqlc from tools/go.mod (first run only: about 2-3 min on 2 cores)")
+	})
 	out, err := exec.Command(g.goCmd, "tool", "-n", "-modfile=tools/go.mod", "sqlc").Output()
+	building.Stop()
 	bin := strings.TrimSpace(string(out))
 	if err != nil || !filepath.IsAbs(bin) || !isExecutable(bin) {
 		return slow
@@ -362,12 +407,34 @@ func (g *run) tool(name, hint string, args ...string) error {
 		if msg == "" {
 			msg = err.Error()
 		}
+		msg = g.tokenPositions(msg)
 		if strings.Contains(msg, "duplicate version") {
 			hint += "; two migrations share a number: renumber the new one (make new-migration NAME=… picks the next free number)"
 		}
 		return fmt.Errorf("%s failed:\n%s\n%s", name, indent(msg), hint)
 	}
 	return nil
+}
+
+// queryPos is a position sqlc gives in a query file.
+var queryPos = regexp.MustCompile(`(?m)^(\s*)(queries/[^:\s]+\.sql):(\d+):(\d+): (.*)$`)
+
+// tokenPositions moves each position sqlc gives in a query file onto the
+// token its message names (sqlc points some errors, such as a misspelt
+// column in UPDATE … SET, at the start of the statement), so that every
+// tool names an error at its token (migratelint.TokenInStatement).
+func (g *run) tokenPositions(msg string) string {
+	return queryPos.ReplaceAllStringFunc(msg, func(m string) string {
+		p := queryPos.FindStringSubmatch(m)
+		src, err := os.ReadFile(filepath.Join(g.root, filepath.FromSlash(p[2])))
+		if err != nil {
+			return m
+		}
+		line, _ := strconv.Atoi(p[3])
+		col, _ := strconv.Atoi(p[4])
+		line, col = migratelint.TokenInStatement(string(src), line, col, p[5])
+		return fmt.Sprintf("%s%s:%d:%d: %s", p[1], p[2], line, col, p[5])
+	})
 }
 
 // trace prints how long after the start step ended, with -v.

@@ -96,3 +96,22 @@ func TestASCIIQueries(t *testing.T) {
 		t.Fatalf("error %q, want it to start with %q", err, want)
 	}
 }
+
+// sqlc names a misspelt column of UPDATE … SET at the statement's start;
+// make generate names the token, as schemadoc does for a migration.
+func TestTokenPositions(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "queries"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := "-- name: A :one\nSELECT 1;\n\n-- name: SetTZ :execrows\nUPDATE users\n   SET tz = ? WHERE id = ?;\n"
+	if err := os.WriteFile(filepath.Join(root, "queries", "users.sql"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := &run{root: root}
+	got := g.tokenPositions("# package db\n  queries/users.sql:5:1: column \"tz\" does not exist\nqueries/users.sql:2:1: something else")
+	want := "# package db\n  queries/users.sql:6:8: column \"tz\" does not exist\nqueries/users.sql:2:1: something else"
+	if got != want {
+		t.Errorf("tokenPositions:\n got %q\nwant %q", got, want)
+	}
+}

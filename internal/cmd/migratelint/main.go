@@ -42,6 +42,7 @@ import (
 	"strings"
 
 	"github.com/agentops/orgdb/internal/migratelint"
+	"github.com/agentops/orgdb/internal/shipped"
 )
 
 func main() {
@@ -51,7 +52,7 @@ func main() {
 // defaultBases are the branches whose migrations.sum lists the shipped
 // migrations, when -base is not given: the remote's main (a fresh CI
 // clone has it) and the local one.
-var defaultBases = []string{"origin/main", "main"}
+var defaultBases = shipped.DefaultRefs
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("migratelint", flag.ContinueOnError)
@@ -120,10 +121,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // Without, the default branches that exist are used; if there are none
 // (or no git), the folder's own migrations.sum.
 func shippedSets(ctx context.Context, dir string, bases []string) ([]migratelint.Shipped, string, error) {
-	explicit := len(bases) > 0
-	if !explicit {
-		bases = defaultBases
-	}
+	// -base, else $SHIPPED, else origin/main and main: as make generate
+	// and sumcheck judge what has shipped (internal/shipped).
+	bases, explicit := shipped.Refs(bases)
 	found, err := migratelint.ShippedAt(ctx, dir, bases...)
 	noGit := errors.Is(err, migratelint.ErrNoGit)
 	switch {

@@ -1,0 +1,55 @@
+package walkthrough
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tools/quiet-downloads.sh (make check) sends the go command's download
+// lines to a log, says so in one line, passes every other line and the
+// command's exit status through.
+func TestQuietDownloads(t *testing.T) {
+	t.Parallel()
+	log := filepath.Join(t.TempDir(), "downloads.log")
+	cmd := exec.Command("sh", "../../tools/quiet-downloads.sh", log, "sh", "-c",
+		`echo result; i=0; while [ $i -lt 200 ]; do echo "go: downloading example.com/m$i v1.0.0" >&2; i=$((i+1)); done; echo "a real error" >&2; exit 3`)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Fatalf("exit = %v, want the command's status 3\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 3 || !strings.Contains(string(out), "result") || !strings.Contains(string(out), "a real error") ||
+		!strings.Contains(string(out), "go: downloaded 200 modules on this first run (listed in "+log+")") {
+		t.Errorf("output:\n%s\nwant the result, the error and one line about 200 downloads", out)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "go: downloading "); n != 200 {
+		t.Errorf("the log holds %d download lines, want 200", n)
+	}
+}
+
+// tools/announce.sh (make generate) says what a slow step does once it is
+// slow, says nothing for a quick one, and does not hold the output open
+// after the command ends (a reader of a pipe would wait).
+func TestAnnounce(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("sh", "../../tools/announce.sh", "1", "compiling the thing", "sleep", "2").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "compiling the thing" {
+		t.Errorf("slow: %v, %q; want the line once", err, out)
+	}
+	start := time.Now()
+	out, err = exec.Command("sh", "../../tools/announce.sh", "5", "compiling the thing", "sh", "-c", "exit 4").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 || len(out) != 0 {
+		t.Errorf("quick: %v, %q; want exit 4 and nothing said", err, out)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("a quick command's output stayed open %v: the timer holds the pipe", d)
+	}
+}
