@@ -7,7 +7,7 @@ DB      ?= data/orgdb.db
 TSC     := tools/ts/node_modules/.bin/tsc
 
 .DEFAULT_GOAL := help
-.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs litestream test-litestream bench-durability
+.PHONY: help new-migration generate db-migrate build test fuzz bench check sumcheck drift lint typecheck need-gen lint-migrations d1-parity bench-compare litefs test-litefs bench-litefs litestream test-litestream bench-durability bench-wal test-faults
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -76,6 +76,15 @@ fuzz: need-gen ## fuzz every Fuzz* target for FUZZTIME each (default 30s; FUZZ=r
 
 bench: ## measure orgdb against hand-written SQL, the floor and GORM: median, 95% interval and verdict per target; write bench/RESULTS.md (about 6 min)
 	cd bench && $(GO) run . -out RESULTS.md
+
+bench-wal: ## measure the WAL under sustained writes from 1 and 4 processes (20 s each): throughput, largest WAL against store.WALBound, and the checkpoint policy's throughput as a ratio to PASSIVE checkpoints alone; write bench/RESULTS-wal.md (about 3 min; not part of make bench)
+	cd bench && $(GO) run . -parts wal -out RESULTS-wal.md
+
+# Faults injected with strace (Debian: apt-get install strace) into real
+# restores: SIGKILL and EIO at every call of every file syscall a restore
+# makes, and a restore overtaken by late writers on a large database.
+test-faults: need-gen ## inject a kill and an I/O error at every file syscall of a restore (strace), and race late writers against restores of a large database (about 2–3 min)
+	ORGDB_FAULTS=all $(GO) test -count=1 -timeout 30m -run 'Faults|LateWriters' -v ./store
 
 bench-compare: ## compare the benchmarks at BASE=<git ref> with the working tree (interleaved, benchstat); fail on a significant slowdown over 10%
 	cd bench && $(GO) run ./cmd/compare -go "$(GO)" -base "$(BASE)"

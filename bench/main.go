@@ -43,6 +43,11 @@ type config struct {
 	durabilityRounds int    // interleaved backup/cp/restore rounds
 	litestream       string // litestream binary for the replication lag ("": not measured)
 	lagSamples       int    // commits timed to the replica
+
+	walProcs    int           // writer processes of the wal part
+	walFor      time.Duration // duration of its main runs
+	walRounds   int           // interleaved rounds of its ratio
+	walRoundFor time.Duration // duration of each run of a round
 }
 
 func main() {
@@ -58,12 +63,25 @@ func main() {
 	flag.IntVar(&c.durabilityRounds, "durability-rounds", 8, "durability part: interleaved backup, cp and restore rounds")
 	flag.StringVar(&c.litestream, "litestream", "", "durability part: the litestream binary, for the replication lag")
 	flag.IntVar(&c.lagSamples, "lag-samples", 40, "durability part: commits timed to the replica")
+	flag.IntVar(&c.walProcs, "wal-procs", 4, "wal part: writer processes")
+	flag.DurationVar(&c.walFor, "wal-duration", 20*time.Second, "wal part: duration of the runs with 1 and with -wal-procs processes")
+	flag.IntVar(&c.walRounds, "wal-rounds", 6, "wal part: interleaved rounds of the throughput ratio (at least 6 for a 95% interval)")
+	flag.DurationVar(&c.walRoundFor, "wal-round-duration", 5*time.Second, "wal part: duration of each run of a round")
+	walWriterPath := flag.String("wal-writer", "", "internal: be a writer process of the wal part on this database")
+	walPolicy := flag.String("wal-policy", "policy", "internal: the wal writer's checkpoints: policy (the store's) or passive (PASSIVE only)")
+	walFor := flag.Duration("wal-for", 0, "internal: how long the wal writer writes")
 	out := flag.String("out", "RESULTS.md", "the results file to write")
-	parts := flag.String("parts", "ratio,scale,load,generate,http", "which parts to run, comma-separated (not run by default: litefs, make bench-litefs; durability, make bench-durability)")
+	parts := flag.String("parts", "ratio,scale,load,generate,http", "which parts to run, comma-separated (not run by default: litefs, make bench-litefs; durability, make bench-durability; wal, make bench-wal)")
 	burnFlag := flag.Bool("burn", false, "internal: keep every CPU busy until standard input closes")
 	flag.Parse()
 	if *burnFlag {
 		burn()
+		return
+	}
+	if *walWriterPath != "" {
+		if err := walWriter(*walWriterPath, *walPolicy, *walFor); err != nil {
+			fail(err)
+		}
 		return
 	}
 	run := func(part string) bool { return slices.Contains(strings.Split(*parts, ","), part) }
@@ -100,6 +118,7 @@ func main() {
 		{"http", func() ([]*figure, string, error) { return runHTTP(dir, c) }},
 		{"litefs", func() ([]*figure, string, error) { return runLiteFS(dir, c) }},
 		{"durability", func() ([]*figure, string, error) { return runDurability(dir, c) }},
+		{"wal", func() ([]*figure, string, error) { return runWAL(dir, c) }},
 	} {
 		if !run(p.name) {
 			continue

@@ -1,6 +1,14 @@
 package schema
 
-import "net/url"
+import (
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// BusyTimeout is how long a connection of [DSN] waits for a lock before
+// it fails with "database is locked".
+const BusyTimeout = 5 * time.Second
 
 // DSN returns the go-sqlite3 data source name orgdb uses for the database
 // file at path, for the runner and the store alike. The settings are in the DSN so every pooled connection has
@@ -16,6 +24,6 @@ import "net/url"
 //     rather than per commit.
 func DSN(path string) string {
 	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
-	u.RawQuery = "_foreign_keys=on&_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_synchronous=NORMAL"
+	u.RawQuery = fmt.Sprintf("_foreign_keys=on&_journal_mode=WAL&_busy_timeout=%d&_txlock=immediate&_synchronous=NORMAL", BusyTimeout.Milliseconds())
 	return u.String()
 }

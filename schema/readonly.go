@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -35,7 +36,9 @@ var ErrNotMigrated = errors.New("database not migrated")
 // recover), ReadOnlyDSN opens such a file as immutable instead. That is for
 // one-shot readers (a CLI command): an immutable connection takes no locks
 // and would not see, and could misread, what a writer starting later
-// writes.
+// writes. The same holds on a read-only file system (a read-only mount),
+// whatever SQLite's error; otherwise the error there wraps
+// [ErrReadOnlyFS] and says what to do.
 func ReadOnlyDSN(ctx context.Context, path string, atRest bool) (string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", err
@@ -46,14 +49,28 @@ func ReadOnlyDSN(ctx context.Context, path string, atRest bool) (string, error) 
 		return dsn, nil
 	}
 	var se sqlite3.Error
-	if atRest && errors.As(err, &se) && se.Code == sqlite3.ErrReadonly && !exists(path+"-wal") && !exists(path+"-journal") {
+	rofs := readOnlyFS(filepath.Dir(path))
+	if atRest && (rofs || errors.As(err, &se) && se.Code == sqlite3.ErrReadonly) && !exists(path+"-wal") && !exists(path+"-journal") {
 		dsn = readOnlyDSN(path, "&immutable=1")
 		if err := probe(ctx, dsn); err == nil {
 			return dsn, nil
 		}
 	}
+	if rofs {
+		return "", fmt.Errorf("open %s read-only: %w (%v): SQLite cannot create the -shm file it needs beside a WAL database that another process may write; "+
+			"orgdb reads such a file only at rest (no -wal or -journal beside it) from a one-shot command; remount the file system read-write, or copy the database elsewhere", path, ErrReadOnlyFS, err)
+	}
 	return "", fmt.Errorf("open %s read-only: %w", path, err)
 }
+
+// ErrReadOnlyFS is wrapped by the errors of a database on a read-only
+// file system (a read-only mount) that cannot be opened as asked.
+var ErrReadOnlyFS = errors.New("the file system is read-only")
+
+// ReadOnlyFS reports whether the directory of the database at path is on
+// a read-only file system, where no process can write it through this
+// path.
+func ReadOnlyFS(path string) bool { return readOnlyFS(filepath.Dir(path)) }
 
 // exists reports whether a file is at path (an error other than "does not
 // exist" counts as there: the caller must not assume it away).

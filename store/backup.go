@@ -127,6 +127,11 @@ func backupFile(ctx context.Context, path, to string, c backupConfig) (BackupInf
 	if err := refuseLiteFSTarget(to); err != nil { // before the source is opened
 		return BackupInfo{}, err
 	}
+	if fi, err := regular(path, "the database (--db)"); err != nil {
+		return BackupInfo{}, err
+	} else if fi == nil {
+		return BackupInfo{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(ReasonNoDatabase)
+	}
 	if err := inspect(ctx, path); errors.Is(err, fs.ErrNotExist) {
 		return BackupInfo{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(ReasonNoDatabase)
 	} else if err != nil {
@@ -157,29 +162,69 @@ func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig)
 	if err := refuseTarget(ctx, src, path, c.overwrite); err != nil {
 		return BackupInfo{}, err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := createPrivate(dir, filepath.Base(path)+".tmp-*")
+	sweepStale(path)
+	tmp, err := newTempCopy(path, partialBackup)
+	if err != nil {
+		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+	}
+	defer tmp.remove()
+	if err := copyDB(ctx, src, tmp.path, "backup", c.stepPages, c.progress); err != nil {
+		return BackupInfo{}, err
+	}
+	size, err := syncFile(tmp.path)
 	if err != nil {
 		return BackupInfo{}, err
 	}
-	done := false
-	defer func() {
-		if !done {
-			removeDB(tmp)
+	if c.overwrite {
+		// Checked again just before the rename: a database in use is never
+		// replaced.
+		release, err := refuseLive(path)
+		if err != nil {
+			return BackupInfo{}, err
 		}
-	}()
-	if err := copyDB(ctx, src, tmp, c.stepPages, c.progress); err != nil {
+		defer release()
+	}
+	if err := place(tmp.path, path, c.overwrite); err != nil {
 		return BackupInfo{}, err
 	}
-	size, err := syncFile(tmp)
+	tmp.keep()
+	return BackupInfo{Path: path, Bytes: size}, syncDir(filepath.Dir(path))
+}
+
+// ReasonLiveDatabase is the reason of the refusal of a backup over a
+// database in use: one another process has open, or with a -wal or -shm
+// file beside it.
+const ReasonLiveDatabase = "live_database"
+
+// refuseLive refuses (CONFLICT, reason live_database) to replace the file
+// at path when it is a database in use: another process has it open, or a
+// -wal or -shm file is beside it (writes not yet in the file, or a
+// process that may still open it). It returns the function that releases
+// the locks that keep other processes out until the caller is done.
+func refuseLive(path string) (func(), error) {
+	if fi, err := regular(path, "the target (--to)"); err != nil || fi == nil {
+		return func() {}, err
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Lstat(path + suffix); err == nil {
+			return nil, orgdb.Conflict("backup refused: %s has a %s file beside it: it is a database in use (or was not closed cleanly), not an old backup; "+
+				"check --to (did you mean --db?); nothing was written", path, suffix).WithReason(ReasonLiveDatabase)
+		}
+	}
+	release, err := lockOut(path)
+	if errors.Is(err, errInUse) {
+		return nil, orgdb.Wrap(orgdb.CodeConflict, err, "backup refused: %v: %s is a database in use, not an old backup; check --to (did you mean --db?); nothing was written", err, path).
+			WithReason(ReasonLiveDatabase)
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		// A file this process may not write (a read-only old backup) is no
+		// database it could be replacing under a writer of its own user.
+		return func() {}, nil
+	}
 	if err != nil {
-		return BackupInfo{}, err
+		return nil, fmt.Errorf("backup: %w", err)
 	}
-	if err := place(tmp, path, c.overwrite); err != nil {
-		return BackupInfo{}, err
-	}
-	done = true
-	return BackupInfo{Path: path, Bytes: size}, syncDir(dir)
+	return release, nil
 }
 
 // refuseLiteFSTarget refuses a backup target inside a LiteFS mount: LiteFS
@@ -206,20 +251,19 @@ func refuseTarget(ctx context.Context, src *sql.Conn, path string, overwrite boo
 	if file != "" && companion(path, file) {
 		return orgdb.Validation("%s is the database %s itself or one of its -wal, -shm, -journal files: give another path; nothing was written", path, file)
 	}
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("backup target: %w", err)
-	}
-	if fi.IsDir() {
-		return orgdb.Validation("%s is a directory: give the path of the backup file, e.g. %s", path, filepath.Join(path, "orgdb.db"))
+	fi, err := regular(path, "the target (--to)")
+	if err != nil || fi == nil {
+		return err
 	}
 	if !overwrite {
 		return orgdb.Conflict("%s already exists: pass --force to replace it, or choose another path", path).
 			WithReason(ReasonBackupExists)
 	}
+	release, err := refuseLive(path)
+	if err != nil {
+		return err
+	}
+	release()
 	return nil
 }
 
@@ -306,26 +350,27 @@ func liteFSMountOf(path string) *litefsMount {
 // copyDB copies the database src reads into the empty file at dst with
 // the online backup API, inside one read transaction on src, then makes
 // dst a rollback-journal database and checks its integrity.
-func copyDB(ctx context.Context, src *sql.Conn, dst string, stepPages int, progress func(done, total int64)) (err error) {
+// Its errors start with op ("backup", "restore").
+func copyDB(ctx context.Context, src *sql.Conn, dst, op string, stepPages int, progress func(done, total int64)) (err error) {
 	// The read transaction pins one snapshot for every step: the backup
 	// never sees a later commit, so it never restarts.
 	if _, err := src.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
-		return fmt.Errorf("backup: begin: %w", err)
+		return fmt.Errorf("%s: begin: %w", op, err)
 	}
 	defer func() {
 		if _, rerr := src.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil && err == nil {
-			err = fmt.Errorf("backup: end the read transaction: %w", rerr)
+			err = fmt.Errorf("%s: end the read transaction: %w", op, rerr)
 		}
 	}()
 	var n int
 	if err := src.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema`).Scan(&n); err != nil {
-		return fmt.Errorf("backup: read the source: %w", err)
+		return fmt.Errorf("%s: read the source: %w", op, err)
 	}
 	dstDB := sql.OpenDB(newConnector(fileDSN(dst, "_journal_mode=OFF&_synchronous=OFF"), plainDriver()))
 	defer dstDB.Close()
 	dc, err := dstDB.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("backup: open %s: %w", dst, err)
+		return fmt.Errorf("%s: open %s: %w", op, dst, err)
 	}
 	defer dc.Close()
 	err = src.Raw(func(s any) error {
@@ -333,9 +378,9 @@ func copyDB(ctx context.Context, src *sql.Conn, dst string, stepPages int, progr
 			sc, ok1 := s.(*sqlite3.SQLiteConn)
 			dc, ok2 := d.(*sqlite3.SQLiteConn)
 			if !ok1 || !ok2 {
-				return fmt.Errorf("backup: connections are %T and %T, want go-sqlite3's", s, d)
+				return fmt.Errorf("%s: connections are %T and %T, want go-sqlite3's", op, s, d)
 			}
-			return step(ctx, dc, sc, stepPages, progress)
+			return step(ctx, dc, sc, op, stepPages, progress)
 		})
 	})
 	if err != nil {
@@ -344,28 +389,28 @@ func copyDB(ctx context.Context, src *sql.Conn, dst string, stepPages int, progr
 	// The copy's header says WAL, as the source's does: switch it to a
 	// rollback journal, so that the file alone is the whole database.
 	if _, err := dc.ExecContext(ctx, `PRAGMA journal_mode = DELETE`); err != nil {
-		return fmt.Errorf("backup: set the copy's journal mode: %w", err)
+		return fmt.Errorf("%s: set the copy's journal mode: %w", op, err)
 	}
 	return integrity(ctx, dc, dst)
 }
 
 // step runs the online backup from sc to dc to the end.
-func step(ctx context.Context, dc, sc *sqlite3.SQLiteConn, pages int, progress func(done, total int64)) (err error) {
+func step(ctx context.Context, dc, sc *sqlite3.SQLiteConn, op string, pages int, progress func(done, total int64)) (err error) {
 	if pages <= 0 {
 		pages = backupStepPages
 	}
 	b, err := dc.Backup("main", sc, "main")
 	if err != nil {
-		return fmt.Errorf("backup: start: %w", err)
+		return fmt.Errorf("%s: start: %w", op, err)
 	}
 	defer func() {
 		if ferr := b.Finish(); ferr != nil && err == nil {
-			err = fmt.Errorf("backup: finish: %w", ferr)
+			err = fmt.Errorf("%s: finish: %w", op, ferr)
 		}
 	}()
 	var pageSize int64
 	if err := queryInt(sc, `PRAGMA page_size`, &pageSize); err != nil {
-		return fmt.Errorf("backup: page size: %w", err)
+		return fmt.Errorf("%s: page size: %w", op, err)
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -373,7 +418,7 @@ func step(ctx context.Context, dc, sc *sqlite3.SQLiteConn, pages int, progress f
 		}
 		done, err := b.Step(pages)
 		if err != nil {
-			return fmt.Errorf("backup: copy: %w", err)
+			return fmt.Errorf("%s: copy: %w", op, err)
 		}
 		if progress != nil {
 			total := int64(b.PageCount())

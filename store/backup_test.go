@@ -435,7 +435,7 @@ func TestRestoreRefusesWhileOpen(t *testing.T) {
 	}
 	sameDir(t, filepath.Dir(path), before)
 	release()
-	old := readFile(t, path)
+	ino := inode(t, path)
 	info, err := store.Restore(ctx, path, from)
 	if err != nil {
 		t.Fatal(err)
@@ -444,11 +444,15 @@ func TestRestoreRefusesWhileOpen(t *testing.T) {
 		t.Fatalf("restored database holds %d users and %d invites, want the backup's 7", u, i)
 	}
 	integrityOK(t, path)
-	if !strings.HasPrefix(info.Previous, path+".bak-") || readFile(t, info.Previous) != old {
-		t.Fatalf("previous database kept as %q: want %s.bak-<timestamp> with its old bytes", info.Previous, path)
+	if !strings.HasPrefix(info.Previous, path+".bak-") {
+		t.Fatalf("previous database kept as %q: want %s.bak-<timestamp>", info.Previous, path)
 	}
 	if u, _ := pairs(t, info.Previous); u != 3 {
 		t.Fatalf("the kept database holds %d users, want 3", u)
+	}
+	integrityOK(t, info.Previous)
+	if inode(t, path) != ino {
+		t.Fatalf("the restore replaced the file %s (inode %d → %d): a connection opened before it would write to the old one", path, ino, inode(t, path))
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("restored file: %v; want mode 0600", err)
@@ -489,6 +493,22 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 	}{
 		{"edited checksum", edit(`UPDATE schema_migrations SET sha256 = 'x' WHERE version = 1`), "not this binary's file"},
 		{"newer orgdb", edit(`INSERT INTO schema_migrations VALUES (9999, 'from_the_future', 'x', '2030-01-01 00:00:00')`), "newer orgdb"},
+		// The records say every migration is applied; the schema says not.
+		{"dropped table", edit(`DROP TABLE sealing_kdf`), "table sealing_kdf is missing"},
+		{"extra index", edit(`CREATE INDEX by_hand ON users (updated_at)`), "index by_hand is not orgdb's"},
+		{"changed trigger", func(t *testing.T, path string) {
+			d := dbtest.Raw(t, path)
+			var name, text string
+			if err := d.QueryRow(`SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name LIMIT 1`).Scan(&name, &text); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Exec(`DROP TRIGGER ` + name + `; ` + strings.Replace(text, "BEGIN", "BEGIN SELECT 1;", 1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}, "differs"},
 		{"truncated", func(t *testing.T, path string) {
 			fi, err := os.Stat(path)
 			if err != nil {
@@ -639,4 +659,18 @@ func TestBackupFileWhileAnotherProcessWrites(t *testing.T) {
 		t.Errorf("backup of another application's file: %v, want VALIDATION_ERROR not_orgdb", err)
 	}
 	unchanged()
+}
+
+// inode is the inode number of the file at path.
+func inode(t *testing.T, path string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		t.Skip("no inode numbers here")
+	}
+	return st.Ino
 }

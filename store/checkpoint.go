@@ -1,33 +1,212 @@
 package store
 
-import "time"
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"os"
+	"time"
 
-// checkpointEvery is how often the background checkpoint runs.
-const checkpointEvery = 200 * time.Millisecond
+	"github.com/agentops/orgdb/schema"
+)
+
+// The checkpoint policy. PASSIVE checkpoints alone never bound the WAL
+// under sustained writes: they copy what they can but cannot make the
+// writer start again at the front of the WAL while readers still use its
+// frames, so the file grows for as long as writes keep coming (2.3 GB in
+// 20 s from one process). Like Litestream, the store watches the WAL's
+// size and escalates:
+//
+//   - every checkpointEvery, a PASSIVE checkpoint (it never waits);
+//   - when the WAL holds more than walRestartBytes of frames (or its file
+//     is that large, looked at every walWatchEvery), a RESTART
+//     checkpoint: it waits (up to the busy timeout) for the readers of old
+//     frames to finish, blocking new writes meanwhile, so that the next
+//     writer starts again at the front of the WAL;
+//   - when no frame was added since the previous tick and all are in the
+//     database file (the store is idle), a TRUNCATE checkpoint: the WAL
+//     is emptied to 0 bytes;
+//   - the writer resets a WAL longer than journalSizeLimit to that size
+//     when it starts again at its front (PRAGMA journal_size_limit).
+//
+// Under sustained writes from one process or several (each with its own
+// store) the WAL is meant to stay below WALBound (make bench-wal: 41 MiB
+// at most over 20 s runs from 1 and 4 processes, 35 MiB over 60 s, on 2
+// loaded cores; but 82.7 MiB in one run on a machine also running the race
+// tests, where RESTARTs often gave up waiting for readers); idle, it is
+// empty. With [WithExternalCheckpoints] none of
+// this runs, and on a LiteFS mount only the PASSIVE checkpoints run, as
+// before (LiteFS owns the WAL's files there).
+const (
+	checkpointEvery  = 200 * time.Millisecond
+	walRestartBytes  = 8 << 20
+	journalSizeLimit = 6 << 20
+	// WALBound is the size the WAL of a store that checkpoints (not
+	// [WithExternalCheckpoints]) stays below under sustained writes.
+	WALBound = 64 << 20
+)
+
+// checkpointer is the state of the background checkpoints between ticks.
+type checkpointer struct {
+	frameBytes int64         // bytes of one WAL frame: a page and its 24-byte header
+	lastLog    int64         // frames in the WAL at the previous tick (-1: none yet)
+	strongOK   time.Time     // no RESTART or TRUNCATE before this instant
+	backoff    time.Duration // the wait after the next busy one
+}
+
+// After a RESTART or TRUNCATE that readers kept from finishing, the
+// 50 ms watch waits before trying another (the 200 ms tick does not: it
+// alone keeps the bound), from minBackoff doubling to
+// maxBackoff while they stay busy (a backup's long read transaction), back
+// to none after one finishes: each holds the write lock while it waits,
+// and one every 50 ms from two stores starved the writers on the file
+// ("database is locked" after their 5 s); a fixed second (or a ceiling of
+// one) let the WAL reach 118-209 MiB under writes whose readers are short.
+const (
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = 250 * time.Millisecond
+)
 
 // checkpoints copies committed WAL pages into the database file every
-// checkpointEvery, on its own connection, until Close. PASSIVE never waits
-// for readers or the writer, so neither waits for it; a failure (another
-// process checkpointing, say) is logged and left to the next tick.
-func (s *Store) checkpoints() {
+// checkpointEvery, on its own connection, until Close, escalating as the
+// policy above says; between those ticks it looks at the WAL's size every
+// walWatchEvery, and runs the RESTART as soon as it is large (at 70 MiB
+// a second of frames, 200 ms let it reach 53 MiB). A failure (another
+// process checkpointing, a reader holding frames past the wait) is logged
+// and left to the next tick.
+func (s *Store) checkpoints(walPath string) {
 	defer close(s.done)
-	t := time.NewTicker(checkpointEvery)
+	t := time.NewTicker(walWatchEvery)
 	defer t.Stop()
-	for {
+	c := checkpointer{lastLog: -1}
+	for tick := 1; ; tick++ {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if !s.checkpointsHere() {
-				continue // a LiteFS replica: LiteFS checkpoints its copy
-			}
-			_, err := s.ckpt.Exec(s.checkpointQuery)
-			if err != nil {
-				s.log.Warn("orgdb: background checkpoint failed; retrying on the next tick", "err", err)
-			}
-			if s.afterCheckpoint != nil {
-				s.afterCheckpoint(err)
-			}
+		}
+		if !s.checkpointsHere() {
+			continue // a LiteFS replica: LiteFS checkpoints its copy
+		}
+		var mode string
+		var err error
+		switch {
+		case tick%int(checkpointEvery/walWatchEvery) == 0:
+			mode, err = s.checkpoint(&c)
+		case s.checkpointQuery == "" && s.litefs == nil && time.Now().After(c.strongOK) && fileSize(walPath) > walRestartBytes:
+			mode, err = "RESTART", s.strongCheckpoint(&c, "RESTART")
+		default:
+			continue
+		}
+		if err != nil {
+			s.log.Warn("orgdb: background checkpoint failed; retrying on the next tick", "mode", mode, "err", err)
+		}
+		if s.afterCheckpoint != nil {
+			s.afterCheckpoint(err)
 		}
 	}
+}
+
+// walWatchEvery is how often the background goroutine looks at the WAL's
+// size.
+const walWatchEvery = 50 * time.Millisecond
+
+// fileSize is the size of the file at path, 0 if it cannot be read.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// checkpoint runs one tick of the policy and returns the strongest mode
+// it ran.
+func (s *Store) checkpoint(c *checkpointer) (string, error) {
+	if s.checkpointQuery != "" { // tests
+		_, err := s.ckpt.Exec(s.checkpointQuery)
+		return "test", err
+	}
+	if c.frameBytes == 0 {
+		var page int64
+		if err := s.ckpt.QueryRow(`PRAGMA page_size`).Scan(&page); err != nil {
+			return "PASSIVE", fmt.Errorf("page size: %w", err)
+		}
+		c.frameBytes = page + 24
+	}
+	log, done, err := s.walCheckpoint(s.ckpt, "PASSIVE")
+	if err != nil {
+		return "PASSIVE", err
+	}
+	if s.litefs != nil { // LiteFS owns the WAL's files: PASSIVE only
+		return "PASSIVE", nil
+	}
+	idle := log == c.lastLog
+	c.lastLog = log
+	switch {
+	case idle && log > 0 && done == log:
+		c.lastLog = -1
+		return "TRUNCATE", s.strongCheckpoint(c, "TRUNCATE")
+	case log*c.frameBytes > walRestartBytes:
+		return "RESTART", s.strongCheckpoint(c, "RESTART")
+	}
+	return "PASSIVE", nil
+}
+
+// walCheckpoint runs PRAGMA wal_checkpoint(mode) on pool and returns the
+// frames in the WAL and those checkpointed.
+func (s *Store) walCheckpoint(pool *sql.DB, mode string) (log, done int64, err error) {
+	var busy int
+	if err := pool.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil {
+		return 0, 0, fmt.Errorf("%s checkpoint: %w", mode, err)
+	}
+	return log, done, nil
+}
+
+// strongCheckpointWait is how long a RESTART or TRUNCATE checkpoint waits
+// for the write lock and for readers of old frames: it holds the write
+// lock while it waits for readers, so every writer, in every process,
+// waits too; past it the checkpoint gives up until the next tick.
+const strongCheckpointWait = 100 * time.Millisecond
+
+// strongCheckpoint runs a RESTART or TRUNCATE checkpoint on the writer's
+// connection, with a busy timeout of strongCheckpointWait.
+//
+// The writer's connection, because these checkpoints need the write lock
+// and a busy store's writer takes it again as soon as it commits: a
+// checkpoint on a connection of its own polled for it (SQLite's busy
+// handler sleeps between tries) while the WAL kept growing (188 MiB in
+// 1.5 s, measured). On the writer's connection it waits its turn in the
+// pool, and the store's writes queue behind it. The short busy timeout,
+// because with the store's 5 s another process's writers, waiting for the
+// lock it holds while it waits for readers, ran out of theirs ("database
+// is locked").
+func (s *Store) strongCheckpoint(ck *checkpointer, mode string) error {
+	ctx := context.Background()
+	c, err := s.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s checkpoint: %w", mode, err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, strongCheckpointWait.Milliseconds())); err != nil {
+		return fmt.Errorf("%s checkpoint: %w", mode, err)
+	}
+	var busy, log, done int
+	cerr := c.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done)
+	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, schema.BusyTimeout.Milliseconds())); err != nil {
+		// The writer must not keep the short timeout: drop the connection.
+		_ = c.Raw(func(any) error { return driver.ErrBadConn })
+		return fmt.Errorf("%s checkpoint: restore the busy timeout: %w", mode, err)
+	}
+	if cerr != nil || busy != 0 {
+		ck.backoff = min(max(2*ck.backoff, minBackoff), maxBackoff)
+		ck.strongOK = time.Now().Add(ck.backoff)
+	} else {
+		ck.backoff = 0
+	}
+	if cerr != nil {
+		return fmt.Errorf("%s checkpoint: %w", mode, cerr)
+	}
+	return nil
 }

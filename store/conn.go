@@ -44,8 +44,16 @@ const mmapSize = 1 << 30
 // runs in an IMMEDIATE transaction, so that file cost SetOrgAPIKey about
 // three quarters of its time (make bench-compare: 390 µs to 99 µs). The
 // journals are small (a statement's old pages) and freed at its end.
-func writerDriver(persistWAL bool) driver.Driver {
-	return &sqlite3.SQLiteDriver{ConnectHook: connectHook(persistWAL, `PRAGMA wal_autocheckpoint = 0`, `PRAGMA temp_store = MEMORY`, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize))}
+//
+// With sizeLimit > 0 the writer also sets PRAGMA journal_size_limit: when
+// it starts again at the front of a WAL longer than that, it truncates the
+// file to it (checkpoint.go).
+func writerDriver(persistWAL bool, sizeLimit int64) driver.Driver {
+	stmts := []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA temp_store = MEMORY`, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize)}
+	if sizeLimit > 0 {
+		stmts = append(stmts, fmt.Sprintf(`PRAGMA journal_size_limit = %d`, sizeLimit))
+	}
+	return &sqlite3.SQLiteDriver{ConnectHook: connectHook(persistWAL, stmts...)}
 }
 
 // readerDriver is go-sqlite3 with the database file memory-mapped on the

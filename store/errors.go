@@ -24,7 +24,10 @@ import (
 //     the row is still referenced);
 //   - a trigger's RAISE(ABORT, msg) → VALIDATION_ERROR with the trigger's msg;
 //   - a NOT NULL or CHECK violation → VALIDATION_ERROR;
-//   - anything else (the disk, a lock held past the busy timeout, a
+//   - SQLite's "database is locked" (a lock held by another process past
+//     the busy timeout: a restore, a migration) → UNAVAILABLE, reason
+//     database_locked: try again;
+//   - anything else (the disk, a
 //     cancelled context, a write on a read-only connection) →
 //     INTERNAL_ERROR: a client reads "internal error", the operator
 //     (Error(), logs) "<what>: <cause>".
@@ -70,6 +73,10 @@ func Translate(err error, what string) error {
 			return orgdb.Wrap(orgdb.CodeValidation, err, "%s: a value is out of range", what)
 		}
 	}
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		return orgdb.Wrap(orgdb.CodeUnavailable, err, "%s: the database is locked by another process (a restore, a migration or a long write) past the 5 s busy timeout; nothing was written: try again", what).
+			WithReason(ReasonDatabaseLocked)
+	}
 	if errors.As(err, &se) && se.Code == sqlite3.ErrReadonly {
 		return orgdb.Internal(err, "%s: the database is open read-only (opened for reading only, or a file this process may not write): %v", what, err)
 	}
@@ -83,3 +90,8 @@ func Translate(err error, what string) error {
 // own triggers write it for people. It is SQLite's error string for the
 // statement, which go-sqlite3 keeps in Error().
 func triggerMessage(se sqlite3.Error) string { return se.Error() }
+
+// ReasonDatabaseLocked is the reason of UNAVAILABLE when another process
+// held the database's lock past the busy timeout (a restore copying into
+// it, a migration): nothing was done, and trying again later works.
+const ReasonDatabaseLocked = "database_locked"

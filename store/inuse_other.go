@@ -5,6 +5,7 @@ package store
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"runtime"
 )
 
@@ -18,3 +19,10 @@ var errInUse = errors.New("the database is open in another process")
 
 // sameOwner does nothing here: file ownership is unix's.
 func sameOwner(string, fs.FileInfo) error { return nil }
+
+// tryFlock does nothing here: a temporary copy counts as stale once its
+// writer has closed it (removing an open file fails on Windows).
+func tryFlock(*os.File) error { return nil }
+
+// oNonblock is 0 here: there are no FIFOs to open.
+const oNonblock = 0

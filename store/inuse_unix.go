@@ -130,3 +130,11 @@ func sameOwner(path string, prev fs.FileInfo) error {
 	}
 	return os.Chown(path, int(st.Uid), int(st.Gid))
 }
+
+// tryFlock takes an exclusive flock(2) on f without waiting: the lock of
+// a temporary copy (tempfiles.go). flock locks are independent of
+// SQLite's fcntl locks.
+func tryFlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) }
+
+// oNonblock opens a file without blocking (a FIFO would block open(2)).
+const oNonblock = syscall.O_NONBLOCK

@@ -225,7 +225,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	}
 	s := &Store{
 		now: time.Now, inviteTTL: DefaultInviteTTL, readConns: max(2, runtime.GOMAXPROCS(0)),
-		checkpointQuery: `PRAGMA wal_checkpoint(PASSIVE)`, replicaWait: DefaultReplicaWait,
+		replicaWait: DefaultReplicaWait,
 	}
 	for _, o := range opts {
 		o(s)
@@ -247,6 +247,9 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 			err = Translate(errors.Join(err, s.Close()), "open orgdb "+path)
 		}
 	}()
+	if _, err := regular(path, "the database"); err != nil {
+		return nil, err
+	}
 	if err := s.openLiteFS(path); err != nil {
 		return nil, err
 	}
@@ -268,9 +271,19 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 		}
 	}
 	// Another application's database is refused before orgdb's DSN would
-	// switch it to WAL.
+	// switch it to WAL. A lock held past the busy timeout means another
+	// process holds the file (a restore copying into it): refused, not
+	// ignored, so nothing opens a file it cannot read yet.
 	if _, err := schema.Inspect(ctx, path, schema.FS()); errors.Is(err, schema.ErrNotOrgdb) {
 		return nil, notOrgdb(path, err)
+	} else if busy(err) {
+		return nil, Translate(err, "open orgdb "+path)
+	}
+	// Nothing can be written on a read-only mount: said plainly, before
+	// SQLite fails with "unable to open database file".
+	if schema.ReadOnlyFS(path) && !replica {
+		return nil, orgdb.Internal(schema.ErrReadOnlyFS, "open orgdb %s for writing: %v (a read-only mount): commands that only read it work; "+
+			"to write, remount the file system read-write", path, schema.ErrReadOnlyFS).WithReason(ReasonReadOnlyFS)
 	}
 	// A new database is created 0600 before SQLite creates it 0644 less the
 	// umask; its -wal and -shm files take its mode.
@@ -297,7 +310,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	s.ckpt = sql.OpenDB(newConnector(DSN(path), checkpointDriver(s.litefs != nil)))
 	s.ckpt.SetMaxOpenConns(1)
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	go s.checkpoints()
+	go s.checkpoints(path + "-wal")
 	return s, nil
 }
 
@@ -351,13 +364,20 @@ const (
 	ReasonNoDatabase  = "no_database"  // ReadOnly: the file does not exist
 	ReasonNotOrgdb    = "not_orgdb"    // a SQLite file of another application
 	ReasonNotMigrated = "not_migrated" // ReadOnly: migrations are pending
+	// ReasonReadOnlyFS: INTERNAL_ERROR of an Open for writing of a database
+	// on a read-only file system (a read-only mount).
+	ReasonReadOnlyFS = "read_only_file_system"
 )
 
 // openWriter opens the writer connection, migrates the database and
 // prepares the queries on it. Neither pool closes idle connections: a
 // connection keeps the statements prepared on it.
 func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err error) {
-	drv := writerDriver(s.litefs != nil)
+	var limit int64
+	if !s.external && s.litefs == nil { // the checkpoints' policy (checkpoint.go)
+		limit = journalSizeLimit
+	}
+	drv := writerDriver(s.litefs != nil, limit)
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
 	}

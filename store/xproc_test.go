@@ -72,6 +72,16 @@ func xprocChild(spec string) int {
 	if action == "writeloop" {
 		return writeLoop(ctx, path, wait, report)
 	}
+	if action == "late" {
+		return lateInvite(ctx, path, arg)
+	}
+	if action == "walwriter" {
+		return walWriter(ctx, path, arg)
+	}
+	if action == "restore" { // no store of its own: restore arg into path
+		_, err := store.Restore(ctx, path, arg)
+		return report(err)
+	}
 	if action == "open" {
 		wait()
 		st, err := store.Open(ctx, path)

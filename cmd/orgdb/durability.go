@@ -60,7 +60,10 @@ one instant, while the service (or anything else) keeps reading and writing
 it. The copy is written to a temporary file beside FILE, checked with
 PRAGMA integrity_check, fsynced and renamed into place; it is a standalone
 file (mode 0600; a missing directory is created with mode 0700). An existing
-FILE is refused unless --force, and so is FILE inside a LiteFS mount. The
+FILE is refused unless --force, and so is FILE inside a LiteFS mount; even
+with --force, a FILE that is a database in use (another process has it
+open, or a -wal or -shm file is beside it) is refused. FILE and --db must
+be regular files (a FIFO, a device, a socket is refused). The
 database is only read (one with pending migrations can be backed up): its
 contents do not change, though SQLite may leave an empty -wal and -shm
 file (mode 0600) beside a database no process had open.
@@ -102,13 +105,18 @@ any other process has the database open (the service, an orgdb command,
 litestream replicate: stop them first), and a FILE that is not a SQLite
 database, fails PRAGMA integrity_check, is not an orgdb database, records a
 migration this binary does not have or whose checksum differs from this
-binary's. The copy (mode 0600) then replaces the database in one rename;
-the previous database is kept beside it as <database>.bak-<UTC timestamp>.
-A backup older than this binary is restored; orgdb migrate, or the
-service's next start, applies the migrations it lacks. The database must
-exist and be an orgdb database (a mistyped --db is refused); --create
-restores into a new file. The restored file keeps the previous one's owner
-when run as root. On a LiteFS mount restore is refused: use litefs import
+binary's, or whose schema differs from what its migrations create. The
+copy is then written into the database in place, under SQLite's locks, in
+one transaction (a crash midway is undone at the next open): a process
+that opens the database meanwhile waits, then sees the restored database,
+or fails after 5 s saying the database is locked. The previous database
+is kept beside it as <database>.bak-<UTC timestamp>. A backup older than
+this binary is restored; orgdb migrate, or the service's next start,
+applies the migrations it lacks. The database must exist and be an orgdb
+database (a mistyped --db is refused); --create restores into a new file.
+A --db that is a symbolic link is followed: the file it points to is
+restored. Copies a killed backup or restore left beside the database are
+removed first. On a LiteFS mount restore is refused: use litefs import
 on the primary.`,
 		Example: `  systemctl stop orgdb
   orgdb --db /srv/orgdb/orgdb.db restore --from /srv/backups/orgdb.db

@@ -74,7 +74,7 @@ func TestBackupInterruptedLeavesNothing(t *testing.T) {
 		exited <- cmd.Wait()
 		in.SetReadDeadline(time.Now()) //nolint:errcheck // the poller supports deadlines on inotify fds
 	}()
-	created, err := waitCreate(in, "b.db.tmp-")
+	created, err := waitCreate(in, "b.db.partial-backup-")
 	if err != nil {
 		t.Fatalf("waiting for the backup's temporary file: %v (the child exited first?)\nstderr: %s", err, stderr.String())
 	}

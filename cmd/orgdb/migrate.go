@@ -113,8 +113,9 @@ The exit code is for scripts and monitors: 0 when the database is healthy
 saying what to do, when a migration is pending or was edited after it was
 applied, when the database has a migration this orgdb does not carry, or
 when there is no database or it cannot be opened (the table is still
-printed when there is one to print). Files that are not private and keys
-under the fixed salt are warnings in the output, not failures.
+printed when there is one to print). Files that are not private, keys
+under the fixed salt and copies left beside the database by a killed
+backup or restore are warnings in the output, not failures.
 
 status only reads: it never creates, migrates or changes the file.`,
 		Example: `  orgdb status
@@ -147,6 +148,7 @@ status only reads: it never creates, migrates or changes the file.`,
 			if err := e.statusProtection(cmd.Context(), e.stdout); err != nil {
 				return err
 			}
+			printStale(e.stdout, e.dbPath)
 			return unhealthy(e.dbPath, st)
 		},
 	}
@@ -224,4 +226,17 @@ func short(sum string) string {
 		return sum[:12]
 	}
 	return sum
+}
+
+// printStale lists the temporary copies a killed backup or restore left
+// beside the database at path (store.StaleCopies), with their sizes.
+func printStale(w io.Writer, path string) {
+	for _, p := range store.StaleCopies(path) {
+		size := "?"
+		if fi, err := os.Stat(p); err == nil {
+			size = mib(fi.Size())
+		}
+		fmt.Fprintf(w, "warning: %s (%s) is a copy left by a backup or restore that was killed: the next backup or restore of %s removes it, or remove it yourself (rm %s)\n",
+			p, size, path, p)
+	}
 }

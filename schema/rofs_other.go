@@ -1,0 +1,7 @@
+//go:build !unix
+
+package schema
+
+// readOnlyFS cannot tell here: a read-only file system shows as SQLite's
+// own error.
+func readOnlyFS(string) bool { return false }
