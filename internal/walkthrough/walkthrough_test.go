@@ -109,6 +109,22 @@ var gitEnv = []string{
 	"GIT_EDITOR=sed -i '1i walkthrough: users.timezone and SetUserTimezone'",
 }
 
+// developerEnv is this process's environment as a developer's shell in a
+// new clone has it: without CI (CI=true makes the LiteFS and Litestream
+// tests fail rather than skip, and the clone has built neither; CI runs
+// them in their own steps) and without the variables naming those
+// binaries.
+func developerEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != "CI" && name != "ORGDB_LITEFS" && name != "ORGDB_LITESTREAM" {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
 // run runs a command in dir and returns its output; it must succeed.
 func run(t *testing.T, dir string, name string, args ...string) string {
 	t.Helper()
@@ -122,7 +138,7 @@ func run(t *testing.T, dir string, name string, args ...string) string {
 func sh(dir string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), gitEnv...)
+	cmd.Env = append(developerEnv(), gitEnv...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
