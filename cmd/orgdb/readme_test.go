@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/agentops/orgdb/internal/readme"
 )
 
 // The README's CLI session works when pasted: the block after its marker
@@ -21,19 +23,9 @@ func TestREADMECLISession(t *testing.T) {
 	if err != nil {
 		t.Skip("needs bash")
 	}
-	readme, err := os.ReadFile("../../README.md")
+	block, err := readme.ShellBlock("../../README.md", "<!-- TestREADMECLISession runs the next block")
 	if err != nil {
 		t.Fatal(err)
-	}
-	const marker = "<!-- TestREADMECLISession runs the next block"
-	_, rest, ok := bytes.Cut(readme, []byte(marker))
-	if !ok {
-		t.Fatalf("README.md has no %q", marker)
-	}
-	_, rest, ok = bytes.Cut(rest, []byte("```sh\n"))
-	block, _, ok2 := bytes.Cut(rest, []byte("```\n"))
-	if !ok || !ok2 {
-		t.Fatal("no ```sh block after the marker")
 	}
 
 	exe, err := os.Executable()
@@ -46,7 +38,7 @@ func TestREADMECLISession(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "orgdb"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bash, "-euo", "pipefail", "-c", string(block))
+	cmd := exec.Command(bash, "-euo", "pipefail", "-c", block)
 	cmd.Dir = t.TempDir()
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ORGDB_") && !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "TMPDIR=") {
@@ -91,19 +83,9 @@ func TestREADMEServeSession(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("needs curl")
 	}
-	readme, err := os.ReadFile("../../README.md")
+	block, err := readme.ShellBlock("../../README.md", "<!-- TestREADMEServeSession runs the next block")
 	if err != nil {
 		t.Fatal(err)
-	}
-	const marker = "<!-- TestREADMEServeSession runs the next block"
-	_, rest, ok := bytes.Cut(readme, []byte(marker))
-	if !ok {
-		t.Fatalf("README.md has no %q", marker)
-	}
-	_, rest, ok = bytes.Cut(rest, []byte("```sh\n"))
-	block, _, ok2 := bytes.Cut(rest, []byte("```\n"))
-	if !ok || !ok2 {
-		t.Fatal("no ```sh block after the marker")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -122,7 +104,7 @@ func TestREADMEServeSession(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "orgdb"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bash, "-euo", "pipefail", "-c", string(block))
+	cmd := exec.Command(bash, "-euo", "pipefail", "-c", block)
 	cmd.Dir = t.TempDir()
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ORGDB_") && !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "TMPDIR=") {

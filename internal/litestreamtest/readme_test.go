@@ -3,11 +3,12 @@
 package litestreamtest
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/agentops/orgdb/internal/readme"
 )
 
 // The README's one-machine Litestream session runs as written from the
@@ -16,21 +17,11 @@ import (
 // this test's (TMPDIR), and ORGDB_* come only from the block.
 func TestREADMELitestream(t *testing.T) {
 	bin(t) // skips (fails under CI=true) unless make test-litestream built Litestream
-	readme, err := os.ReadFile("../../README.md")
+	block, err := readme.ShellBlock("../../README.md", "<!-- TestREADMELitestream runs the next block")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const marker = "<!-- TestREADMELitestream runs the next block"
-	_, rest, ok := bytes.Cut(readme, []byte(marker))
-	if !ok {
-		t.Fatalf("README.md has no %q", marker)
-	}
-	_, rest, ok = bytes.Cut(rest, []byte("```sh\n"))
-	block, _, ok2 := bytes.Cut(rest, []byte("```\n"))
-	if !ok || !ok2 {
-		t.Fatal("no ```sh block after the marker")
-	}
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", string(block))
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", block)
 	cmd.Dir = "../.."
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ORGDB_") && !strings.HasPrefix(kv, "TMPDIR=") && !strings.HasPrefix(kv, "MAKEFLAGS=") {
