@@ -54,6 +54,7 @@ func fuzzAll(w io.Writer, goCmd, fuzztime, minimize string, parallel int, run st
 	if err != nil {
 		return fmt.Errorf("-run: %w", err)
 	}
+	fmt.Fprintln(w, "fuzz: listing the targets (go test -race -list '^Fuzz' ./...; it reuses make test's build, or compiles every package's tests first: about 2-4 min on 2 cores on a cold cache)")
 	targets, err := list(goCmd)
 	if err != nil {
 		return err
@@ -63,6 +64,10 @@ func fuzzAll(w io.Writer, goCmd, fuzztime, minimize string, parallel int, run st
 	for _, t := range targets {
 		if !only.MatchString(t.Name) {
 			continue
+		}
+		if len(summary) == 0 {
+			fmt.Fprintln(w, "fuzz: the first target compiles its package and every dependency again, with coverage instrumentation for fuzzing, "+
+				"the cgo SQLite driver too if the package uses it: about 2-4 min on 2 cores on a cold cache, once")
 		}
 		fmt.Fprintf(w, "fuzz: %s in ./%s for %s\n", t.Name, t.Dir, fuzztime)
 		args := []string{"test", "-run=^$", "-fuzz=^" + t.Name + "$", "-fuzztime=" + fuzztime, "-fuzzminimizetime=" + minimize}
@@ -114,7 +119,10 @@ func list(goCmd string) ([]target, error) {
 		}
 		dirs[pkg] = filepath.ToSlash(rel)
 	}
-	out, err = exec.Command(goCmd, "test", "-list", "^Fuzz", "./...").Output()
+	// -race: listing compiles every package's tests; make test has built
+	// them with the race detector, so this reuses that build instead of
+	// compiling the cgo SQLite driver once more.
+	out, err = exec.Command(goCmd, "test", "-race", "-list", "^Fuzz", "./...").Output()
 	if err != nil {
 		return nil, fmt.Errorf("go test -list: %w", stderrOf(err))
 	}
