@@ -5,8 +5,8 @@
 # minute:
 #
 #   - if COMMAND is still running after SECONDS and has printed nothing yet
-#     (a go command compiling on a cold Go build cache), MESSAGE is printed
-#     once (an empty MESSAGE prints nothing);
+#     but "go: downloading" lines (a go command compiling on a cold Go build
+#     cache), MESSAGE is printed once (an empty MESSAGE prints nothing);
 #   - whenever COMMAND has printed nothing for ANNOUNCE_EVERY seconds
 #     (default 30), one line says it is still running and for how long,
 #     e.g. "test: still running (2m30s so far)"; the label is MESSAGE up to
@@ -59,6 +59,11 @@ tick=$(printf '\001')
 				printf '%s: still running (%dm%02ds so far)\n' "$label" $((all / 60)) $((all % 60))
 				quiet=0
 			fi
+			;;
+		"go: downloading "*)
+			# The go command fetching modules, before it compiles.
+			printf '%s\n' "$line"
+			quiet=0
 			;;
 		*)
 			printf '%s\n' "$line"

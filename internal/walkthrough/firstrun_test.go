@@ -57,7 +57,8 @@ func TestAnnounce(t *testing.T) {
 // tools/announce.sh keeps a long first run from going silent: after every
 // ANNOUNCE_EVERY seconds without output it says the command is still
 // running, labelled with MESSAGE up to its colon; MESSAGE itself only
-// describes a command that has printed nothing yet; output (an unfinished
+// describes a command that has printed nothing yet but the go command's
+// download lines; output (an unfinished
 // last line too) passes through and the command's status comes back.
 func TestAnnounceHeartbeat(t *testing.T) {
 	t.Parallel()
@@ -83,6 +84,11 @@ func TestAnnounceHeartbeat(t *testing.T) {
 	out, err = exec.Command("sh", "../../tools/announce.sh", "1", "x: compiling the thing", "sh", "-c", "echo out; sleep 2").CombinedOutput()
 	if err != nil || string(out) != "out\n" {
 		t.Errorf("a command that printed: %v, %q; want only its output, no MESSAGE", err, out)
+	}
+
+	out, err = exec.Command("sh", "../../tools/announce.sh", "1", "x: compiling the thing", "sh", "-c", "echo 'go: downloading example.com/m v1.0.0'; sleep 2").CombinedOutput()
+	if err != nil || string(out) != "go: downloading example.com/m v1.0.0\nx: compiling the thing\n" {
+		t.Errorf("a go command that only downloaded: %v, %q; want the download line, then MESSAGE", err, out)
 	}
 
 	out, err = exec.Command("sh", "../../tools/announce.sh", "5", "x: compiling the thing", "sh", "-c", "echo err >&2; printf tail; exit 5").CombinedOutput()
