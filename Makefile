@@ -75,10 +75,11 @@ test: need-gen ## run the whole test suite and the bench module's tests under th
 	@echo "cd bench && $(GO) test -race -count=1 ./..."
 	@cd bench && sh ../tools/announce.sh 10 "test: compiling the bench module's tests with the race detector (a first run also compiles GORM: about 1 min)" $(GO) test -race -count=1 ./...
 
-# Targets are found with go test -race -list '^Fuzz' ./... (internal/cmd/fuzz):
-# a new Fuzz* function is fuzzed with no edit here. FUZZ=regexp picks some.
-# The runner is built with -race only to share make test's build of the
-# standard library; the fuzzed packages are built by go test -fuzz.
+# Targets are found in the test files as go test -list '^Fuzz' ./... would
+# find them (internal/cmd/fuzz): a new Fuzz* function is fuzzed with no
+# edit here. FUZZ=regexp picks some. The runner is built with -race only
+# to share make test's build of the standard library; go test -fuzz builds
+# the fuzzed packages, with coverage instrumentation.
 FUZZTIME ?= 30s
 FUZZMINIMIZETIME ?= 5s
 FUZZPARALLEL ?= 0
