@@ -120,3 +120,31 @@ func TestBrokenLinks(t *testing.T) {
 		t.Errorf("want 3 problems, got %d:\n%s", len(problems), got)
 	}
 }
+
+// Blocks gives each block its language, code, heading, marker and the
+// paragraph above it (which the walkthrough reads to know where the code
+// goes).
+func TestBlocks(t *testing.T) {
+	root := write(t, map[string]string{"README.md": "# T\n\n## Loop\n\nAdd the query to `queries/users.sql`:\n\n```sql\nSELECT 1;\n```\n\nThen:\n\n<!-- TestX runs this -->\n```sh\nmake generate\n```\n\n- a list item:\n\n  ```sh\n  indented\n  ```\n"})
+	blocks, err := readme.Blocks(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 3 {
+		t.Fatalf("want 3 blocks, got %+v", blocks)
+	}
+	b := blocks[0]
+	if b.Lang != "sql" || b.Code != "SELECT 1;\n" || b.Heading != "Loop" || b.Before != "Add the query to `queries/users.sql`:" || b.Marker != "" || b.Line != 7 {
+		t.Errorf("the sql block: %+v", b)
+	}
+	b = blocks[1]
+	if b.Lang != "sh" || b.Before != "Then:" || b.Marker != "<!-- TestX runs this -->" {
+		t.Errorf("the sh block: %+v", b)
+	}
+	if blocks[2].Code != "indented\n" {
+		t.Errorf("an indented block keeps its fence's indentation: %q", blocks[2].Code)
+	}
+	if _, err := readme.Section(filepath.Join(root, "README.md"), "Nope"); err == nil || !strings.Contains(err.Error(), `no section "Nope"`) {
+		t.Errorf("a missing section: %v", err)
+	}
+}

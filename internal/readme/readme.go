@@ -58,12 +58,15 @@ func Blocks(path string) ([]Block, error) {
 		if j >= 0 && strings.HasPrefix(strings.TrimSpace(lines[j]), "<!--") {
 			b.Marker = strings.TrimSpace(lines[j])
 		}
-		// The paragraph above: back to a blank line, comments left out.
+		// The paragraph above: past blank lines and the marker, back to
+		// the next blank line.
+		k := i - 1
+		for k >= 0 && (strings.TrimSpace(lines[k]) == "" || strings.HasPrefix(strings.TrimSpace(lines[k]), "<!--")) {
+			k--
+		}
 		var para []string
-		for k := i - 1; k >= 0 && strings.TrimSpace(lines[k]) != ""; k-- {
-			if !strings.HasPrefix(strings.TrimSpace(lines[k]), "<!--") {
-				para = append([]string{lines[k]}, para...)
-			}
+		for ; k >= 0 && strings.TrimSpace(lines[k]) != ""; k-- {
+			para = append([]string{lines[k]}, para...)
 		}
 		b.Before = strings.Join(para, "\n")
 		var code []string
