@@ -175,6 +175,10 @@ func Unrun(root string, docs []string) ([]string, error) {
 		}
 		for _, b := range blocks {
 			where := fmt.Sprintf("%s:%d", doc, b.Line)
+			if b.Fence != "```" {
+				problems = append(problems, fmt.Sprintf("%s: a %s fence: use ``` (```sh for commands a test runs, ```text for output), which the tests read", where, b.Fence))
+				continue
+			}
 			if b.Lang == "" {
 				problems = append(problems, fmt.Sprintf("%s: a ``` block without a language: ```sh for commands a test runs, ```text for output or a sample that is not run", where))
 				continue

@@ -62,6 +62,8 @@ func TestUnrun(t *testing.T) {
 		{"a block without a marker", "docs/x.md", "# X\n\n```sh\norgdb x\n```\n", "docs/x.md:3: a ```sh block no test runs"},
 		{"a bash block without a marker", "docs/x.md", "# X\n\n<!-- TestRunsSession runs the next block -->\n```sh\norgdb x\n```\n\n```bash\nrm -rf x\n```\n", "docs/x.md:8: a ```bash block no test runs"},
 		{"a block without a language", "docs/x.md", "# X\n\n<!-- TestRunsSession runs the next block -->\n```sh\norgdb x\n```\n\n```\n$ orgdb y\n```\n", "docs/x.md:8: a ``` block without a language"},
+		{"a shell block with a title", "docs/x.md", "# X\n\n<!-- TestRunsSession runs the next block -->\n```sh\norgdb x\n```\n\n```Bash title=\"x\"\nrm -rf x\n```\n", "docs/x.md:8: a ```bash block no test runs"},
+		{"a tilde fence", "docs/x.md", "# X\n\n<!-- TestRunsSession runs the next block -->\n```sh\norgdb x\n```\n\n~~~sh\nrm -rf x\n~~~\n", "docs/x.md:8: a ~~~ fence"},
 		{"a marker naming no test", "docs/x.md", "# X\n\n<!-- TestNobody runs the next block -->\n```sh\norgdb x\n```\n", "the marker names TestNobody, but no _test.go function"},
 		{"a marker naming a test that reads another block", "docs/x.md", "# X\n\n<!-- TestRunsSession runs the next block -->\n```sh\norgdb x\n```\n\n<!-- TestRunsSession runs this one too -->\n```sh\norgdb y\n```\n", "docs/x.md:9: the marker names TestRunsSession, but it does not read this block"},
 		{"a renamed section", "README.md", "# T\n\n## The new loop\n\n<!-- TestRunsLoop runs this section's blocks -->\n```sh\nmake a\n```\n", `TestRunsLoop reads README.md "The loop", which is not there`},

@@ -15,7 +15,8 @@ import (
 type Block struct {
 	File    string // the path it was read from
 	Line    int    // 1-based line of the opening fence
-	Lang    string // the fence's info string: sh, go, text, …
+	Fence   string // the fence: ``` (or ~~~, which Unrun refuses)
+	Lang    string // the first word of the fence's info string, lower case: sh, go, text, …
 	Code    string // the lines between the fences, indentation of the fence removed
 	Heading string // the title of the nearest heading above it, without #s
 	Marker  string // the HTML comment on the nearest non-blank line above it, if any
@@ -25,6 +26,17 @@ type Block struct {
 // shellLangs are the fences whose blocks are commands: each must be run
 // by a test (Unrun).
 var shellLangs = map[string]bool{"sh": true, "bash": true, "console": true, "shell": true, "zsh": true}
+
+// fenceOf returns the fence a line opens or closes (``` or ~~~, the
+// start of trimmed), or "" for any other line.
+func fenceOf(trimmed string) string {
+	for _, f := range []string{"```", "~~~"} {
+		if strings.HasPrefix(trimmed, f) {
+			return f
+		}
+	}
+	return ""
+}
 
 // IsShell reports whether lang is the info string of a shell block.
 func IsShell(lang string) bool { return shellLangs[lang] }
@@ -42,14 +54,19 @@ func Blocks(path string) ([]Block, error) {
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
 		trimmed := strings.TrimLeft(l, " ")
-		if !strings.HasPrefix(trimmed, "```") {
+		fence := fenceOf(trimmed)
+		if fence == "" {
 			if strings.HasPrefix(l, "#") {
 				heading = strings.TrimSpace(strings.TrimLeft(l, "#"))
 			}
 			continue
 		}
 		indent := len(l) - len(trimmed)
-		b := Block{File: path, Line: i + 1, Lang: strings.TrimSpace(trimmed[3:]), Heading: heading}
+		b := Block{File: path, Line: i + 1, Fence: fence, Heading: heading}
+		// The language is the info string's first word: ```sh title="x" is sh.
+		if f := strings.Fields(trimmed[len(fence):]); len(f) > 0 {
+			b.Lang = strings.ToLower(strings.Trim(f[0], "{}."))
+		}
 		// The marker: the nearest non-blank line above, if it is a comment.
 		j := i - 1
 		for j >= 0 && strings.TrimSpace(lines[j]) == "" {
@@ -72,7 +89,7 @@ func Blocks(path string) ([]Block, error) {
 		var code []string
 		closed := false
 		for i++; i < len(lines); i++ {
-			if strings.TrimSpace(lines[i]) == "```" {
+			if strings.TrimSpace(lines[i]) == fence {
 				closed = true
 				break
 			}
