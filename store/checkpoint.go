@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentops/orgdb/schema"
+	"github.com/mattn/go-sqlite3"
 )
 
 // The checkpoint policy. PASSIVE checkpoints alone never bound the WAL
@@ -209,4 +213,128 @@ func (s *Store) strongCheckpoint(ck *checkpointer, mode string) error {
 		return fmt.Errorf("%s checkpoint: %w", mode, cerr)
 	}
 	return nil
+}
+
+// The gate: the part of the policy that makes WALBound hold whatever the
+// timing. The background checkpoints above keep the WAL small when they
+// get their turn; on a loaded machine, or with readers that hold their
+// snapshots longer than a RESTART waits, they may not, and the WAL grew
+// at the writers' rate (70-83 MiB measured in 20 s). So every write
+// passes the gate first: while the WAL file is larger than walGateBytes,
+// the writer, in every process with a store that checkpoints, stops and
+// checkpoints it itself (TRUNCATE, waiting for readers) before it
+// writes. A writer looks with the write lock held (gatedConn.BeginTx), so
+// the WAL ends at most one transaction past walGateBytes.
+const (
+	// walGateBytes is the WAL size past which writes wait for a
+	// checkpoint: half of WALBound, leaving the other half for the
+	// transaction that found it below.
+	walGateBytes = WALBound / 2
+	// walGateWait is the longest a write waits at the gate for readers
+	// to let the WAL be checkpointed; past it the write goes on and the
+	// WAL may pass WALBound until they finish (a long read transaction:
+	// a backup, a slow [Store.ReadTx]). Writers of other processes wait
+	// for the write lock the checkpoint holds meanwhile, so it stays well
+	// below the 5 s busy timeout.
+	walGateWait = 2 * time.Second
+	// walGateAttempt is the busy timeout of one checkpoint at the gate:
+	// how long it waits for the write lock, then for readers, before it
+	// lets the write lock go and tries again.
+	walGateAttempt = 250 * time.Millisecond
+	// walGateRetry is the pause after a checkpoint at the gate found
+	// another connection checkpointing (SQLite then returns busy at once,
+	// without its busy handler).
+	walGateRetry = 5 * time.Millisecond
+)
+
+// walGate is the state of one store's gate.
+type walGate struct {
+	walPath string
+	log     *slog.Logger
+	// open is set while the gate lets writes through past walGateBytes:
+	// a checkpoint at the gate waited walGateWait in vain. It is cleared
+	// when the WAL is found below walGateBytes again.
+	open atomic.Bool
+	// waits counts the writes that waited at the gate (tests).
+	waits atomic.Int64
+}
+
+func newWALGate(walPath string, log *slog.Logger) *walGate {
+	return &walGate{walPath: walPath, log: log}
+}
+
+// closed reports whether a write must pass the gate before it writes:
+// the WAL file is larger than walGateBytes, and no earlier wait gave up.
+func (g *walGate) closed() bool {
+	if fileSize(g.walPath) <= walGateBytes {
+		if g.open.CompareAndSwap(true, false) {
+			g.log.Info("orgdb: the WAL is below its gate's threshold again; writes wait for checkpoints past it", "threshold_bytes", walGateBytes)
+		}
+		return false
+	}
+	return !g.open.Load()
+}
+
+// pass checkpoints the WAL on c (the writer's connection, outside a
+// transaction) with TRUNCATE until it is at most walGateBytes, for at
+// most walGateWait; then it opens the gate and logs why. Only ctx's end
+// is an error.
+func (g *walGate) pass(ctx context.Context, c *sqlite3.SQLiteConn) error {
+	g.waits.Add(1)
+	deadline := time.Now().Add(walGateWait)
+	for {
+		if fileSize(g.walPath) <= walGateBytes {
+			return nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			if !g.open.Swap(true) {
+				g.log.Warn("orgdb: the WAL is past its gate's threshold and readers kept it from being checkpointed; "+
+					"writing on, so the WAL may pass its bound until they finish (a long read transaction: a backup, a slow ReadTx)",
+					"wal_bytes", fileSize(g.walPath), "threshold_bytes", walGateBytes, "bound_bytes", WALBound, "waited", walGateWait)
+			}
+			return nil
+		}
+		busy, err := truncateOn(ctx, c, min(left, walGateAttempt))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			g.log.Warn("orgdb: checkpoint at the WAL's gate failed; trying again", "err", err)
+		}
+		if busy || err != nil {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(walGateRetry):
+			}
+		}
+	}
+}
+
+// truncateOn runs a TRUNCATE checkpoint on c with a busy timeout of wait,
+// then restores the store's busy timeout. It reports whether SQLite
+// returned busy (another checkpoint ran, or readers stayed past wait).
+func truncateOn(ctx context.Context, c *sqlite3.SQLiteConn, wait time.Duration) (busy bool, err error) {
+	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, max(wait.Milliseconds(), 1)), nil); err != nil {
+		return false, fmt.Errorf("WAL gate: set the busy timeout: %w", err)
+	}
+	defer func() {
+		if _, rerr := c.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, schema.BusyTimeout.Milliseconds()), nil); rerr != nil && err == nil {
+			// The writer must not keep the short timeout: database/sql
+			// drops a connection that returns ErrBadConn.
+			err = fmt.Errorf("WAL gate: restore the busy timeout: %w", errors.Join(rerr, driver.ErrBadConn))
+		}
+	}()
+	rows, err := c.QueryContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`, nil)
+	if err != nil {
+		return false, fmt.Errorf("WAL gate: TRUNCATE checkpoint: %w", err)
+	}
+	defer rows.Close()
+	v := make([]driver.Value, len(rows.Columns()))
+	if err := rows.Next(v); err != nil {
+		return false, fmt.Errorf("WAL gate: TRUNCATE checkpoint: %w", err)
+	}
+	b, _ := v[0].(int64)
+	return b != 0, nil
 }

@@ -48,12 +48,96 @@ const mmapSize = 1 << 30
 // With sizeLimit > 0 the writer also sets PRAGMA journal_size_limit: when
 // it starts again at the front of a WAL longer than that, it truncates the
 // file to it (checkpoint.go).
-func writerDriver(persistWAL bool, sizeLimit int64) driver.Driver {
+//
+// With a gate (the store checkpoints: not [WithExternalCheckpoints], not
+// on LiteFS), every transaction the writer begins, and every statement it
+// executes outside one, first passes the gate: past walGateBytes the WAL
+// is checkpointed before the write goes on (checkpoint.go, gatedConn).
+func writerDriver(persistWAL bool, sizeLimit int64, gate *walGate) driver.Driver {
 	stmts := []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA temp_store = MEMORY`, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize)}
 	if sizeLimit > 0 {
 		stmts = append(stmts, fmt.Sprintf(`PRAGMA journal_size_limit = %d`, sizeLimit))
 	}
-	return &sqlite3.SQLiteDriver{ConnectHook: connectHook(persistWAL, stmts...)}
+	drv := &sqlite3.SQLiteDriver{ConnectHook: connectHook(persistWAL, stmts...)}
+	if gate == nil {
+		return drv
+	}
+	return gatedDriver{drv: drv, gate: gate}
+}
+
+// gatedDriver opens go-sqlite3 connections that pass the WAL's gate
+// before they write.
+type gatedDriver struct {
+	drv  *sqlite3.SQLiteDriver
+	gate *walGate
+}
+
+// Open opens a connection behind the gate.
+func (d gatedDriver) Open(dsn string) (driver.Conn, error) {
+	c, err := d.drv.Open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &gatedConn{SQLiteConn: c.(*sqlite3.SQLiteConn), gate: d.gate}, nil
+}
+
+// gatedConn is a writer connection behind the WAL's gate. It embeds the
+// go-sqlite3 connection, so database/sql sees every interface that one
+// implements; only the ways to start a write are overridden.
+type gatedConn struct {
+	*sqlite3.SQLiteConn
+	gate *walGate
+}
+
+// BeginTx begins the transaction (IMMEDIATE: it holds the write lock),
+// then looks at the WAL's size. Past walGateBytes it rolls back, lets
+// the gate checkpoint the WAL and begins again. Looking with the write
+// lock held, no other writer can add frames between the look and this
+// transaction's commit: the WAL ends at most one transaction past the
+// threshold.
+func (c *gatedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	for {
+		tx, err := c.SQLiteConn.BeginTx(ctx, opts)
+		if err != nil || !c.gate.closed() {
+			return tx, err
+		}
+		if err := tx.Rollback(); err != nil {
+			return nil, fmt.Errorf("WAL gate: roll back to checkpoint: %w", err)
+		}
+		if err := c.gate.pass(ctx, c.SQLiteConn); err != nil {
+			return nil, err
+		}
+		if !c.gate.closed() {
+			continue
+		}
+		return c.SQLiteConn.BeginTx(ctx, opts) // the gate gave up: write on
+	}
+}
+
+// Begin is BeginTx without a context.
+func (c *gatedConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// ExecContext passes the gate first when it runs outside a transaction
+// (its statement may write); the WAL's size is looked at before the
+// statement takes the write lock.
+func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.AutoCommit() && c.gate.closed() {
+		if err := c.gate.pass(ctx, c.SQLiteConn); err != nil {
+			return nil, err
+		}
+	}
+	return c.SQLiteConn.ExecContext(ctx, query, args)
+}
+
+// Exec is ExecContext without a context.
+func (c *gatedConn) Exec(query string, args []driver.Value) (driver.Result, error) {
+	named := make([]driver.NamedValue, len(args))
+	for i, v := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	return c.ExecContext(context.Background(), query, named)
 }
 
 // readerDriver is go-sqlite3 with the database file memory-mapped on the

@@ -80,7 +80,8 @@ type Store struct {
 	closeErr  error
 
 	readConns int
-	external  bool // WithExternalCheckpoints: no checkpoints of our own
+	external  bool     // WithExternalCheckpoints: no checkpoints of our own
+	gate      *walGate // the writer's WAL gate (checkpoint.go), nil without checkpoints
 	now       func() time.Time
 	inviteTTL time.Duration
 	key       seal.Key // derived for this database once Open returns
@@ -376,8 +377,9 @@ func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err 
 	var limit int64
 	if !s.external && s.litefs == nil { // the checkpoints' policy (checkpoint.go)
 		limit = journalSizeLimit
+		s.gate = newWALGate(path+"-wal", s.log)
 	}
-	drv := writerDriver(s.litefs != nil, limit)
+	drv := writerDriver(s.litefs != nil, limit, s.gate)
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
 	}
