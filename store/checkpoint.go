@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb/schema"
-	"github.com/mattn/go-sqlite3"
 )
 
 // The checkpoint policy. PASSIVE checkpoints alone never bound the WAL
@@ -279,7 +278,7 @@ func (g *walGate) closed() bool {
 // transaction) with TRUNCATE until it is at most walGateBytes, for at
 // most walGateWait; then it opens the gate and logs why. Only ctx's end
 // is an error.
-func (g *walGate) pass(ctx context.Context, c *sqlite3.SQLiteConn) error {
+func (g *walGate) pass(ctx context.Context, c writerConn) error {
 	g.waits.Add(1)
 	deadline := time.Now().Add(walGateWait)
 	for {
@@ -315,7 +314,7 @@ func (g *walGate) pass(ctx context.Context, c *sqlite3.SQLiteConn) error {
 // truncateOn runs a TRUNCATE checkpoint on c with a busy timeout of wait,
 // then restores the store's busy timeout. It reports whether SQLite
 // returned busy (another checkpoint ran, or readers stayed past wait).
-func truncateOn(ctx context.Context, c *sqlite3.SQLiteConn, wait time.Duration) (busy bool, err error) {
+func truncateOn(ctx context.Context, c writerConn, wait time.Duration) (busy bool, err error) {
 	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, max(wait.Milliseconds(), 1)), nil); err != nil {
 		return false, fmt.Errorf("WAL gate: set the busy timeout: %w", err)
 	}

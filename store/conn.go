@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/agentops/orgdb/schema"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -48,27 +51,21 @@ const mmapSize = 1 << 30
 // With sizeLimit > 0 the writer also sets PRAGMA journal_size_limit: when
 // it starts again at the front of a WAL longer than that, it truncates the
 // file to it (checkpoint.go).
-//
-// With a gate (the store checkpoints: not [WithExternalCheckpoints], not
-// on LiteFS), every transaction the writer begins, and every statement it
-// executes outside one, first passes the gate: past walGateBytes the WAL
-// is checkpointed before the write goes on (checkpoint.go, gatedConn).
-func writerDriver(persistWAL bool, sizeLimit int64, gate *walGate) driver.Driver {
+func writerDriver(persistWAL bool, sizeLimit int64) driver.Driver {
 	stmts := []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA temp_store = MEMORY`, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmapSize)}
 	if sizeLimit > 0 {
 		stmts = append(stmts, fmt.Sprintf(`PRAGMA journal_size_limit = %d`, sizeLimit))
 	}
-	drv := &sqlite3.SQLiteDriver{ConnectHook: connectHook(persistWAL, stmts...)}
-	if gate == nil {
-		return drv
-	}
-	return gatedDriver{drv: drv, gate: gate}
+	return &sqlite3.SQLiteDriver{ConnectHook: connectHook(persistWAL, stmts...)}
 }
 
-// gatedDriver opens go-sqlite3 connections that pass the WAL's gate
-// before they write.
+// gatedDriver opens the writer's connections behind the WAL's gate
+// (checkpoint.go) when the store checkpoints (not
+// [WithExternalCheckpoints], not on LiteFS): every transaction the writer
+// begins, and every statement it executes outside one, passes the gate
+// first.
 type gatedDriver struct {
-	drv  *sqlite3.SQLiteDriver
+	drv  driver.Driver
 	gate *walGate
 }
 
@@ -78,14 +75,30 @@ func (d gatedDriver) Open(dsn string) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gatedConn{SQLiteConn: c.(*sqlite3.SQLiteConn), gate: d.gate}, nil
+	wc, ok := c.(writerConn)
+	if !ok {
+		return nil, errors.Join(fmt.Errorf("open the writer: connection is %T, want go-sqlite3's", c), c.Close())
+	}
+	return &gatedConn{writerConn: wc, gate: d.gate}, nil
 }
 
-// gatedConn is a writer connection behind the WAL's gate. It embeds the
-// go-sqlite3 connection, so database/sql sees every interface that one
-// implements; only the ways to start a write are overridden.
+// writerConn is what the gate needs of a writer connection, and what
+// database/sql uses of go-sqlite3's (a *sqlite3.SQLiteConn, or a test's
+// wrapper of one).
+type writerConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	AutoCommit() bool
+}
+
+// gatedConn is a writer connection behind the WAL's gate. Only the ways
+// to start a write are overridden.
 type gatedConn struct {
-	*sqlite3.SQLiteConn
+	writerConn
 	gate *walGate
 }
 
@@ -97,20 +110,58 @@ type gatedConn struct {
 // threshold.
 func (c *gatedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	for {
-		tx, err := c.SQLiteConn.BeginTx(ctx, opts)
+		tx, err := c.begin(ctx, opts)
 		if err != nil || !c.gate.closed() {
 			return tx, err
 		}
 		if err := tx.Rollback(); err != nil {
 			return nil, fmt.Errorf("WAL gate: roll back to checkpoint: %w", err)
 		}
-		if err := c.gate.pass(ctx, c.SQLiteConn); err != nil {
+		if err := c.gate.pass(ctx, c.writerConn); err != nil {
 			return nil, err
 		}
 		if !c.gate.closed() {
 			continue
 		}
-		return c.SQLiteConn.BeginTx(ctx, opts) // the gate gave up: write on
+		return c.begin(ctx, opts) // the gate gave up: write on
+	}
+}
+
+// beginPoll is how often a writer waiting for the write lock tries again.
+const beginPoll = time.Millisecond
+
+// begin begins the transaction, waiting for the write lock up to the
+// store's busy timeout, as SQLite's busy handler would, but trying again
+// every beginPoll. SQLite's handler sleeps 100 ms between tries once it
+// has waited a third of a second, and the lock is free only for the
+// moments between one writer's commit and its next BEGIN: with four
+// processes writing back to back, a writer that had missed a few tries
+// kept missing (1–5 s measured, some past the 5 s timeout, "database is
+// locked"), with or without strong checkpoints. The busy timeout is 0
+// while it tries, the store's again once it holds the lock.
+func (c *gatedConn) begin(ctx context.Context, opts driver.TxOptions) (_ driver.Tx, err error) {
+	if _, err := c.writerConn.ExecContext(ctx, `PRAGMA busy_timeout = 0`, nil); err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if _, rerr := c.writerConn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, schema.BusyTimeout.Milliseconds()), nil); rerr != nil {
+			// The writer must not keep a busy timeout of 0: database/sql
+			// drops a connection that returns ErrBadConn.
+			err = errors.Join(err, fmt.Errorf("begin: restore the busy timeout: %w", rerr), driver.ErrBadConn)
+		}
+	}()
+	deadline := time.Now().Add(schema.BusyTimeout)
+	for {
+		tx, err := c.writerConn.BeginTx(ctx, opts)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return tx, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(beginPoll):
+		}
 	}
 }
 
@@ -124,11 +175,11 @@ func (c *gatedConn) Begin() (driver.Tx, error) {
 // statement takes the write lock.
 func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if c.AutoCommit() && c.gate.closed() {
-		if err := c.gate.pass(ctx, c.SQLiteConn); err != nil {
+		if err := c.gate.pass(ctx, c.writerConn); err != nil {
 			return nil, err
 		}
 	}
-	return c.SQLiteConn.ExecContext(ctx, query, args)
+	return c.writerConn.ExecContext(ctx, query, args)
 }
 
 // Exec is ExecContext without a context.

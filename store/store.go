@@ -379,9 +379,12 @@ func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err 
 		limit = journalSizeLimit
 		s.gate = newWALGate(path+"-wal", s.log)
 	}
-	drv := writerDriver(s.litefs != nil, limit, s.gate)
+	drv := writerDriver(s.litefs != nil, limit)
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
+	}
+	if s.gate != nil {
+		drv = gatedDriver{drv: drv, gate: s.gate}
 	}
 	s.writer = sql.OpenDB(newConnector(DSN(path), drv))
 	s.writer.SetMaxOpenConns(1)
