@@ -99,10 +99,13 @@ func runWAL(dir string, c config) ([]*figure, string, error) {
 	fmt.Fprintf(&md, "Each process opens its own store on one file and runs a writer (a user and an invite per transaction) and a reader "+
 		"(CountUsers) as fast as they go. The WAL's size is sampled every %s. The ratio pairs, per round, a %s run of the store's checkpoint "+
 		"policy (PASSIVE every 200 ms, RESTART past 8 MiB, TRUNCATE when idle, journal_size_limit 6 MiB, and the gate: past 32 MiB every write "+
-		"waits for a TRUNCATE checkpoint) with one of PASSIVE checkpoints "+
+		"waits for a TRUNCATE checkpoint; the writer tries for the write lock every 1 ms) with one of PASSIVE checkpoints "+
 		"alone (the policy before), %d rounds, order alternating. Transactions that failed with \"database is locked\" (a process's writer "+
 		"waiting past the 5 s busy timeout: SQLite's locks are not fair between processes) are retried and not counted: in the rounds, "+
-		"%d with the policy, %d with PASSIVE only.\n\n", walSample, c.walRoundFor, c.walRounds, lockedPolicy, lockedPassive)
+		"%d with the policy, %d with PASSIVE only. The slowest transaction is the longest of any process from BEGIN to COMMIT, waits for "+
+		"the write lock and at the WAL's gate included. A writer process retries its Open while it fails with database_locked (for up to %s; "+
+		"the column counts the retries): four processes open one new file at once, and a service would retry such a start too.\n\n",
+		walSample, c.walRoundFor, c.walRounds, lockedPolicy, lockedPassive, walOpenFor)
 	return figs, md.String(), nil
 }
 

@@ -195,3 +195,46 @@ func padTx(st *store.Store, n int) error {
 	}
 	return tx.Commit()
 }
+
+// With external checkpoints there is no gate either: writes past its
+// threshold copy nothing into the database file and leave the WAL as
+// large as they made it (Litestream decides when to checkpoint).
+func TestExternalCheckpointsPassNoGate(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: writes past the gate's threshold")
+	}
+	path := dbtest.Path(t)
+	st, err := store.Open(ctx, path, store.WithExternalCheckpoints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	if _, err := st.DB().Exec(`CREATE TABLE pad (b BLOB)`); err != nil { // the test's own table
+		t.Fatal(err)
+	}
+	before := size(t, path)
+	const chunk = 1 << 20
+	const total = store.WALBound / 2 * 3 / 2 // 1.5 times the gate's threshold (WALBound/2)
+	for range total / chunk / 2 {
+		if err := padTx(st, chunk); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().Exec(`INSERT INTO pad VALUES (randomblob(?))`, chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := size(t, path); after != before {
+		t.Errorf("the database file went from %d to %d bytes: something checkpointed", before, after)
+	}
+	if n := size(t, path+"-wal"); n < total {
+		t.Errorf("the WAL holds %.1f MiB after %d MiB written: something checkpointed it", float64(n)/(1<<20), total>>20)
+	}
+	if n := store.GateWaits(st); n != 0 {
+		t.Errorf("%d writes waited at a gate", n)
+	}
+}
