@@ -311,6 +311,7 @@ func (g *walGate) closed() bool {
 func (g *walGate) pass(ctx context.Context, c writerConn) error {
 	g.waits.Add(1)
 	deadline := time.Now().Add(walGateWait)
+	logged := false
 	for {
 		if fileSize(g.walPath) <= walGateBytes {
 			return nil
@@ -329,7 +330,10 @@ func (g *walGate) pass(ctx context.Context, c writerConn) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			g.log.Warn("orgdb: checkpoint at the WAL's gate failed; trying again", "err", err)
+			if !logged { // once a wait: it tries again every few milliseconds
+				g.log.Warn("orgdb: checkpoint at the WAL's gate failed; trying again", "err", err)
+				logged = true
+			}
 		}
 		if busy || err != nil {
 			select {

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -237,4 +239,80 @@ func TestExternalCheckpointsPassNoGate(t *testing.T) {
 	if n := store.GateWaits(st); n != 0 {
 		t.Errorf("%d writes waited at a gate", n)
 	}
+}
+
+// A reader that holds its snapshot past the gate's wait (a backup of a
+// large database, a slow ReadTx) does not stop the writes: the write that
+// waited gives up after the wait, the store logs a warning, and the
+// writes after it do not wait again while the WAL stays that large. The
+// WAL then passes the gate's threshold: the documented exception to the
+// bound.
+func TestWALGateGivesWayToALongReader(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: writes past the gate's threshold and waits for it")
+	}
+	warnings := make(chan slog.Record, 16)
+	log := slog.New(handlerFunc(func(r slog.Record) {
+		if r.Level >= slog.LevelWarn {
+			select {
+			case warnings <- r:
+			default:
+			}
+		}
+	}))
+	path := dbtest.Path(t)
+	st, err := store.Open(ctx, path, store.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	if _, err := st.DB().Exec(`CREATE TABLE pad (b BLOB)`); err != nil { // the test's own table
+		t.Fatal(err)
+	}
+	const chunk = 1 << 20
+	if err := padTx(st, chunk); err != nil {
+		t.Fatal(err)
+	}
+	reading, release := make(chan struct{}), make(chan struct{})
+	var reader sync.WaitGroup
+	reader.Go(func() {
+		err := st.ReadTx(ctx, func(q *db.Queries) error {
+			if _, err := q.CountUsers(ctx); err != nil { // takes the snapshot
+				return err
+			}
+			close(reading)
+			<-release
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	<-reading
+	for range store.WALBound / 2 / chunk * 5 / 4 { // 1.25 times the gate's threshold
+		if err := padTx(st, chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := size(t, path+"-wal"); n <= store.WALBound/2 {
+		t.Errorf("the WAL holds %.1f MiB with a reader pinning its frames: want past the gate's threshold", float64(n)/(1<<20))
+	}
+	if n := store.GateWaits(st); n != 1 {
+		t.Errorf("%d writes waited at the gate; want 1 (the gate stays open once a wait gave up)", n)
+	}
+	select {
+	case r := <-warnings:
+		if !strings.Contains(r.Message, "gate") {
+			t.Errorf("warned %q", r.Message)
+		}
+	default:
+		t.Error("no warning logged for a write that went on past the gate")
+	}
+	close(release)
+	reader.Wait()
 }
