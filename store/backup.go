@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
+	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/schema"
 	"github.com/mattn/go-sqlite3"
 )
@@ -127,7 +128,7 @@ func backupFile(ctx context.Context, path, to string, c backupConfig) (BackupInf
 	if err := refuseLiteFSTarget(to); err != nil { // before the source is opened
 		return BackupInfo{}, err
 	}
-	if fi, err := regular(path, "the database (--db)"); err != nil {
+	if fi, err := dbfile.Regular(path, "the database (--db)"); err != nil {
 		return BackupInfo{}, err
 	} else if fi == nil {
 		return BackupInfo{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(ReasonNoDatabase)
@@ -137,11 +138,11 @@ func backupFile(ctx context.Context, path, to string, c backupConfig) (BackupInf
 	} else if err != nil {
 		return BackupInfo{}, err
 	}
-	dsn, err := schema.ReadOnlyDSN(ctx, path, true)
+	dsn, err := dbfile.ReadOnlyDSN(ctx, path, true)
 	if err != nil {
 		return BackupInfo{}, err
 	}
-	d := sql.OpenDB(newConnector(dsn, plainDriver()))
+	d := dbfile.Pool(dsn, dbfile.PlainDriver())
 	defer d.Close()
 	src, err := d.Conn(ctx)
 	if err != nil {
@@ -153,8 +154,8 @@ func backupFile(ctx context.Context, path, to string, c backupConfig) (BackupInf
 
 // backupFrom writes the backup of the database src reads to path.
 func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig) (BackupInfo, error) {
-	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return BackupInfo{}, orgdb.Validation("backup: path %q: want the path of a file", path)
+	if err := dbfile.CheckPath(path, "backup"); err != nil {
+		return BackupInfo{}, err
 	}
 	if err := refuseLiteFSTarget(path); err != nil {
 		return BackupInfo{}, err
@@ -202,7 +203,7 @@ const ReasonLiveDatabase = "live_database"
 // process that may still open it). It returns the function that releases
 // the locks that keep other processes out until the caller is done.
 func refuseLive(path string) (func(), error) {
-	if fi, err := regular(path, "the target (--to)"); err != nil || fi == nil {
+	if fi, err := dbfile.Regular(path, "the target (--to)"); err != nil || fi == nil {
 		return func() {}, err
 	}
 	for _, suffix := range []string{"-wal", "-shm"} {
@@ -231,9 +232,9 @@ func refuseLive(path string) (func(), error) {
 // has no hard links and replicates only what SQLite writes, so a backup
 // belongs outside it. Checked before anything is created.
 func refuseLiteFSTarget(path string) error {
-	if m := liteFSMountOf(path); m != nil {
+	if m := litefs.MountOf(path); m != nil {
 		return orgdb.Validation("backup refused: %s is inside the LiteFS mount %s, which holds only the replicated database; "+
-			"write the backup outside the mount (e.g. beside LiteFS's data directory); nothing was written", path, m.dir).
+			"write the backup outside the mount (e.g. beside LiteFS's data directory); nothing was written", path, m.Dir()).
 			WithReason(ReasonOnLiteFS)
 	}
 	return nil
@@ -251,7 +252,7 @@ func refuseTarget(ctx context.Context, src *sql.Conn, path string, overwrite boo
 	if file != "" && companion(path, file) {
 		return orgdb.Validation("%s is the database %s itself or one of its -wal, -shm, -journal files: give another path; nothing was written", path, file)
 	}
-	fi, err := regular(path, "the target (--to)")
+	fi, err := dbfile.Regular(path, "the target (--to)")
 	if err != nil || fi == nil {
 		return err
 	}
@@ -296,55 +297,18 @@ func companion(p, db string) bool {
 // SQLite file, or a file that is not SQLite, is VALIDATION_ERROR (reason
 // not_orgdb). A missing file is an error wrapping fs.ErrNotExist.
 func inspect(ctx context.Context, path string) error {
-	_, err := schema.Inspect(ctx, path, schema.FS())
-	return notOrgdbRefusal(path, err)
+	_, err := dbfile.Check(ctx, path)
+	return err
 }
 
 // inspectLocked is inspect for a database whose lock bytes this process
 // holds (lockOut): it reads the file as immutable, taking no lock and
 // creating no -wal or -shm file.
 func inspectLocked(ctx context.Context, path string) error {
-	d, err := sql.Open("sqlite3", fileDSN(path, "mode=ro&immutable=1"))
-	if err != nil {
-		return err
-	}
+	d := dbfile.Pool(dbfile.URI(path, "mode=ro&immutable=1"), dbfile.PlainDriver())
 	defer d.Close()
-	_, err = schema.StatusOf(ctx, d, schema.FS())
-	return notOrgdbRefusal(path, err)
-}
-
-// notOrgdbRefusal turns err, from reading the file at path, into the
-// refusal of a file that is not orgdb's; other errors are returned as is.
-func notOrgdbRefusal(path string, err error) error {
-	var se sqlite3.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, schema.ErrNotOrgdb):
-	case errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt):
-		err = fmt.Errorf("%w: it is not a SQLite database (%v)", schema.ErrNotOrgdb, err)
-	default:
-		return err
-	}
-	return orgdb.Wrap(orgdb.CodeValidation, err, "%s: %v; orgdb works only on its own databases: check the path (--db, $ORGDB_DB); nothing was changed", path, err).
-		WithReason(ReasonNotOrgdb)
-}
-
-// liteFSMountOf returns the LiteFS mount path would be in (its directory
-// or any directory above it), or nil.
-func liteFSMountOf(path string) *litefsMount {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return detectLiteFS(path)
-	}
-	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
-		if m := detectLiteFS(filepath.Join(dir, filepath.Base(abs))); m != nil {
-			return m
-		}
-		if dir == filepath.Dir(dir) {
-			return nil
-		}
-	}
+	_, err := schema.StatusOf(ctx, d, schema.FS())
+	return dbfile.NotOrgdb(path, err)
 }
 
 // copyDB copies the database src reads into the empty file at dst with
@@ -366,7 +330,7 @@ func copyDB(ctx context.Context, src *sql.Conn, dst, op string, stepPages int, p
 	if err := src.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema`).Scan(&n); err != nil {
 		return fmt.Errorf("%s: read the source: %w", op, err)
 	}
-	dstDB := sql.OpenDB(newConnector(fileDSN(dst, "_journal_mode=OFF&_synchronous=OFF"), plainDriver()))
+	dstDB := dbfile.Pool(dbfile.URI(dst, "_journal_mode=OFF&_synchronous=OFF"), dbfile.PlainDriver())
 	defer dstDB.Close()
 	dc, err := dstDB.Conn(ctx)
 	if err != nil {
@@ -482,12 +446,6 @@ func integrity(ctx context.Context, c interface {
 
 // errCorrupt marks a failed integrity_check.
 var errCorrupt = errors.New("the database is damaged")
-
-// fileDSN is a go-sqlite3 URI for path with the given settings.
-func fileDSN(path, query string) string {
-	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: query}
-	return u.String()
-}
 
 // place moves tmp to path: with overwrite a rename, replacing any file
 // there; otherwise a hard link, which fails if a file appeared at path

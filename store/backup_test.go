@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
@@ -105,7 +106,7 @@ func pairs(t *testing.T, path string) (users, invites int) {
 // readOnly opens path read-only (at rest when nothing writes it).
 func readOnly(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	dsn, err := schema.ReadOnlyDSN(context.Background(), path, true)
+	dsn, err := dbfile.ReadOnlyDSN(context.Background(), path, true)
 	if err != nil {
 		t.Fatal(err)
 	}

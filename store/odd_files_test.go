@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -125,7 +126,7 @@ func TestOnlyRegularFiles(t *testing.T) {
 			},
 		} {
 			err := within(t, what+" "+kind, f)
-			wantRefusal(t, what+" "+kind, err, orgdb.CodeValidation, store.ReasonNotRegularFile, "regular file", "nothing was changed")
+			wantRefusal(t, what+" "+kind, err, orgdb.CodeValidation, dbfile.ReasonNotRegularFile, "regular file", "nothing was changed")
 			after, err := os.Lstat(p)
 			if err != nil || after.Mode() != before.Mode() {
 				t.Fatalf("%s %s: the %s became %v (%v)", what, kind, kind, after.Mode(), err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
 )
@@ -53,7 +54,7 @@ func TestReadOnlyMount(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := schema.Inspect(ctx, ro, schema.FS()); err != nil {
+	if _, err := dbfile.Inspect(ctx, ro, schema.FS()); err != nil {
 		t.Fatalf("status of a database on a read-only mount: %v", err)
 	}
 	to := filepath.Join(t.TempDir(), "b.db")
@@ -71,7 +72,7 @@ func TestReadOnlyMount(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = store.Open(ctx, ro, store.ReadOnlyAtRest())
-	if !errors.Is(err, schema.ErrReadOnlyFS) {
+	if !errors.Is(err, dbfile.ErrReadOnlyFS) {
 		t.Fatalf("reading a database with a -wal on a read-only mount: %v, want an error saying the file system is read-only", err)
 	}
 }
