@@ -8,9 +8,3 @@ var (
 
 // WithAfterCheckpoint is withAfterCheckpoint, for the external tests.
 var WithAfterCheckpoint = withAfterCheckpoint
-
-// WithBackupStep is withBackupStep, for the external tests.
-var WithBackupStep = withBackupStep
-
-// WithRestoreHook is withRestoreHook, for the external tests.
-var WithRestoreHook = withRestoreHook

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/internal/litefsrun"
@@ -454,7 +455,7 @@ func TestLiteFSRestoreAndBackupRefused(t *testing.T) {
 	_, err := p.CreateUser(ctx, store.NewUser{Email: "before@acme.test"})
 	must(t, err)
 	bk := filepath.Join(t.TempDir(), "b.db")
-	_, err = p.Backup(ctx, bk)
+	_, err = backup.FromStore(ctx, p, bk)
 	must(t, err)
 	r := open(replica)
 	catchUp(t, p, r)
@@ -470,18 +471,20 @@ func TestLiteFSRestoreAndBackupRefused(t *testing.T) {
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		return strings.Join(names, " ") + "\n" + readFile(t, dbOn(n))
+		b, err := os.ReadFile(dbOn(n))
+		must(t, err)
+		return strings.Join(names, " ") + "\n" + string(b)
 	}
 	pBefore, rBefore := state(primary), state(replica)
 
-	_, err = store.Restore(ctx, dbOn(primary), bk)
-	wantRefusal(t, "restore on the primary", err, orgdb.CodeValidation, store.ReasonOnLiteFS, "litefs import", "nothing was changed")
-	_, err = store.Restore(ctx, dbOn(replica), bk)
+	_, err = backup.Restore(ctx, dbOn(primary), bk)
+	wantRefusal(t, "restore on the primary", err, orgdb.CodeValidation, backup.ReasonOnLiteFS, "litefs import", "nothing was changed")
+	_, err = backup.Restore(ctx, dbOn(replica), bk)
 	wantRefusal(t, "restore on the replica", err, orgdb.CodeNotPrimary, litefs.ReasonReplica, "node-a")
 	for _, n := range []*litefsrun.Node{primary, replica} {
 		to := filepath.Join(n.Mnt, "b.db")
-		_, err = store.BackupFile(ctx, dbOn(n), to)
-		wantRefusal(t, "backup into "+n.Name+"'s mount", err, orgdb.CodeValidation, store.ReasonOnLiteFS, "outside the mount", "nothing was written")
+		_, err = backup.File(ctx, dbOn(n), to)
+		wantRefusal(t, "backup into "+n.Name+"'s mount", err, orgdb.CodeValidation, backup.ReasonOnLiteFS, "outside the mount", "nothing was written")
 	}
 	if got := state(primary); got != pBefore {
 		t.Errorf("the refusals changed the primary's mount: %q → %q", strings.SplitN(pBefore, "\n", 2)[0], strings.SplitN(got, "\n", 2)[0])

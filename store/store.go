@@ -1,6 +1,15 @@
-// Package store opens an orgdb SQLite database with the settings every
-// caller needs, migrates it, and is the API a service holds: typed reads
-// and policy-checked writes, every error an [*orgdb.Error].
+// Package store is the API a service holds on an orgdb database: [Open]
+// (which migrates it), typed reads and policy-checked writes, [Store.Tx]
+// and [Store.ReadTx], the two pools and the background checkpoints, and
+// [Translate], the one interpretation of a database error; every error is
+// an [*orgdb.Error].
+//
+// It owns nothing else. Opening and inspecting the file (DSNs, drivers,
+// path checks, the refusal of a file that is not orgdb's) is package
+// dbfile's; LiteFS awareness is package litefs's, which the store consults
+// through a small interface (may this node write, where is the primary,
+// which position has it reached); backups, restores and the lock-out of
+// other processes are package backup's. docs/packages.md has the map.
 //
 // # The surface
 //

@@ -69,19 +69,6 @@ func xprocChild(spec string) int {
 			return 1
 		}
 	}
-	if action == "writeloop" {
-		return writeLoop(ctx, path, wait, report)
-	}
-	if action == "late" {
-		return lateInvite(ctx, path, arg)
-	}
-	if action == "walwriter" {
-		return walWriter(ctx, path, arg)
-	}
-	if action == "restore" { // no store of its own: restore arg into path
-		_, err := store.Restore(ctx, path, arg)
-		return report(err)
-	}
 	if action == "open" {
 		wait()
 		st, err := store.Open(ctx, path)
@@ -104,9 +91,6 @@ func xprocChild(spec string) int {
 		_, err = st.UpdateUserRole(ctx, store.ByUser(arg), arg, orgdb.RoleMember) // an admin steps down
 	case "accept":
 		_, err = st.AcceptInvite(ctx, operator, arg)
-	case "hold": // keep the store open until released
-	case "backup": // arg is "UMASK TARGET"
-		err = backupWithUmask(ctx, st, arg)
 	default:
 		err = fmt.Errorf("unknown action %q", action)
 	}

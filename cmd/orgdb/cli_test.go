@@ -647,7 +647,7 @@ func checkRun(t *testing.T, c cliCase, code int, out, errs string) {
 	}
 }
 
-// goIdentifier matches a qualified Go identifier (store.Overwrite,
+// goIdentifier matches a qualified Go identifier (backup.Overwrite,
 // orgdb.Error, db.User): words for a Go programmer, not for the CLI's user.
 var goIdentifier = regexp.MustCompile(`\b[a-z][a-z0-9]*\.[A-Z][A-Za-z0-9]*\b`)
 

@@ -13,11 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/privfile"
 	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/schema"
-	"github.com/agentops/orgdb/store"
 )
 
 func newMigrateCmd(e *env) *cobra.Command {
@@ -231,9 +231,9 @@ func short(sum string) string {
 }
 
 // printStale lists the temporary copies a killed backup or restore left
-// beside the database at path (store.StaleCopies), with their sizes.
+// beside the database at path (backup.StaleCopies), with their sizes.
 func printStale(w io.Writer, path string) {
-	for _, p := range store.StaleCopies(path) {
+	for _, p := range backup.StaleCopies(path) {
 		size := "?"
 		if fi, err := os.Stat(p); err == nil {
 			size = mib(fi.Size())

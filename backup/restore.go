@@ -1,4 +1,4 @@
-package store
+package backup
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/schema"
+	"github.com/agentops/orgdb/store"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -95,7 +96,7 @@ func Restore(ctx context.Context, path, from string, opts ...RestoreOption) (Res
 	start := time.Now()
 	info, err := restore(ctx, path, from, c)
 	if err != nil {
-		return RestoreInfo{}, Translate(err, "restore "+path+" from "+from)
+		return RestoreInfo{}, store.Translate(err, "restore "+path+" from "+from)
 	}
 	info.Duration = time.Since(start)
 	return info, nil
@@ -140,7 +141,7 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 		path = real
 	} else if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		return RestoreInfo{}, orgdb.NotFound("%s is a symbolic link to a missing file (%v): check the path (--db, $ORGDB_DB); nothing was changed", path, err).
-			WithReason(ReasonNoDatabase)
+			WithReason(store.ReasonNoDatabase)
 	}
 	// LiteFS has no hard links, and a file written into its mount other
 	// than by SQLite is not replicated: refused before anything is opened
@@ -174,7 +175,7 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 	}
 	if !exists && !c.create {
 		return RestoreInfo{}, orgdb.NotFound("no database at %s: check the path (--db, $ORGDB_DB); to restore into a new database there, pass --create; nothing was changed", path).
-			WithReason(ReasonNoDatabase)
+			WithReason(store.ReasonNoDatabase)
 	}
 	sweepStale(path)
 	if exists {

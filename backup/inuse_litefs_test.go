@@ -1,4 +1,4 @@
-package store
+package backup
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb/internal/litefsrun"
+	"github.com/agentops/orgdb/store"
 )
 
 // lockOut's release unlocks what it locked, on a LiteFS mount too, whose
@@ -39,11 +40,11 @@ func TestLiteFSLockOutReleases(t *testing.T) {
 	path := filepath.Join(n.Mnt, "orgdb.db")
 	write := func(email string) {
 		t.Helper()
-		st, err := Open(ctx, path, WithLiteFS())
+		st, err := store.Open(ctx, path, store.WithLiteFS())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.CreateUser(ctx, NewUser{Email: email}); err != nil {
+		if _, err := st.CreateUser(ctx, store.NewUser{Email: email}); err != nil {
 			t.Fatalf("write after lockOut's release: %v", err)
 		}
 		if err := st.Close(); err != nil {
