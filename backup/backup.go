@@ -132,10 +132,10 @@ func backupFile(ctx context.Context, path, to string, c backupConfig) (Info, err
 	if fi, err := dbfile.Regular(path, "the database (--db)"); err != nil {
 		return Info{}, err
 	} else if fi == nil {
-		return Info{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(store.ReasonNoDatabase)
+		return Info{}, dbfile.NoDatabase(path)
 	}
 	if err := inspect(ctx, path); errors.Is(err, fs.ErrNotExist) {
-		return Info{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(store.ReasonNoDatabase)
+		return Info{}, dbfile.NoDatabase(path)
 	} else if err != nil {
 		return Info{}, err
 	}

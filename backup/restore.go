@@ -141,7 +141,7 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 		path = real
 	} else if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		return RestoreInfo{}, orgdb.NotFound("%s is a symbolic link to a missing file (%v): check the path (--db, $ORGDB_DB); nothing was changed", path, err).
-			WithReason(store.ReasonNoDatabase)
+			WithReason(dbfile.ReasonNoDatabase)
 	}
 	// LiteFS has no hard links, and a file written into its mount other
 	// than by SQLite is not replicated: refused before anything is opened
@@ -175,7 +175,7 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 	}
 	if !exists && !c.create {
 		return RestoreInfo{}, orgdb.NotFound("no database at %s: check the path (--db, $ORGDB_DB); to restore into a new database there, pass --create; nothing was changed", path).
-			WithReason(store.ReasonNoDatabase)
+			WithReason(dbfile.ReasonNoDatabase)
 	}
 	sweepStale(path)
 	if exists {

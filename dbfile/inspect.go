@@ -69,3 +69,19 @@ func Busy(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
+
+// ReasonNoDatabase is the reason of the refusal of a database file that
+// does not exist where one must ([NoDatabase]).
+const ReasonNoDatabase = "no_database"
+
+// NoDatabase is the one refusal (NOT_FOUND, reason no_database) of a
+// command or an Open that needs the existing database at path and finds
+// none: nothing creates one but `orgdb migrate` (and a restore with
+// --create), so a typo'd path never leaves a new empty database behind.
+// The public message names no path; the internal one does, with the
+// command that creates the database.
+func NoDatabase(path string) *orgdb.Error {
+	return orgdb.NotFound("no orgdb database at the configured path").
+		WithInternalMessage("no orgdb database at %s: check the path, or create it with `orgdb migrate --db %s`", path, path).
+		WithReason(ReasonNoDatabase)
+}

@@ -309,9 +309,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
 	dsn, err := dbfile.ReadOnlyDSN(ctx, path, s.atRest)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, orgdb.NotFound("no orgdb database at the configured path").
-			WithInternalMessage("no orgdb database at %s: check the path, or create it with `orgdb migrate --db %s`", path, path).
-			WithReason(ReasonNoDatabase)
+		return nil, dbfile.NoDatabase(path)
 	}
 	if err != nil {
 		return nil, err
