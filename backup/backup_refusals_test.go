@@ -17,20 +17,8 @@ import (
 	"github.com/agentops/orgdb/store"
 )
 
-// wantRefusal fails t unless err is an *orgdb.Error of code and reason
-// ("" any) whose message says each of says.
-func wantRefusal(t *testing.T, what string, err error, code orgdb.Code, reason string, says ...string) {
-	t.Helper()
-	var oe *orgdb.Error
-	if !errors.As(err, &oe) || oe.Code != code || (reason != "" && oe.Reason != reason) {
-		t.Fatalf("%s: %v, want %s %s", what, err, code, reason)
-	}
-	for _, s := range says {
-		if !strings.Contains(err.Error(), s) {
-			t.Errorf("%s: %q does not say %q", what, err, s)
-		}
-	}
-}
+// wantRefusal is dbtest.WantRefusal.
+var wantRefusal = dbtest.WantRefusal
 
 // A backup never replaces the database's -wal, -shm or -journal file (by
 // name, or under another name), which would lose committed data; nor does

@@ -3,12 +3,11 @@ package store_test
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -77,17 +76,5 @@ func asAdmin(t testing.TB, st *store.Store) store.Actor {
 	return store.Actor{}
 }
 
-// wantRefusal fails t unless err is an *orgdb.Error of code and reason
-// ("" any) whose message says each of says.
-func wantRefusal(t *testing.T, what string, err error, code orgdb.Code, reason string, says ...string) {
-	t.Helper()
-	var oe *orgdb.Error
-	if !errors.As(err, &oe) || oe.Code != code || (reason != "" && oe.Reason != reason) {
-		t.Fatalf("%s: %v, want %s %s", what, err, code, reason)
-	}
-	for _, s := range says {
-		if !strings.Contains(err.Error(), s) {
-			t.Errorf("%s: %q does not say %q", what, err, s)
-		}
-	}
-}
+// wantRefusal is dbtest.WantRefusal.
+var wantRefusal = dbtest.WantRefusal

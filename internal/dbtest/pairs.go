@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,4 +84,19 @@ func Closed(tb testing.TB, n int) string {
 		tb.Fatal(err)
 	}
 	return path
+}
+
+// WantRefusal fails tb unless err is an *orgdb.Error of code (and of
+// reason, unless it is "") whose text says every one of says.
+func WantRefusal(tb testing.TB, what string, err error, code orgdb.Code, reason string, says ...string) {
+	tb.Helper()
+	var oe *orgdb.Error
+	if !errors.As(err, &oe) || oe.Code != code || (reason != "" && oe.Reason != reason) {
+		tb.Fatalf("%s: %v, want %s %s", what, err, code, reason)
+	}
+	for _, s := range says {
+		if !strings.Contains(err.Error(), s) {
+			tb.Errorf("%s: %q does not say %q", what, err, s)
+		}
+	}
 }
