@@ -13,6 +13,11 @@
 // The folder also holds generated artifacts, which are not migrations:
 // schema.sql (the schema after all migrations), README.md (its diagram) and
 // migrations.sum (the checksums of the migration files).
+//
+// It owns the migrations and the runner, on a *sql.DB: Migrate, Verify,
+// StatusOf, RepairChecksums. It knows no file paths and builds no DSN:
+// opening and inspecting a database file is package dbfile's, which
+// imports this one (docs/packages.md). It imports nothing of the project.
 package schema
 
 import (
