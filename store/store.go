@@ -88,7 +88,8 @@ type Store struct {
 	closeErr  error
 
 	readConns int
-	external  bool // WithExternalCheckpoints: no checkpoints of our own
+	external  bool     // WithExternalCheckpoints: no checkpoints of our own
+	gate      *walGate // the writer's WAL gate (checkpoint.go), nil without checkpoints
 	now       func() time.Time
 	inviteTTL time.Duration
 	key       seal.Key // derived for this database once Open returns
@@ -201,10 +202,6 @@ func withCheckpointQuery(q string) Option {
 func withAfterCheckpoint(f func(error)) Option {
 	return func(s *Store) { s.afterCheckpoint = f }
 }
-
-// DSN returns the go-sqlite3 data source name orgdb uses for the database
-// file at path; see [dbfile.DSN] for the settings it carries.
-func DSN(path string) string { return dbfile.DSN(path) }
 
 // Open opens (creating if needed) the database file at path, applies every
 // pending migration, prepares every query and returns the store. The
@@ -355,10 +352,14 @@ func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err 
 	var limit int64
 	if !s.external && s.litefs == nil { // the checkpoints' policy (checkpoint.go)
 		limit = journalSizeLimit
+		s.gate = newWALGate(path+"-wal", s.log)
 	}
 	drv := dbfile.WriterDriver(s.litefs != nil, limit)
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
+	}
+	if s.gate != nil {
+		drv = gatedDriver{drv: drv, gate: s.gate}
 	}
 	s.writer = dbfile.Pool(dbfile.DSN(path), drv)
 	s.writer.SetMaxOpenConns(1)
