@@ -53,6 +53,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentops/orgdb"
@@ -78,6 +79,11 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// The commit watcher of Generation (changes.go), opened on first use.
+	watch       atomic.Pointer[changes]
+	watchMu     sync.Mutex
+	watchClosed bool
 
 	readConns int
 	external  bool // WithExternalCheckpoints: no checkpoints of our own
@@ -437,6 +443,7 @@ func (s *Store) close() error {
 		}
 		errs = append(errs, s.ckpt.Close()) // on a replica too: no checkpoint, but the pool is ours
 	}
+	errs = append(errs, s.closeChanges()) // its connection is the readers'
 	queries := []*db.Queries{s.rq, s.wq}
 	if s.readOnly {
 		queries = queries[:1]
