@@ -102,7 +102,9 @@ type Created struct {
 // hash is the stored form of a token: its SHA-256, in lower-case hex.
 func hash(token string) string {
 	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], sum[:])
+	return string(h[:])
 }
 
 // Create makes a token for in.UserID on behalf of by, who must be the
@@ -312,7 +314,6 @@ func (a *Authenticator) AuthenticateRole(r *http.Request) (string, orgdb.UserRol
 	ctx := r.Context()
 	h := hash(token)
 	now := a.st.Now()
-	nowText := now.UTC().Format(orgdb.TimeLayout) // as the column stores times
 	// The generation is read before the row: a row read after it is at
 	// least as new, and stays current while the generation does.
 	gen, err := a.st.Generation(ctx)
@@ -332,7 +333,7 @@ func (a *Authenticator) AuthenticateRole(r *http.Request) (string, orgdb.UserRol
 	}
 	// The query's expiry test, again for a cached row: the same TEXT
 	// comparison SQLite made.
-	if row.ExpiresText != "" && row.ExpiresText <= nowText {
+	if row.ExpiresText != "" && row.ExpiresText <= now.UTC().Format(orgdb.TimeLayout) { // as the column stores times
 		return "", "", errBadToken
 	}
 	if subtle.ConstantTimeCompare([]byte(row.TokenHash), []byte(h)) != 1 || row.Role == "" {

@@ -160,10 +160,20 @@ func (h *Handler) Routes() []Route { return slices.Clone(h.routes) }
 
 // ServeHTTP serves the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	hd := w.Header()
+	hd["Cache-Control"] = noStore
+	hd["X-Content-Type-Options"] = noSniff
 	h.mux.ServeHTTP(w, r)
 }
+
+// Header values every response carries, set without allocating (what
+// Header.Set does, less the new slice); net/http only reads them, and
+// Header.Add or Set replaces the slice rather than writing into it.
+var (
+	noStore         = []string{"no-store"}
+	noSniff         = []string{"nosniff"}
+	applicationJSON = []string{"application/json"}
+)
 
 // wrap authenticates the request, records the user for the access log,
 // and writes serve's error.
@@ -251,8 +261,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 			status, b = http.StatusInternalServerError, internalBody
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b))) // not chunked
+	hd := w.Header()
+	hd["Content-Type"] = applicationJSON
+	hd["Content-Length"] = []string{strconv.Itoa(len(b))} // not chunked
 	w.WriteHeader(status)
 	_, _ = w.Write(b) // a client gone is not ours to report
 }
