@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -310,9 +312,11 @@ func runHTTP(dir string, c config) ([]*figure, string, error) {
 	ratioP50 := fig("GET /api/admin p50 / floor p50", "", &target{"≤", 1.5})
 	ratioP99 := fig("GET /api/admin p99 / floor p99", "", &target{"≤", 1.5})
 	usersP50 := fig("GET /api/admin/users p50 / floor p50", "", nil)
+	usersP99 := fig("GET /api/admin/users p99 / floor p99", "", nil)
 	errs := fig("errors", "", &target{"≤", 0})
 	errs.total = true
 
+	loadBefore := loadAverage()
 	window := c.load / 2
 	if window <= 0 {
 		window = time.Second
@@ -348,12 +352,13 @@ func runHTTP(dir string, c config) ([]*figure, string, error) {
 		ratioP50.add(float64(got[1].p50) / float64(got[0].p50))
 		ratioP99.add(float64(got[1].p99) / float64(got[0].p99))
 		usersP50.add(float64(got[2].p50) / float64(got[0].p50))
+		usersP99.add(float64(got[2].p99) / float64(got[0].p99))
 	}
 	rounds := max(c.rounds/2, 6)
 	for k := range rounds {
 		round(k)
 	}
-	figs := slices.Concat(p99, p50, rps, []*figure{ratioP50, ratioP99, usersP50, errs})
+	figs := slices.Concat(p99, p50, rps, []*figure{ratioP50, ratioP99, usersP50, usersP99, errs})
 	more := rounds
 	if _, err := refine(c.refine, 1, func(int) bool { return slices.ContainsFunc(figs, (*figure).unclear) }, func(int) error {
 		round(more)
@@ -367,11 +372,26 @@ func runHTTP(dir string, c config) ([]*figure, string, error) {
 		"%d rounds of a %s window per endpoint (order rotating); the floor is a handler on the same server answering a constant "+
 		"JSON body of the settings' size. Each round gives each endpoint's p50 and p99 and the ratios of that round.\n\n",
 		httpClients, more, window)
+	fmt.Fprintf(&md, "The machine's load average (1 minute, /proc/loadavg), with client and server on its %d CPUs: %s at the start, %s at the end. "+
+		"The p99s depend on it far more than on the handler: compare each with the floor's p99 of the same rounds.\n\n", runtime.NumCPU(), loadBefore, loadAverage())
 	if firstErr != "" {
 		fmt.Fprintf(&md, "First error: %s\n\n", firstErr)
 	}
 	markdown(&md, figs)
 	return figs, md.String(), nil
+}
+
+// loadAverage is the 1-minute load average, or "unknown" off Linux.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0]
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

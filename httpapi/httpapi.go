@@ -12,6 +12,12 @@
 // JSON the body ({error, code, details}); an internal error's details stay
 // in the log.
 //
+// GET /api/admin and GET /api/admin/users keep their encoded bodies until
+// anything commits on the database, by this process or another
+// ([store.Cached]): while nothing changes, a request costs its
+// authentication and one PRAGMA data_version, read once per request
+// ([store.WithOneGeneration]) for the authenticator and the body alike.
+//
 // It imports store and gen/db, never a concrete authenticator.
 package httpapi
 

@@ -39,6 +39,16 @@
 // Writer transactions are IMMEDIATE, reader transactions deferred. Commits
 // never stop to checkpoint the WAL: a background goroutine does it on its
 // own connection.
+//
+// # Caching reads
+//
+// [Store.Generation] tells whether anything committed on the database,
+// from any connection of any process, since it last looked (PRAGMA
+// data_version on one more read connection, pinned; about a microsecond
+// or a few), and [Cached] keeps a value read from the database until
+// then: package httpapi keeps the bodies of its hottest reads and package
+// apitoken the tokens it looked up that way, so a change by the CLI in
+// another process is seen by the next request.
 package store
 
 import (
