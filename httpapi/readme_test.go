@@ -6,17 +6,17 @@ import (
 	"testing"
 )
 
-// The README's Go block for a service is ExampleNew's code (which runs,
+// docs/serve.md's Go block for a service is ExampleNew's code (which runs,
 // with its output checked): each of its lines appears there, in order.
 func TestREADMEExample(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/serve.md")
 	must(t, err)
 	example, err := os.ReadFile("example_test.go")
 	must(t, err)
 	const marker = "<!-- TestREADMEExample: the next block is part of ExampleNew"
 	_, rest, ok := strings.Cut(string(readme), marker)
 	if !ok {
-		t.Fatalf("README.md has no %q", marker)
+		t.Fatalf("docs/serve.md has no %q", marker)
 	}
 	_, rest, ok = strings.Cut(rest, "```go\n")
 	block, _, ok2 := strings.Cut(rest, "```\n")
@@ -31,7 +31,7 @@ func TestREADMEExample(t *testing.T) {
 		}
 		i := strings.Index(code, line)
 		if i < 0 {
-			t.Fatalf("the README's line %q is not in ExampleNew (after the lines before it)", line)
+			t.Fatalf("docs/serve.md's line %q is not in ExampleNew (after the lines before it)", line)
 		}
 		code = code[i+len(line):]
 	}

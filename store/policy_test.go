@@ -335,31 +335,31 @@ func probe(t *testing.T, name string, mkArgs func(e *writeEnv) []any) observed {
 	return o
 }
 
-// readmeRules reads the README's table of who may write what: for each
+// readmeRules reads docs/operations.md's table of who may write what: for each
 // write, who may, and the refusals.
 func readmeRules(t *testing.T) map[string][2]string {
 	t.Helper()
-	b, err := os.ReadFile("../README.md")
+	b, err := os.ReadFile("../docs/operations.md")
 	must(t, err)
-	_, section, ok := strings.Cut(string(b), "\n### Who may write what\n")
+	_, section, ok := strings.Cut(string(b), "\n## Who may write what\n")
 	if !ok {
-		t.Fatal(`README.md has no section "### Who may write what"`)
+		t.Fatal(`docs/operations.md has no section "## Who may write what"`)
 	}
 	section, _, _ = strings.Cut(section, "\n#")
 	rows := map[string][2]string{}
 	re := regexp.MustCompile("(?m)^\\| `(\\w+)` \\| ([^|]+) \\| ([^|]+) \\|$")
 	for _, m := range re.FindAllStringSubmatch(section, -1) {
 		if _, dup := rows[m[1]]; dup {
-			t.Errorf("README: %s has two rows", m[1])
+			t.Errorf("docs/operations.md: %s has two rows", m[1])
 		}
 		rows[m[1]] = [2]string{strings.TrimSpace(m[2]), strings.TrimSpace(m[3])}
 	}
 	if len(rows) == 0 {
-		t.Fatal("README: the table of who may write what has no rows")
+		t.Fatal("docs/operations.md: the table of who may write what has no rows")
 	}
 	for _, r := range []string{store.ReasonNoActor, store.ReasonUnknownActor} {
 		if !strings.Contains(section, "`"+r+"`") {
-			t.Errorf("README: the section on who may write what does not name %s", r)
+			t.Errorf("docs/operations.md: the section on who may write what does not name %s", r)
 		}
 	}
 	return rows
@@ -368,7 +368,7 @@ func readmeRules(t *testing.T) map[string][2]string {
 // Every write of the Store has a rule, enforced: derived from the method
 // set, each write is called as nobody, an unknown user, a member, the
 // operator and an admin; each refusal changes nothing, and what it admits
-// is one of the rules. The README's table says the same, row for row: a
+// is one of the rules. docs/operations.md's table says the same, row for row: a
 // write without a rule, or a table that drifted, fails.
 func TestEveryWriteHasARule(t *testing.T) {
 	t.Parallel()
@@ -376,7 +376,7 @@ func TestEveryWriteHasARule(t *testing.T) {
 	table := readmeRules(t)
 	for name := range table {
 		if !slices.Contains(writes, name) {
-			t.Errorf("README: %s is in the table of who may write what, but is not a write of the Store", name)
+			t.Errorf("docs/operations.md: %s is in the table of who may write what, but is not a write of the Store", name)
 		}
 	}
 	signUpReasons := []string{access.ReasonDomain, access.ReasonAllowlist, access.ReasonInviteRequired, access.ReasonNotAllowed}
@@ -385,7 +385,7 @@ func TestEveryWriteHasARule(t *testing.T) {
 			t.Parallel()
 			row, ok := table[name]
 			if !ok {
-				t.Fatalf("Store.%s writes, but the README's table of who may write what has no row for it", name)
+				t.Fatalf("Store.%s writes, but docs/operations.md's table of who may write what has no row for it", name)
 			}
 			var ran atomic.Bool
 			mk := func(e *writeEnv) []any {
@@ -402,11 +402,11 @@ func TestEveryWriteHasARule(t *testing.T) {
 					t.Fatal("CreateUser takes an actor")
 				}
 				if want := "anyone the sign-up policy admits"; row[0] != want {
-					t.Errorf("README: CreateUser: %q, want %q", row[0], want)
+					t.Errorf("docs/operations.md: CreateUser: %q, want %q", row[0], want)
 				}
 				for _, r := range signUpReasons {
 					if !strings.Contains(row[1], "`"+r+"`") {
-						t.Errorf("README: CreateUser's refusals %q do not name %s", row[1], r)
+						t.Errorf("docs/operations.md: CreateUser's refusals %q do not name %s", row[1], r)
 					}
 				}
 			case !takesActor(name):
@@ -414,7 +414,7 @@ func TestEveryWriteHasARule(t *testing.T) {
 			case name == "Tx":
 				// Tx checks the rule its caller states.
 				if want := "the rule its caller states"; row[0] != want {
-					t.Errorf("README: Tx: %q, want %q", row[0], want)
+					t.Errorf("docs/operations.md: Tx: %q, want %q", row[0], want)
 				}
 				var reasons []string
 				for _, r := range []store.Rule{store.AdminOnly, store.AdminOrOperator, store.OperatorOnly, store.AnyUser} {
@@ -432,7 +432,7 @@ func TestEveryWriteHasARule(t *testing.T) {
 					t.Fatalf("Store.%s admits admin %v, member %v, operator %v: that is no rule", name, o.admin, o.member, o.operator)
 				}
 				if row[0] != r.String() {
-					t.Errorf("README: %s: %q, but it admits %q", name, row[0], r.String())
+					t.Errorf("docs/operations.md: %s: %q, but it admits %q", name, row[0], r.String())
 				}
 				checkReasons(t, name, row[1], o.reasons)
 			}
@@ -440,16 +440,16 @@ func TestEveryWriteHasARule(t *testing.T) {
 	}
 }
 
-// checkReasons checks that the README's refusals of a write name every
+// checkReasons checks that docs/operations.md's refusals of a write name every
 // reason it was refused with.
 func checkReasons(t *testing.T, name, readme string, reasons []string) {
 	t.Helper()
 	for _, r := range reasons {
 		if r == store.ReasonNoActor || r == store.ReasonUnknownActor {
-			continue // every write's; the README says so once, below the table
+			continue // every write's; docs/operations.md says so once, below the table
 		}
 		if !strings.Contains(readme, "`"+r+"`") {
-			t.Errorf("README: %s's refusals %q do not name %s", name, readme, r)
+			t.Errorf("docs/operations.md: %s's refusals %q do not name %s", name, readme, r)
 		}
 	}
 }

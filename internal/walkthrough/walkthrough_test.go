@@ -1,5 +1,6 @@
-// Package walkthrough holds the test that runs the README's "Editing the
-// schema" section as written, in a fresh clone: make test-walkthrough.
+// Package walkthrough holds the test that runs the README's Quickstart and
+// its "Editing the schema" section as written, in a fresh clone: make
+// test-walkthrough.
 package walkthrough
 
 import (
@@ -16,46 +17,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agentops/orgdb/internal/readme"
 )
-
-// block is a fenced code block of the README section with the paragraph
-// before it.
-type block struct {
-	lang, code, before string
-}
-
-// section returns the code blocks of the README section titled title, in
-// order.
-func section(t *testing.T, readme, title string) []block {
-	t.Helper()
-	_, rest, ok := strings.Cut(readme, "\n## "+title+"\n")
-	if !ok {
-		t.Fatalf("README.md has no section %q", title)
-	}
-	if end := strings.Index(rest, "\n### "); end >= 0 {
-		rest = rest[:end]
-	}
-	var out []block
-	for {
-		i := strings.Index(rest, "\n```")
-		if i < 0 {
-			return out
-		}
-		before := rest[:i]
-		if p := strings.LastIndex(before, "\n\n"); p >= 0 {
-			before = before[p+2:]
-		}
-		rest = rest[i+4:]
-		nl := strings.IndexByte(rest, '\n')
-		lang := rest[:nl]
-		end := strings.Index(rest, "\n```")
-		if end < 0 {
-			t.Fatalf("README.md: a ``` block in %q is not closed", title)
-		}
-		out = append(out, block{lang: lang, code: rest[nl+1 : end+1], before: before})
-		rest = rest[end+4:]
-	}
-}
 
 // clone makes a fresh clone of the repository at root with the working
 // tree's uncommitted changes committed on top, so that what is tested is
@@ -207,13 +171,14 @@ func testCommand() string {
 
 var backticked = regexp.MustCompile("`([^`]+)`")
 
-// TestREADMEWalkthrough runs the README's "Editing the schema" section as
-// written in a fresh clone of this repository: make new-migration, the
+// TestREADMEWalkthrough runs the README's Quickstart (make db-migrate, make
+// test) and then its "Editing the schema" section as written in a fresh
+// clone of this repository: make new-migration, the
 // SQL into the new migration, the query into the file the README names,
 // make generate, make test (failing as the README says, then passing
 // with the case it shows), make check, the README's commit command, then
 // make drift on that commit with nothing left uncommitted. Then the
-// documented mistakes: each fails with the message the README's table
+// documented mistakes: each fails with the message docs/schema.md's table
 // gives and leaves the tree as it was. Last, a new table and column with
 // no other edit break no test. make test-walkthrough runs it
 // (.ci/run too); otherwise it is skipped.
@@ -230,24 +195,33 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readmeBytes, err := os.ReadFile(filepath.Join(root, "README.md"))
+	quickstart, err := readme.ShellBlock("../../README.md", "<!-- TestREADMEWalkthrough runs the next block")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(readmeBytes)
-	blocks := section(t, readme, "Editing the schema")
+	blocks, err := readme.Section("../../README.md", "Editing the schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The messages the walkthrough's mistakes print are in this table.
+	messages, err := os.ReadFile(filepath.Join(root, "docs", "schema.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := clone(t, root)
 	start := time.Now()
 	step := func(format string, args ...any) {
 		t.Logf("%6.1fs %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
+	// The Quickstart's two commands, on the fresh clone, first.
+	blocks = append([]readme.Block{{Lang: "sh", Code: quickstart}}, blocks...)
 
 	var migration string // the file make new-migration created
 	sqlBlocks := 0
 	for _, b := range blocks {
-		switch b.lang {
+		switch b.Lang {
 		case "sh":
-			for _, line := range strings.Split(b.code, "\n") {
+			for _, line := range strings.Split(b.Code, "\n") {
 				cmd, comment, _ := strings.Cut(line, "#")
 				cmd, comment = strings.TrimSpace(cmd), strings.TrimSpace(comment)
 				if cmd == "" {
@@ -282,27 +256,27 @@ func TestREADMEWalkthrough(t *testing.T) {
 			sqlBlocks++
 			target := migration
 			if sqlBlocks > 1 {
-				m := backticked.FindStringSubmatch(b.before)
+				m := backticked.FindStringSubmatch(b.Before)
 				if m == nil {
-					t.Fatalf("README: no file named before the block %q", b.code)
+					t.Fatalf("README: no file named before the block %q", b.Code)
 				}
 				target = m[1]
 			}
 			if target == "" {
 				t.Fatal("README: SQL before make new-migration")
 			}
-			step("append to %s: %s", target, strings.TrimSpace(b.code))
-			appendTo(t, filepath.Join(dir, target), b.code)
+			step("append to %s: %s", target, strings.TrimSpace(b.Code))
+			appendTo(t, filepath.Join(dir, target), b.Code)
 		case "go":
-			names := backticked.FindAllStringSubmatch(b.before, -1)
+			names := backticked.FindAllStringSubmatch(b.Before, -1)
 			if len(names) < 2 {
-				t.Fatalf("README: the Go block needs its file and the case it goes before named in `…`: %q", b.before)
+				t.Fatalf("README: the Go block needs its file and the case it goes before named in `…`: %q", b.Before)
 			}
 			file, beforeCase := names[0][1], names[1][1]
 			step("insert into %s before the %s case", file, beforeCase)
-			insertBefore(t, filepath.Join(dir, file), fmt.Sprintf("{%q, func(t *testing.T) {", beforeCase), b.code)
+			insertBefore(t, filepath.Join(dir, file), fmt.Sprintf("{%q, func(t *testing.T) {", beforeCase), b.Code)
 		default:
-			t.Fatalf("README: a %q block in the walkthrough: the test knows sh, sql and go", b.lang)
+			t.Fatalf("README: a %q block in the walkthrough: the test knows sh, sql and go", b.Lang)
 		}
 	}
 	if migration == "" {
@@ -366,8 +340,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 			}
 		}
 		sameTree(t, m.name+": "+m.command, before, tree(t, dir))
-		if !strings.Contains(readme, m.doc) {
-			t.Errorf("%s: the README's table of messages does not give %q", m.name, m.doc)
+		if !strings.Contains(string(messages), m.doc) {
+			t.Errorf("%s: docs/schema.md's table of messages does not give %q", m.name, m.doc)
 		}
 		run(t, dir, "git", "checkout", "-q", "--", ".")
 	}

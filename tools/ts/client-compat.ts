@@ -2,7 +2,7 @@
 // TypeScript compiler (make typecheck, part of make check):
 //
 //   - the Client namespace below declares the client's shared types exactly
-//     as ../shared/seed/client-wire-types.md gives them (written by hand: it
+//     as docs/wire-types.md gives them (written by hand: it
 //     is the other side of the contract, not generated);
 //   - every type orgdb serves (gen/ts/types.ts, generated from the Go types)
 //     must be assignable to the client's interface;
