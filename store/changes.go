@@ -63,7 +63,7 @@ func (c *changes) read() (int64, error) {
 // while none does. A value read from the database after a call that
 // returned g is still current while Generation returns g: cache it tagged
 // with the g read before reading it ([Cached] does). Each call is one
-// PRAGMA on a connection of its own (about a microsecond; calls queue for
+// PRAGMA on a connection of its own (a few microseconds; calls queue for
 // it). The first call opens that connection. Errors: INTERNAL_ERROR.
 //
 // Within a context from [WithOneGeneration] it reads the generation at

@@ -44,8 +44,8 @@
 //
 // [Store.Generation] tells whether anything committed on the database,
 // from any connection of any process, since it last looked (PRAGMA
-// data_version on one more read connection, pinned; about a microsecond
-// or a few), and [Cached] keeps a value read from the database until
+// data_version on one more read connection, pinned; a few
+// microseconds), and [Cached] keeps a value read from the database until
 // then: package httpapi keeps the bodies of its hottest reads and package
 // apitoken the tokens it looked up that way, so a change by the CLI in
 // another process is seen by the next request.
