@@ -32,9 +32,13 @@ const walSample = 50 * time.Millisecond
 
 // walRun is one run: procs processes writing for a duration.
 type walRun struct {
-	commits float64 // per second, all processes together
-	largest int64   // bytes
-	locked  int     // transactions that failed with "database is locked" (retried)
+	commits float64       // per second, all processes together
+	largest int64         // bytes
+	locked  int           // transactions that failed with "database is locked" (retried)
+	slowest time.Duration // the longest committed transaction, from BEGIN to COMMIT
+	// openRetries counts the Opens that failed with database_locked and
+	// were tried again.
+	openRetries int
 }
 
 // runWAL is the wal part.
@@ -42,20 +46,25 @@ func runWAL(dir string, c config) ([]*figure, string, error) {
 	var figs []*figure
 	var md strings.Builder
 	fmt.Fprintf(&md, "## A bounded WAL under sustained writes\n\n")
-	md.WriteString("| processes | duration | commits/s | largest WAL | bound | \"database is locked\" |\n|---|---|---|---|---|---|\n")
+	md.WriteString("| processes | duration | commits/s | largest WAL | bound | \"database is locked\" | slowest transaction | Open retried | load average (1 min, before → after) |\n|---|---|---|---|---|---|---|---|---|\n")
 	// One value, the largest WAL of every run of the policy (total: judged
 	// as it is, not as a median).
 	largest := &figure{part: "wal", name: "largest WAL of all the policy's runs", unit: "MiB", target: &target{"≤", float64(store.WALBound >> 20)}, total: true}
 	var most int64
 	for _, procs := range []int{1, c.walProcs} {
+		before := loadAverage()
 		r, err := walOnce(dir, "policy", procs, c.walFor)
 		if err != nil {
 			return nil, "", err
 		}
+		after := loadAverage()
 		most = max(most, r.largest)
-		fmt.Fprintf(os.Stderr, "wal: %d processes for %s: %.0f commits/s, largest WAL %.1f MiB, %d locked\n", procs, c.walFor, r.commits, float64(r.largest)/(1<<20), r.locked)
-		fmt.Fprintf(&md, "| %d | %s | %.0f | %.1f MiB | %d MiB | %d |\n", procs, c.walFor, r.commits, float64(r.largest)/(1<<20), store.WALBound>>20, r.locked)
+		fmt.Fprintf(os.Stderr, "wal: %d processes for %s: %.0f commits/s, largest WAL %.1f MiB, %d locked, slowest transaction %s, %d Opens retried, load %s → %s\n",
+			procs, c.walFor, r.commits, float64(r.largest)/(1<<20), r.locked, r.slowest.Round(time.Millisecond), r.openRetries, before, after)
+		fmt.Fprintf(&md, "| %d | %s | %.0f | %.1f MiB | %d MiB | %d | %s | %d | %s → %s |\n",
+			procs, c.walFor, r.commits, float64(r.largest)/(1<<20), store.WALBound>>20, r.locked, r.slowest.Round(time.Millisecond), r.openRetries, before, after)
 	}
+	roundsBefore := loadAverage()
 	ratio := &figure{part: "wal", name: fmt.Sprintf("throughput, policy / PASSIVE only (%d processes)", c.walProcs)}
 	passiveMost := int64(0)
 	lockedPolicy, lockedPassive := 0, 0
@@ -80,17 +89,23 @@ func runWAL(dir string, c config) ([]*figure, string, error) {
 		}
 		ratio.add(tp / tq)
 	}
+	roundsAfter := loadAverage()
 	largest.add(float64(most) / (1 << 20))
 	largest.note = fmt.Sprintf("sampled every %s; PASSIVE only reached %.0f MiB in %s runs", walSample, float64(passiveMost)/(1<<20), c.walRoundFor)
+	ratio.note = fmt.Sprintf("load average %s → %s", roundsBefore, roundsAfter)
 	figs = append(figs, largest, ratio)
 	md.WriteString("\n")
 	markdown(&md, figs)
 	fmt.Fprintf(&md, "Each process opens its own store on one file and runs a writer (a user and an invite per transaction) and a reader "+
 		"(CountUsers) as fast as they go. The WAL's size is sampled every %s. The ratio pairs, per round, a %s run of the store's checkpoint "+
-		"policy (PASSIVE every 200 ms, RESTART past 8 MiB, TRUNCATE when idle, journal_size_limit 6 MiB) with one of PASSIVE checkpoints "+
+		"policy (PASSIVE every 200 ms, RESTART past 8 MiB, TRUNCATE when idle, journal_size_limit 6 MiB, and the gate: past 32 MiB every write "+
+		"waits for a TRUNCATE checkpoint; the writer tries for the write lock every 1 ms) with one of PASSIVE checkpoints "+
 		"alone (the policy before), %d rounds, order alternating. Transactions that failed with \"database is locked\" (a process's writer "+
 		"waiting past the 5 s busy timeout: SQLite's locks are not fair between processes) are retried and not counted: in the rounds, "+
-		"%d with the policy, %d with PASSIVE only.\n\n", walSample, c.walRoundFor, c.walRounds, lockedPolicy, lockedPassive)
+		"%d with the policy, %d with PASSIVE only. The slowest transaction is the longest of any process from BEGIN to COMMIT, waits for "+
+		"the write lock and at the WAL's gate included. A writer process retries its Open while it fails with database_locked (for up to %s; "+
+		"the column counts the retries): four processes open one new file at once, and a service would retry such a start too.\n\n",
+		walSample, c.walRoundFor, c.walRounds, lockedPolicy, lockedPassive, walOpenFor)
 	return figs, md.String(), nil
 }
 
@@ -149,16 +164,19 @@ func walOnce(dir, policy string, procs int, d time.Duration) (walRun, error) {
 		}
 	})
 	var total float64
-	var locked int
+	var locked, opens int
+	var slowest float64
 	var errs []error
 	for _, ch := range children {
 		if ch.out.Scan() {
-			var n float64
-			var l int
-			_, err := fmt.Sscan(ch.out.Text(), &n, &l)
+			var n, slow float64
+			var l, o int
+			_, err := fmt.Sscan(ch.out.Text(), &n, &l, &slow, &o)
 			errs = append(errs, err)
 			total += n
 			locked += l
+			opens += o
+			slowest = max(slowest, slow)
 		} else {
 			errs = append(errs, errors.New("a writer process printed nothing"))
 		}
@@ -169,7 +187,7 @@ func walOnce(dir, policy string, procs int, d time.Duration) (walRun, error) {
 	if err := errors.Join(errs...); err != nil {
 		return walRun{}, err
 	}
-	return walRun{commits: total / d.Seconds(), largest: largest, locked: locked}, nil
+	return walRun{commits: total / d.Seconds(), largest: largest, locked: locked, slowest: time.Duration(slowest * float64(time.Second)), openRetries: opens}, nil
 }
 
 // walWriter is a writer process of the wal part: it writes to path for d
@@ -182,7 +200,7 @@ func walWriter(path, policy string, d time.Duration) error {
 	if policy == "passive" {
 		opts = append(opts, store.WithExternalCheckpoints())
 	}
-	st, err := store.Open(ctx, path, opts...)
+	st, opens, err := openRetrying(path, opts...)
 	if err != nil {
 		return err
 	}
@@ -221,9 +239,11 @@ func walWriter(path, policy string, d time.Duration) error {
 	})
 	deadline := time.Now().Add(d)
 	n, locked := 0, 0
+	var slowest time.Duration
 	tag := rand.Int64()
 	var werr error
 	for time.Now().Before(deadline) {
+		start := time.Now()
 		err := walPair(st, tag, n)
 		var se sqlite3.Error
 		if errors.As(err, &se) && se.Code == sqlite3.ErrBusy {
@@ -233,6 +253,7 @@ func walWriter(path, policy string, d time.Duration) error {
 		if werr = err; werr != nil {
 			break
 		}
+		slowest = max(slowest, time.Since(start))
 		n++
 	}
 	close(stop)
@@ -240,9 +261,29 @@ func walWriter(path, policy string, d time.Duration) error {
 	if werr != nil {
 		return werr
 	}
-	fmt.Println(n, locked)
+	fmt.Println(n, locked, slowest.Seconds(), opens)
 	return nil
 }
+
+// openRetrying opens the store at path, trying again for up to
+// walOpenFor while Open fails with UNAVAILABLE database_locked, and
+// returns how many times it tried again. Four processes open one new file
+// at once while the others already write: the first opener's migration,
+// or a checkpoint at the WAL's gate, can hold the write lock past an
+// Open's busy timeout, and a service would retry such a start too.
+func openRetrying(path string, opts ...store.Option) (*store.Store, int, error) {
+	deadline := time.Now().Add(walOpenFor)
+	for retries := 0; ; retries++ {
+		st, err := store.Open(ctx, path, opts...)
+		var oe *orgdb.Error
+		if err == nil || !errors.As(err, &oe) || oe.Reason != store.ReasonDatabaseLocked || time.Now().After(deadline) {
+			return st, retries, err
+		}
+	}
+}
+
+// walOpenFor is how long a writer process retries a locked Open.
+const walOpenFor = 30 * time.Second
 
 // walPair commits a user and an invite in one transaction.
 func walPair(st *store.Store, tag int64, i int) error {
@@ -261,4 +302,18 @@ func walPair(st *store.Store, tag int64, i int) error {
 		return errors.Join(err, tx.Rollback())
 	}
 	return tx.Commit()
+}
+
+// loadAverage is the 1-minute load average, as /proc/loadavg says, or
+// "?" where there is none.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }

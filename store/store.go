@@ -96,7 +96,8 @@ type Store struct {
 	watchClosed bool
 
 	readConns int
-	external  bool // WithExternalCheckpoints: no checkpoints of our own
+	external  bool     // WithExternalCheckpoints: no checkpoints of our own
+	gate      *walGate // the writer's WAL gate (checkpoint.go), nil without checkpoints
 	now       func() time.Time
 	inviteTTL time.Duration
 	key       seal.Key // derived for this database once Open returns
@@ -392,10 +393,14 @@ func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err 
 	var limit int64
 	if !s.external && s.litefs == nil { // the checkpoints' policy (checkpoint.go)
 		limit = journalSizeLimit
+		s.gate = newWALGate(path+"-wal", s.log)
 	}
 	drv := writerDriver(s.litefs != nil, limit)
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
+	}
+	if s.gate != nil {
+		drv = gatedDriver{drv: drv, gate: s.gate}
 	}
 	s.writer = sql.OpenDB(newConnector(DSN(path), drv))
 	s.writer.SetMaxOpenConns(1)
