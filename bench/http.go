@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -379,19 +378,6 @@ func runHTTP(dir string, c config) ([]*figure, string, error) {
 	}
 	markdown(&md, figs)
 	return figs, md.String(), nil
-}
-
-// loadAverage is the 1-minute load average, or "unknown" off Linux.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return "unknown"
-	}
-	return f[0]
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
