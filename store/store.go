@@ -48,6 +48,16 @@
 // Writer transactions are IMMEDIATE, reader transactions deferred. Commits
 // never stop to checkpoint the WAL: a background goroutine does it on its
 // own connection.
+//
+// # Caching reads
+//
+// [Store.Generation] tells whether anything committed on the database,
+// from any connection of any process, since it last looked (PRAGMA
+// data_version on one more read connection, pinned; a few
+// microseconds), and [Cached] keeps a value read from the database until
+// then: package httpapi keeps the bodies of its hottest reads and package
+// apitoken the tokens it looked up that way, so a change by the CLI in
+// another process is seen by the next request.
 package store
 
 import (
@@ -60,6 +70,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentops/orgdb"
@@ -86,6 +97,11 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// The commit watcher of Generation (changes.go), opened on first use.
+	watch       atomic.Pointer[changes]
+	watchMu     sync.Mutex
+	watchClosed bool
 
 	readConns int
 	external  bool     // WithExternalCheckpoints: no checkpoints of our own
@@ -413,6 +429,7 @@ func (s *Store) close() error {
 		}
 		errs = append(errs, s.ckpt.Close()) // on a replica too: no checkpoint, but the pool is ours
 	}
+	errs = append(errs, s.closeChanges()) // its connection is the readers'
 	queries := []*db.Queries{s.rq, s.wq}
 	if s.readOnly {
 		queries = queries[:1]
