@@ -101,7 +101,7 @@ bench-wal: ## measure the WAL under sustained writes from 1 and 4 processes (20 
 # restores: SIGKILL and EIO at every call of every file syscall a restore
 # makes, and a restore overtaken by late writers on a large database.
 test-faults: need-gen ## inject a kill and an I/O error at every file syscall of a restore (strace), and race late writers against restores of a large database (about 2–3 min)
-	ORGDB_FAULTS=all $(GO) test -count=1 -timeout 30m -run 'Faults|LateWriters' -v ./store
+	ORGDB_FAULTS=all $(GO) test -count=1 -timeout 30m -run 'Faults|LateWriters' -v ./backup
 
 bench-compare: ## compare the benchmarks at BASE=<git ref> with the working tree (interleaved, benchstat); fail on a significant slowdown over 10%
 	cd bench && $(GO) run ./cmd/compare -go "$(GO)" -base "$(BASE)"
@@ -159,7 +159,7 @@ litefs: ## build LiteFS (pinned in tools/litefs/go.mod) into bin/litefs
 	@$(GO) build -modfile=tools/litefs/go.mod -o $(LITEFS) github.com/superfly/litefs/cmd/litefs
 
 test-litefs: need-gen litefs ## run the LiteFS tests: a primary and a replica on localhost (needs /dev/fuse and fuse3)
-	ORGDB_LITEFS=$(LITEFS) $(GO) test -race -count=1 -run 'LiteFS' -v ./store ./cmd/orgdb
+	ORGDB_LITEFS=$(LITEFS) $(GO) test -race -count=1 -run 'LiteFS' -v ./store ./backup ./cmd/orgdb
 
 bench-litefs: need-gen litefs ## measure LiteFS replication lag (p50/p99) and the replica's read throughput against the primary's; prints a table
 	cd bench && ORGDB_LITEFS=$(LITEFS) $(GO) run . -parts litefs -out RESULTS-litefs.md

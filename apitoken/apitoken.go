@@ -33,6 +33,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -101,7 +102,9 @@ type Created struct {
 // hash is the stored form of a token: its SHA-256, in lower-case hex.
 func hash(token string) string {
 	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], sum[:])
+	return string(h[:])
 }
 
 // Create makes a token for in.UserID on behalf of by, who must be the
@@ -195,10 +198,60 @@ func Revoke(ctx context.Context, st *store.Store, by store.Actor, id string) err
 // Authenticator authenticates a request by its bearer token: it is the
 // authenticator `orgdb serve` gives package httpapi. It is safe for
 // concurrent use. Close it before the store.
+//
+// It keeps the rows it looked up until anything commits on the database
+// (store.Store.Generation: one PRAGMA per request), so a revoked token, a
+// deleted user or a demotion, by this process or another (the CLI), takes
+// effect on the next request; expiry is checked against the clock on
+// every request.
 type Authenticator struct {
-	st  *store.Store
-	q   *db.Queries // prepared on the store's read pool
-	log *slog.Logger
+	st    *store.Store
+	q     *db.Queries // prepared on the store's read pool
+	log   *slog.Logger
+	cache tokenCache
+}
+
+// tokenCache holds the rows of the tokens looked up in one generation of
+// the database; a newer generation empties it.
+type tokenCache struct {
+	mu   sync.RWMutex
+	gen  uint64
+	rows map[string]db.GetAPITokenByHashRow // by hash
+}
+
+// maxCachedTokens bounds the cache: past it, it starts again empty.
+const maxCachedTokens = 4096
+
+func (c *tokenCache) get(gen uint64, h string) (db.GetAPITokenByHashRow, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.gen != gen {
+		return db.GetAPITokenByHashRow{}, false
+	}
+	row, ok := c.rows[h]
+	return row, ok
+}
+
+// put stores a row read after generation gen was read.
+func (c *tokenCache) put(gen uint64, h string, row db.GetAPITokenByHashRow) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen < c.gen {
+		return // read before a commit a newer lookup saw
+	}
+	if gen > c.gen || c.rows == nil || len(c.rows) >= maxCachedTokens {
+		c.gen, c.rows = gen, make(map[string]db.GetAPITokenByHashRow)
+	}
+	c.rows[h] = row
+}
+
+// drop forgets the rows of generation gen (a token's use was recorded).
+func (c *tokenCache) drop(gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.rows = nil
+	}
 }
 
 // NewAuthenticator returns the token authenticator over st. Its lookup is
@@ -261,18 +314,34 @@ func (a *Authenticator) AuthenticateRole(r *http.Request) (string, orgdb.UserRol
 	ctx := r.Context()
 	h := hash(token)
 	now := a.st.Now()
-	row, err := a.q.GetAPITokenByHash(ctx, db.GetAPITokenByHashParams{TokenHash: h, Now: &now})
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", errBadToken
-	}
+	// The generation is read before the row: a row read after it is at
+	// least as new, and stays current while the generation does.
+	gen, err := a.st.Generation(ctx)
 	if err != nil {
-		return "", "", store.Translate(err, "API token")
+		return "", "", err
+	}
+	row, cached := a.cache.get(gen, h)
+	if !cached {
+		row, err = a.q.GetAPITokenByHash(ctx, db.GetAPITokenByHashParams{TokenHash: h, Now: &now})
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", "", errBadToken
+		}
+		if err != nil {
+			return "", "", store.Translate(err, "API token")
+		}
+		a.cache.put(gen, h, row)
+	}
+	// The query's expiry test, again for a cached row: the same TEXT
+	// comparison SQLite made.
+	if row.ExpiresText != "" && row.ExpiresText <= now.UTC().Format(orgdb.TimeLayout) { // as the column stores times
+		return "", "", errBadToken
 	}
 	if subtle.ConstantTimeCompare([]byte(row.TokenHash), []byte(h)) != 1 || row.Role == "" {
 		return "", "", errBadToken // row.Role "": the user is gone
 	}
 	if row.LastUsedAt == nil || now.Sub(row.LastUsedAt.Time) >= TouchInterval {
 		a.touch(ctx, row.ID, now)
+		a.cache.drop(gen) // its commit ends the generation anyway
 	}
 	return row.UserID, orgdb.UserRole(row.Role), nil
 }

@@ -269,3 +269,29 @@ func TestLastUseOncePerMinute(t *testing.T) {
 		t.Errorf("a use 61 s later: last_used_at %v, was %v", got, first)
 	}
 }
+
+// A token's row is kept until the next commit, but its expiry is checked
+// against the clock on every request: with nothing written in between,
+// the token stops working when the clock passes its expiry.
+func TestCachedTokenExpires(t *testing.T) {
+	e := setup(t)
+	tok, err := apitoken.Create(ctx, e.st, operator, apitoken.NewToken{UserID: e.member.ID, ExpiresAt: time.Now().Add(time.Minute)})
+	must(t, err)
+	s := tok.Secret.Reveal()
+	for range 3 { // the first records its use (a commit); the others are served from the kept row
+		if uid, err := e.auth(s); err != nil || uid != e.member.ID {
+			t.Fatalf("before its expiry: %q, %v", uid, err)
+		}
+	}
+	before, err := e.st.Generation(ctx)
+	must(t, err)
+	e.offset.Store(int64(time.Minute + time.Millisecond))
+	uid, err := e.auth(s)
+	var oe *orgdb.Error
+	if uid != "" || !errors.As(err, &oe) || oe.Code != orgdb.CodeUnauthorized {
+		t.Errorf("past its expiry, nothing written since: %q, %v; want UNAUTHORIZED", uid, err)
+	}
+	if after, err := e.st.Generation(ctx); err != nil || after != before {
+		t.Fatalf("something committed meanwhile (generation %d, then %d, %v): the row was not the kept one", before, after, err)
+	}
+}

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestVariantsAgree runs every implementation of every operation and checks
@@ -77,5 +82,59 @@ func BenchmarkScale(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestHTTPClient holds the http part's client to what a client must check:
+// a 200 whose body, with Content-Length or chunked, is read to its end on
+// a connection the server keeps; anything else is an error.
+func TestHTTPClient(t *testing.T) {
+	big := strings.Repeat("x", 100_000) // over net/http's buffer: chunked
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /small", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	})
+	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, big) })
+	mux.HandleFunc("GET /missing", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	mux.HandleFunc("GET /close", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		_, _ = io.WriteString(w, "bye")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	conns, err := dialHTTP(host, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeHTTP(conns)
+	c := conns[0]
+	for range 3 { // the same connection, kept alive
+		if n, err := c.get(httpRequest(host, "/small", "tok")); err != nil || n != int64(len(`{"ok":true}`)) {
+			t.Fatalf("/small: %d bytes, %v", n, err)
+		}
+		if n, err := c.get(httpRequest(host, "/big", "tok")); err != nil || n != int64(len(big)) {
+			t.Fatalf("/big (chunked): %d bytes, %v", n, err)
+		}
+	}
+	if _, err := c.get(httpRequest(host, "/small", "wrong")); err == nil || !strings.Contains(err.Error(), "status 401") {
+		t.Errorf("a 401: got %v, want an error naming the status", err)
+	}
+	if _, err := c.get(httpRequest(host, "/missing", "tok")); err == nil || !strings.Contains(err.Error(), "status 404") {
+		t.Errorf("a 404: got %v, want an error naming the status", err)
+	}
+	if _, err := c.get(httpRequest(host, "/close", "tok")); err == nil || !strings.Contains(err.Error(), "closed the connection") {
+		t.Errorf("Connection: close: got %v, want an error", err)
+	}
+	c.redial()
+	// loadHTTP counts the refusal as an error and replaces the connection.
+	if r := loadHTTP(conns, httpRequest(host, "/missing", "tok"), 50*time.Millisecond); r.errors != 1 || !strings.Contains(r.firstErr, "404") {
+		t.Errorf("loadHTTP of a 404: %d errors (%q), want 1", r.errors, r.firstErr)
+	}
+	if r := loadHTTP(conns, httpRequest(host, "/small", "tok"), 50*time.Millisecond); r.errors != 0 || r.rps == 0 {
+		t.Errorf("loadHTTP of a 200 after a redial: %d errors (%q), %.0f requests/s", r.errors, r.firstErr, r.rps)
 	}
 }

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/store"
 )
 
 // runDurability measures, on a database of c.scale users and invites:
-// store.BackupFile's throughput as a ratio to cp's (followed by an fsync,
+// backup.File's throughput as a ratio to cp's (followed by an fsync,
 // as the backup does) on the same file, interleaved per round; the time
-// store.Restore takes; and, given a Litestream binary, the replication lag
+// backup.Restore takes; and, given a Litestream binary, the replication lag
 // from a commit's acknowledgement to its LTX file in a file replica. It is
 // not part of make bench (make bench-durability runs it).
 func runDurability(dir string, c config) ([]*figure, string, error) {
@@ -35,14 +36,14 @@ func runDurability(dir string, c config) ([]*figure, string, error) {
 	backupS := &figure{part: "durability", name: "backup (online API + integrity_check + fsync)", unit: "s"}
 	cpS := &figure{part: "durability", name: "cp + fsync", unit: "s"}
 	restoreS := &figure{part: "durability", name: "restore (copy + integrity_check + swap)", unit: "s"}
-	backup := filepath.Join(dir, "backup.db")
+	bk := filepath.Join(dir, "backup.db")
 	target := filepath.Join(dir, "restored.db")
 	for round := range c.durabilityRounds {
 		var tb, tc time.Duration
 		for k := range 2 {
 			if (k+round)%2 == 0 {
 				start := time.Now()
-				if _, err := store.BackupFile(ctx, path, backup, store.Overwrite()); err != nil {
+				if _, err := backup.File(ctx, path, bk, backup.Overwrite()); err != nil {
 					return nil, "", err
 				}
 				tb = time.Since(start)
@@ -58,7 +59,7 @@ func runDurability(dir string, c config) ([]*figure, string, error) {
 		cpS.add(tc.Seconds())
 		ratio.add(tc.Seconds() / tb.Seconds())
 		start := time.Now()
-		if _, err := store.Restore(ctx, target, backup, store.CreateNew()); err != nil {
+		if _, err := backup.Restore(ctx, target, bk, backup.CreateNew()); err != nil {
 			return nil, "", err
 		}
 		restoreS.add(time.Since(start).Seconds())
@@ -85,8 +86,8 @@ func runDurability(dir string, c config) ([]*figure, string, error) {
 			"(monitor 1s, sync 1s), %d commits at random phases: p50 %.2f s, p99 %.2f s.", "v0.5.18", len(lag.values), lag.summary().Center, p99)
 	}
 	markdown(&md, figs)
-	fmt.Fprintf(&md, "Backup is store.BackupFile (SQLite's online backup API in one read transaction, then PRAGMA integrity_check, fsync, rename); "+
-		"cp is cp(1) of the same file followed by an fsync of the copy. Restore is store.Restore of that backup over a closed database. %s\n\n", note)
+	fmt.Fprintf(&md, "Backup is backup.File (SQLite's online backup API in one read transaction, then PRAGMA integrity_check, fsync, rename); "+
+		"cp is cp(1) of the same file followed by an fsync of the copy. Restore is backup.Restore of that backup over a closed database. %s\n\n", note)
 	return figs, md.String(), nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/seal"
 	"github.com/agentops/orgdb/store"
@@ -70,7 +71,7 @@ func newFixture(dir string) (*fixture, error) {
 	for i := range 1000 {
 		f.emails = append(f.emails, fmt.Sprintf("new%04d@acme.test", i))
 	}
-	if f.pool, err = sql.Open("sqlite3", store.DSN(f.path)); err != nil {
+	if f.pool, err = sql.Open("sqlite3", dbfile.DSN(f.path)); err != nil {
 		return nil, err
 	}
 	for name, q := range floorSQL {
@@ -78,7 +79,7 @@ func newFixture(dir string) (*fixture, error) {
 			return nil, fmt.Errorf("prepare %s: %w", name, err)
 		}
 	}
-	if f.gdb, err = gorm.Open(sqlite.Open(store.DSN(f.path)), &gorm.Config{}); err != nil {
+	if f.gdb, err = gorm.Open(sqlite.Open(dbfile.DSN(f.path)), &gorm.Config{}); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -39,42 +44,167 @@ type httpRun struct {
 	firstErr string
 }
 
-// loadHTTP runs 16 clients on url for d, each with its own keep-alive
-// connection, and returns the latency percentiles, throughput and errors.
-func loadHTTP(client *http.Client, url, token string, d time.Duration) httpRun {
+// httpConn is one client: a keep-alive connection that sends a request
+// written once and reads the response itself. It allocates nothing per
+// request (net/http's Client allocates dozens of objects and hands each
+// request between three goroutines), so the load generator, which shares
+// the CPUs with the server, adds as little as it can to every latency,
+// the floor's included. It still checks what a client must: the status
+// (200), the framing (Content-Length or chunked), every byte of the body
+// read, and that the server keeps the connection.
+type httpConn struct {
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+// dialHTTP opens n connections to addr.
+func dialHTTP(addr string, n int) ([]*httpConn, error) {
+	var cs []*httpConn
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			closeHTTP(cs)
+			return nil, err
+		}
+		cs = append(cs, &httpConn{conn: c, r: bufio.NewReaderSize(c, 64<<10)})
+	}
+	return cs, nil
+}
+
+// redial replaces a connection whose state is unknown after an error.
+func (c *httpConn) redial() {
+	addr := c.conn.RemoteAddr().String()
+	_ = c.conn.Close()
+	if n, err := net.Dial("tcp", addr); err == nil {
+		c.conn = n
+		c.r.Reset(n)
+	}
+}
+
+func closeHTTP(cs []*httpConn) {
+	for _, c := range cs {
+		_ = c.conn.Close()
+	}
+}
+
+// httpRequest is the bytes of a GET of path on host with the bearer token.
+func httpRequest(host, path, token string) []byte {
+	return []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: orgdb-bench\r\nAuthorization: Bearer " + token + "\r\n\r\n")
+}
+
+// get sends req and reads the whole response, returning the body's length.
+// Anything but a 200 whose body was read to its end on a connection the
+// server keeps is an error.
+func (c *httpConn) get(req []byte) (int64, error) {
+	if _, err := c.conn.Write(req); err != nil {
+		return 0, err
+	}
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return 0, fmt.Errorf("status line: %w", err)
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	var status [3]byte
+	copy(status[:], line[9:12])
+	length, chunked, closing := int64(-1), false, false
+	for {
+		line, err = c.r.ReadSlice('\n')
+		if err != nil {
+			return 0, fmt.Errorf("header: %w", err)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return 0, fmt.Errorf("bad header line %q", line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, ok = decimal(value); !ok {
+				return 0, fmt.Errorf("bad Content-Length %q", value)
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			if !bytes.EqualFold(value, []byte("chunked")) {
+				return 0, fmt.Errorf("unexpected Transfer-Encoding %q", value)
+			}
+			chunked = true
+		case bytes.EqualFold(name, []byte("Connection")):
+			closing = bytes.EqualFold(value, []byte("close"))
+		}
+	}
+	var n int64
+	switch {
+	case chunked:
+		n, err = io.Copy(io.Discard, httputil.NewChunkedReader(c.r))
+		if err == nil { // the trailer section: an empty line
+			line, err = c.r.ReadSlice('\n')
+			if err == nil && len(bytes.TrimRight(line, "\r\n")) != 0 {
+				err = fmt.Errorf("unexpected trailer %q", line)
+			}
+		}
+	case length >= 0:
+		var d int
+		d, err = c.r.Discard(int(length))
+		n = int64(d)
+	default:
+		err = errors.New("response without Content-Length or chunked encoding")
+	}
+	if err != nil {
+		return n, fmt.Errorf("body: %w", err)
+	}
+	if string(status[:]) != "200" {
+		return n, fmt.Errorf("status %s", status[:])
+	}
+	if closing {
+		return n, errors.New("the server closed the connection")
+	}
+	return n, nil
+}
+
+// decimal parses a non-negative decimal number without allocating.
+func decimal(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// loadHTTP runs one client per connection, sending req for d, and returns
+// the latency percentiles, throughput and errors. A connection that failed
+// is not used again in this window.
+func loadHTTP(conns []*httpConn, req []byte, d time.Duration) httpRun {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var run httpRun
 	deadline := time.Now().Add(d)
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range httpClients {
+	for _, c := range conns {
 		wg.Go(func() {
-			var mine []time.Duration
+			mine := make([]time.Duration, 0, 1<<14)
 			var errs int
 			var first string
 			for time.Now().Before(deadline) {
-				req, err := http.NewRequest("GET", url, nil)
-				if err != nil {
-					errs++
-					continue
-				}
-				req.Header.Set("Authorization", "Bearer "+token)
 				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if err == nil && resp.StatusCode != 200 {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
-				}
+				_, err := c.get(req)
 				mine = append(mine, time.Since(t0))
 				if err != nil {
 					errs++
-					if first == "" {
-						first = err.Error()
-					}
+					first = err.Error()
+					c.redial()
+					break
 				}
 			}
 			mu.Lock()
@@ -155,9 +285,12 @@ func runHTTP(dir string, c config) ([]*figure, string, error) {
 	srv := &http.Server{Handler: httpapi.AccessLog(log, mux), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
-	base := "http://" + ln.Addr().String()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: httpClients, MaxConnsPerHost: httpClients}}
-	defer client.CloseIdleConnections()
+	host := ln.Addr().String()
+	conns, err := dialHTTP(host, httpClients)
+	if err != nil {
+		return nil, "", err
+	}
+	defer closeHTTP(conns)
 
 	targets := []httpTarget{{"floor (constant JSON)", "/floor"}, {"GET /api/admin", "/api/admin"}, {"GET /api/admin/users (100 users)", "/api/admin/users"}}
 	fig := func(name, unit string, t *target) *figure {
@@ -178,25 +311,31 @@ func runHTTP(dir string, c config) ([]*figure, string, error) {
 	ratioP50 := fig("GET /api/admin p50 / floor p50", "", &target{"≤", 1.5})
 	ratioP99 := fig("GET /api/admin p99 / floor p99", "", &target{"≤", 1.5})
 	usersP50 := fig("GET /api/admin/users p50 / floor p50", "", nil)
+	usersP99 := fig("GET /api/admin/users p99 / floor p99", "", nil)
 	errs := fig("errors", "", &target{"≤", 0})
 	errs.total = true
 
+	loadBefore := loadAverage()
 	window := c.load / 2
 	if window <= 0 {
 		window = time.Second
 	}
 	// Warm up: connections, prepared statements, page cache.
 	for _, t := range targets {
-		if r := loadHTTP(client, base+t.path, token, window/4); r.errors > 0 {
+		if r := loadHTTP(conns, httpRequest(host, t.path, token), window/4); r.errors > 0 {
 			return nil, "", fmt.Errorf("http warm-up %s: %d errors, first: %s", t.path, r.errors, r.firstErr)
 		}
+	}
+	reqs := make([][]byte, len(targets))
+	for i, t := range targets {
+		reqs[i] = httpRequest(host, t.path, token)
 	}
 	var firstErr string
 	round := func(k int) {
 		var got [3]httpRun
 		for j := range targets {
 			i := (j + k) % len(targets)
-			got[i] = loadHTTP(client, base+targets[i].path, token, window)
+			got[i] = loadHTTP(conns, reqs[i], window)
 		}
 		var n int
 		for i, r := range got {
@@ -212,12 +351,13 @@ func runHTTP(dir string, c config) ([]*figure, string, error) {
 		ratioP50.add(float64(got[1].p50) / float64(got[0].p50))
 		ratioP99.add(float64(got[1].p99) / float64(got[0].p99))
 		usersP50.add(float64(got[2].p50) / float64(got[0].p50))
+		usersP99.add(float64(got[2].p99) / float64(got[0].p99))
 	}
 	rounds := max(c.rounds/2, 6)
 	for k := range rounds {
 		round(k)
 	}
-	figs := slices.Concat(p99, p50, rps, []*figure{ratioP50, ratioP99, usersP50, errs})
+	figs := slices.Concat(p99, p50, rps, []*figure{ratioP50, ratioP99, usersP50, usersP99, errs})
 	more := rounds
 	if _, err := refine(c.refine, 1, func(int) bool { return slices.ContainsFunc(figs, (*figure).unclear) }, func(int) error {
 		round(more)
@@ -227,10 +367,12 @@ func runHTTP(dir string, c config) ([]*figure, string, error) {
 		return nil, "", err
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "## HTTP API (orgdb serve's handler)\n\n%d keep-alive clients on loopback, GET with an admin's API token, "+
+	fmt.Fprintf(&md, "## HTTP API (orgdb serve's handler)\n\n%d keep-alive clients on loopback (each its own connection, writing its request and reading the response itself: status 200 checked, body read to its end), GET with an admin's API token, "+
 		"%d rounds of a %s window per endpoint (order rotating); the floor is a handler on the same server answering a constant "+
 		"JSON body of the settings' size. Each round gives each endpoint's p50 and p99 and the ratios of that round.\n\n",
 		httpClients, more, window)
+	fmt.Fprintf(&md, "The machine's load average (1 minute, /proc/loadavg), with client and server on its %d CPUs: %s at the start, %s at the end. "+
+		"The p99s depend on it far more than on the handler: compare each with the floor's p99 of the same rounds.\n\n", runtime.NumCPU(), loadBefore, loadAverage())
 	if firstErr != "" {
 		fmt.Fprintf(&md, "First error: %s\n\n", firstErr)
 	}

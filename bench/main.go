@@ -73,6 +73,8 @@ func main() {
 	out := flag.String("out", "RESULTS.md", "the results file to write")
 	parts := flag.String("parts", "ratio,scale,load,generate,http", "which parts to run, comma-separated (not run by default: litefs, make bench-litefs; durability, make bench-durability; wal, make bench-wal)")
 	burnFlag := flag.Bool("burn", false, "internal: keep every CPU busy until standard input closes")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
+	memProfile := flag.String("memprofile", "", "write an allocation profile of the run to this file, at its end")
 	flag.Parse()
 	if *burnFlag {
 		burn()
@@ -85,6 +87,11 @@ func main() {
 		return
 	}
 	run := func(part string) bool { return slices.Contains(strings.Split(*parts, ","), part) }
+	stopProfiles, err := profiles(*cpuProfile, *memProfile)
+	if err != nil {
+		fail(err)
+	}
+	defer stopProfiles()
 
 	dir, err := os.MkdirTemp("", "orgdb-bench")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/store"
 	"github.com/mattn/go-sqlite3"
 )
@@ -208,7 +209,7 @@ func walWriter(path, policy string, d time.Duration) error {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	if policy == "passive" { // the checkpoints before issue 22
-		ck, err := sql.Open("sqlite3", store.DSN(path))
+		ck, err := sql.Open("sqlite3", dbfile.DSN(path))
 		if err != nil {
 			return err
 		}

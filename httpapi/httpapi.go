@@ -12,6 +12,12 @@
 // JSON the body ({error, code, details}); an internal error's details stay
 // in the log.
 //
+// GET /api/admin and GET /api/admin/users keep their encoded bodies until
+// anything commits on the database, by this process or another
+// ([store.Cached]): while nothing changes, a request costs its
+// authentication and one PRAGMA data_version, read once per request
+// ([store.WithOneGeneration]) for the authenticator and the body alike.
+//
 // It imports store and gen/db, never a concrete authenticator.
 package httpapi
 
@@ -25,6 +31,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/agentops/orgdb"
@@ -76,6 +83,10 @@ type Handler struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []Route
+
+	// The bodies of GET /api/admin and GET /api/admin/users, kept until
+	// anything commits on the database (store.Cached).
+	settings, users *store.Cached[jsonBody]
 }
 
 // Option configures [New].
@@ -97,6 +108,22 @@ func New(st *store.Store, auth Authenticator, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(h)
 	}
+	h.settings = store.NewCached(st, func(ctx context.Context) (jsonBody, error) {
+		o, err := st.GetOrgSettings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return encode(o)
+	})
+	h.users = store.NewCached(st, func(ctx context.Context) (jsonBody, error) {
+		// The array is built by SQLite in one statement (ListUsersJSON):
+		// no per-row work here. TestUsersJSON holds it to db.User's JSON.
+		s, err := store.ReadTxV(ctx, st, func(q *db.Queries) (string, error) { return q.ListUsersJSON(ctx) })
+		if err != nil {
+			return nil, err
+		}
+		return jsonBody(s + "\n"), nil
+	})
 	eps := h.endpoints()
 	allow := map[string][]string{} // pattern → methods
 	for _, ep := range eps {
@@ -139,16 +166,29 @@ func (h *Handler) Routes() []Route { return slices.Clone(h.routes) }
 
 // ServeHTTP serves the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	hd := w.Header()
+	hd["Cache-Control"] = noStore
+	hd["X-Content-Type-Options"] = noSniff
 	h.mux.ServeHTTP(w, r)
 }
+
+// Header values every response carries, set without allocating (what
+// Header.Set does, less the new slice); net/http only reads them, and
+// Header.Add or Set replaces the slice rather than writing into it.
+var (
+	noStore         = []string{"no-store"}
+	noSniff         = []string{"nosniff"}
+	applicationJSON = []string{"application/json"}
+)
 
 // wrap authenticates the request, records the user for the access log,
 // and writes serve's error.
 func (h *Handler) wrap(serve func(w http.ResponseWriter, r *http.Request, who caller) error) http.Handler {
 	ra, _ := h.auth.(RoleAuthenticator)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The authentication and a cached read check the database for
+		// commits once between them (store.Generation).
+		r = r.WithContext(store.WithOneGeneration(r.Context(), h.st))
 		var who caller
 		var err error
 		if ra != nil {
@@ -202,25 +242,36 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	writeJSON(w, status, e)
 }
 
-// rawJSON is a JSON text written as it is.
-type rawJSON string
+// jsonBody is a whole response body, JSON and its newline, written as it
+// is. It may be shared (a cached body): never modified.
+type jsonBody []byte
 
-// writeJSON writes v as JSON with status; a rawJSON as it is.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var b []byte
-	var err error
-	if raw, ok := v.(rawJSON); ok {
-		b = []byte(raw)
-	} else {
-		b, err = json.Marshal(v)
-	}
+// encode is v's JSON as a response body.
+func encode(v any) (jsonBody, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":"internal error","code":"INTERNAL_ERROR"}`)
+		return nil, err
 	}
-	w.Header().Set("Content-Type", "application/json")
+	return append(b, '\n'), nil
+}
+
+// internalBody is the body written when a response cannot be encoded.
+var internalBody = jsonBody(`{"error":"internal error","code":"INTERNAL_ERROR"}` + "\n")
+
+// writeJSON writes v as JSON with status; a jsonBody as it is.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, ok := v.(jsonBody)
+	if !ok {
+		var err error
+		if b, err = encode(v); err != nil {
+			status, b = http.StatusInternalServerError, internalBody
+		}
+	}
+	hd := w.Header()
+	hd["Content-Type"] = applicationJSON
+	hd["Content-Length"] = []string{strconv.Itoa(len(b))} // not chunked
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n')) // a client gone is not ours to report
+	_, _ = w.Write(b) // a client gone is not ours to report
 }
 
 // ok is the body of a change the client reads no result of.
@@ -398,7 +449,7 @@ type Providers struct {
 func (h *Handler) endpoints() []endpoint {
 	st := h.st
 	return []endpoint{
-		{Route{"GET", "/api/admin"}, read(h, st.GetOrgSettings)},
+		{Route{"GET", "/api/admin"}, read(h, h.settings.Get)},
 		{Route{"PUT", "/api/admin"}, write(h, http.StatusOK, func(r *http.Request, by store.Actor, p store.OrgSettingsPatch) (db.OrgSettings, error) {
 			return st.UpdateOrgSettings(r.Context(), by, p)
 		})},
@@ -419,12 +470,7 @@ func (h *Handler) endpoints() []endpoint {
 		{Route{"DELETE", "/api/admin/invites/{id}"}, write(h, http.StatusOK, func(r *http.Request, by store.Actor, _ struct{}) (any, error) {
 			return ok, st.DeleteInvite(r.Context(), by, r.PathValue("id"))
 		})},
-		{Route{"GET", "/api/admin/users"}, read(h, func(ctx context.Context) (rawJSON, error) {
-			// The array is built by SQLite in one statement (ListUsersJSON):
-			// no per-row work here. TestUsersJSON holds it to db.User's JSON.
-			s, err := store.ReadTxV(ctx, st, func(q *db.Queries) (string, error) { return q.ListUsersJSON(ctx) })
-			return rawJSON(s), err
-		})},
+		{Route{"GET", "/api/admin/users"}, read(h, h.users.Get)},
 		{Route{"PATCH", "/api/admin/users/{id}"}, write(h, http.StatusOK, func(r *http.Request, by store.Actor, in roleBody) (any, error) {
 			if in.Role == "" {
 				return nil, orgdb.Validation("role is required: admin or member").WithDetails("field", "role")

@@ -9,9 +9,13 @@ RETURNING *;
 -- expired, with its user's role ('' if the user is gone, though ON DELETE
 -- CASCADE removes the token with them). Served by the unique index on
 -- token_hash and the users' primary key; the role is a scalar subquery
--- rather than a JOIN, which measured twice as slow here.
+-- rather than a JOIN, which measured twice as slow here. expires_text is
+-- the expiry as stored ('' for none): a row cached until the next commit
+-- (apitoken's cache) is checked against the clock with this same TEXT
+-- comparison.
 SELECT api_tokens.id, api_tokens.user_id, api_tokens.token_hash, api_tokens.last_used_at,
-       CAST(coalesce((SELECT users.role FROM users WHERE users.id = api_tokens.user_id), '') AS TEXT) AS role
+       CAST(coalesce((SELECT users.role FROM users WHERE users.id = api_tokens.user_id), '') AS TEXT) AS role,
+       CAST(coalesce(api_tokens.expires_at, '') AS TEXT) AS expires_text
 FROM api_tokens
 WHERE api_tokens.token_hash = sqlc.arg(token_hash)
   AND api_tokens.revoked_at IS NULL

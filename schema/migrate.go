@@ -13,6 +13,11 @@
 // The folder also holds generated artifacts, which are not migrations:
 // schema.sql (the schema after all migrations), README.md (its diagram) and
 // migrations.sum (the checksums of the migration files).
+//
+// It owns the migrations and the runner, on a *sql.DB: Migrate, Verify,
+// StatusOf, RepairChecksums. It knows no file paths and builds no DSN:
+// opening and inspecting a database file is package dbfile's, which
+// imports this one (docs/packages.md). It imports nothing of the project.
 package schema
 
 import (
@@ -178,8 +183,13 @@ func RetryBusy(ctx context.Context, f func() error) error {
 	}
 }
 
+// BusyTimeout is how long a connection of orgdb's DSNs (package dbfile)
+// waits for a lock before it fails with "database is locked"; it also
+// bounds [RetryBusy].
+const BusyTimeout = 5 * time.Second
+
 // busyWait bounds begin's retries, like the DSN's busy timeout.
-const busyWait = 5 * time.Second
+const busyWait = BusyTimeout
 
 // check refuses to run when the files do not fit the database's history:
 // an applied migration whose file was edited or renamed since, or a pending
@@ -276,7 +286,7 @@ func apply(ctx context.Context, db *sql.DB, m Migration) (bool, error) {
 // StatusOf lists every migration of fsys with whether it is applied to db
 // and what was recorded when it was, plus any applied version whose file is
 // missing from fsys (with an empty File), in version order. It never
-// changes the database, so db may be opened with [ReadOnlyDSN]; a
+// changes the database, so db may be opened with dbfile.ReadOnlyDSN; a
 // database with tables but no schema_migrations is [ErrNotOrgdb].
 func StatusOf(ctx context.Context, db *sql.DB, fsys fs.FS) ([]Status, error) {
 	ms, err := Load(fsys)

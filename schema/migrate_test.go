@@ -12,9 +12,9 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/schema"
-	"github.com/agentops/orgdb/store"
 )
 
 var ctx = context.Background()
@@ -295,7 +295,7 @@ func TestConcurrentMigrate(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			db, err := sql.Open("sqlite3", store.DSN(path))
+			db, err := sql.Open("sqlite3", dbfile.DSN(path))
 			if err != nil {
 				errs[i] = err
 				return

@@ -62,7 +62,7 @@ func TestCheckpointsInTheBackground(t *testing.T) {
 	if err := st.DB().QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
 		t.Errorf("writer wal_autocheckpoint = %d, %v; want 0", auto, err)
 	}
-	var temp int // 2 is MEMORY: no temporary file per statement journal (conn.go)
+	var temp int // 2 is MEMORY: no temporary file per statement journal (dbfile/driver.go)
 	if err := st.DB().QueryRow(`PRAGMA temp_store`).Scan(&temp); err != nil || temp != 2 {
 		t.Errorf("writer temp_store = %d, %v; want 2 (MEMORY)", temp, err)
 	}

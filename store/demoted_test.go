@@ -11,6 +11,7 @@ import (
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/internal/dbtest"
+	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/store"
 	"github.com/mattn/go-sqlite3"
 )
@@ -81,7 +82,7 @@ func TestWriteDemotedAfterTheGuard(t *testing.T) {
 	demote := func() { must(t, os.WriteFile(filepath.Join(dir, ".primary"), []byte("node-b\n"), 0o600)) }
 	armed.Store(&demote)
 	err = write()
-	wantRefusal(t, "a write demoted after the guard", err, orgdb.CodeNotPrimary, store.ReasonReplica, "node-b")
+	wantRefusal(t, "a write demoted after the guard", err, orgdb.CodeNotPrimary, litefs.ReasonReplica, "node-b")
 	var se sqlite3.Error
 	if !errors.As(err, &se) || se.Code != sqlite3.ErrIoErr {
 		t.Errorf("the NOT_PRIMARY error does not carry LiteFS's I/O error as its cause: %#v", err)

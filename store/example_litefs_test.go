@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -39,7 +40,7 @@ func ExampleStore_WaitFor() {
 	req := http.Header{}
 	req.Set("Orgdb-Position", resp.Get("Orgdb-Position"))
 	if v := req.Get("Orgdb-Position"); v != "" {
-		p, err := store.ParsePos(v) // VALIDATION_ERROR (400) if mangled
+		p, err := litefs.ParsePos(v) // VALIDATION_ERROR (400) if mangled
 		check(err)
 		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()

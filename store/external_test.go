@@ -17,7 +17,7 @@ import (
 func TestExternalCheckpoints(t *testing.T) {
 	t.Parallel()
 	for _, external := range []bool{true, false} {
-		path := closed(t, 0)
+		path := dbtest.Closed(t, 0)
 		other := dbtest.Raw(t, path)
 		if _, err := other.Exec(`SELECT COUNT(*) FROM users`); err != nil {
 			t.Fatal(err)
@@ -39,7 +39,7 @@ func TestExternalCheckpoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 300 {
-			if err := addPair(context.Background(), st.DB(), i); err != nil {
+			if err := dbtest.AddPair(context.Background(), st.DB(), i); err != nil {
 				t.Fatal(err)
 			}
 		}

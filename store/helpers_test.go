@@ -7,6 +7,7 @@ import (
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -74,3 +75,6 @@ func asAdmin(t testing.TB, st *store.Store) store.Actor {
 	t.Fatal("asAdmin: the organization has no admin")
 	return store.Actor{}
 }
+
+// wantRefusal is dbtest.WantRefusal.
+var wantRefusal = dbtest.WantRefusal

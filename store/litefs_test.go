@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/internal/litefsrun"
+	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/seal"
 	"github.com/agentops/orgdb/store"
 	"github.com/mattn/go-sqlite3"
@@ -92,7 +94,7 @@ func openOn(t *testing.T, n *litefsrun.Node, opts ...store.Option) *store.Store 
 }
 
 // catchUp waits until replica has what primary committed so far.
-func catchUp(t *testing.T, primary, replica *store.Store) store.Pos {
+func catchUp(t *testing.T, primary, replica *store.Store) litefs.Pos {
 	t.Helper()
 	pos, err := primary.Pos()
 	must(t, err)
@@ -104,16 +106,16 @@ func catchUp(t *testing.T, primary, replica *store.Store) store.Pos {
 
 func TestPosText(t *testing.T) {
 	t.Parallel()
-	p := store.Pos{TXID: 0x2a, Checksum: 0xc3058e8963fe8c40}
+	p := litefs.Pos{TXID: 0x2a, Checksum: 0xc3058e8963fe8c40}
 	if p.String() != "000000000000002a/c3058e8963fe8c40" {
 		t.Errorf("String = %s", p)
 	}
-	back, err := store.ParsePos(p.String() + "\n")
+	back, err := litefs.ParsePos(p.String() + "\n")
 	if err != nil || back != p {
 		t.Errorf("ParsePos(String) = %v, %v", back, err)
 	}
 	for _, bad := range []string{"", "2a/c3", "000000000000002a", "000000000000002a/c3058e8963fe8c4g", "000000000000002a-c3058e8963fe8c40"} {
-		_, err := store.ParsePos(bad)
+		_, err := litefs.ParsePos(bad)
 		wantErr(t, err, orgdb.CodeValidation, "")
 	}
 }
@@ -123,16 +125,16 @@ func TestPosText(t *testing.T) {
 func TestStandaloneRole(t *testing.T) {
 	t.Parallel()
 	st := dbtest.New(t)
-	if r := st.Role(); r != (store.Role{Primary: true}) || r.String() != "standalone" {
+	if r := st.Role(); r != (litefs.Role{Primary: true}) || r.String() != "standalone" {
 		t.Errorf("Role = %+v (%s)", r, r)
 	}
 	if p, err := st.Pos(); err != nil || !p.IsZero() {
 		t.Errorf("Pos = %v, %v", p, err)
 	}
-	must(t, st.WaitFor(ctx, store.Pos{TXID: 1 << 40}))
+	must(t, st.WaitFor(ctx, litefs.Pos{TXID: 1 << 40}))
 	path := dbtest.Path(t)
 	_, err := store.Open(ctx, path, store.WithLiteFS())
-	wantErr(t, err, orgdb.CodeValidation, store.ReasonNotLiteFS)
+	wantErr(t, err, orgdb.CodeValidation, litefs.ReasonNotLiteFS)
 	if !strings.Contains(err.Error(), "fuse.dir") {
 		t.Errorf("refusal %q does not say where the database belongs", err)
 	}
@@ -150,7 +152,7 @@ func TestLiteFSMigrationsAndReadYourWrites(t *testing.T) {
 	// Before the primary has created the database, a replica waits, and
 	// says why when its wait ends.
 	_, err := store.Open(ctx, dbOn(replicaNode), store.WithReplicaWait(300*time.Millisecond))
-	wantErr(t, err, orgdb.CodeUnavailable, store.ReasonSchemaPending)
+	wantErr(t, err, orgdb.CodeUnavailable, litefs.ReasonSchemaPending)
 	if !strings.Contains(err.Error(), "node-a") || !strings.Contains(err.Error(), "migrate on the primary") {
 		t.Errorf("schema_pending %q names neither the primary nor what to do", err)
 	}
@@ -165,10 +167,10 @@ func TestLiteFSMigrationsAndReadYourWrites(t *testing.T) {
 	must(t, <-opened)
 	closeStore(t, replica)
 
-	if r := primary.Role(); r != (store.Role{LiteFS: true, Primary: true}) {
+	if r := primary.Role(); r != (litefs.Role{LiteFS: true, Primary: true}) {
 		t.Errorf("primary's Role = %+v", r)
 	}
-	if r := replica.Role(); r != (store.Role{LiteFS: true, PrimaryHost: "node-a"}) || r.String() != "replica of node-a" {
+	if r := replica.Role(); r != (litefs.Role{LiteFS: true, PrimaryHost: "node-a"}) || r.String() != "replica of node-a" {
 		t.Errorf("replica's Role = %+v (%s)", r, r)
 	}
 	// The replica's schema is the primary's, every migration of this
@@ -203,22 +205,22 @@ func TestLiteFSMigrationsAndReadYourWrites(t *testing.T) {
 	must(t, err)
 	c, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	err = replica.WaitFor(c, store.Pos{TXID: pos.TXID + 1000})
-	wantErr(t, err, orgdb.CodeUnavailable, store.ReasonReplicaBehind)
+	err = replica.WaitFor(c, litefs.Pos{TXID: pos.TXID + 1000})
+	wantErr(t, err, orgdb.CodeUnavailable, litefs.ReasonReplicaBehind)
 	if !errors.Is(err, context.DeadlineExceeded) || orgdb.HTTPStatus(err) != 503 {
 		t.Errorf("WaitFor past its deadline: %v (status %d)", err, orgdb.HTTPStatus(err))
 	}
-	err = replica.WaitFor(ctx, store.Pos{TXID: pos.TXID, Checksum: pos.Checksum ^ 1})
-	wantErr(t, err, orgdb.CodeConflict, store.ReasonPosDiverged)
+	err = replica.WaitFor(ctx, litefs.Pos{TXID: pos.TXID, Checksum: pos.Checksum ^ 1})
+	wantErr(t, err, orgdb.CodeConflict, litefs.ReasonPosDiverged)
 	must(t, primary.WaitFor(ctx, pos)) // the primary has its own positions
-	err = primary.WaitFor(ctx, store.Pos{TXID: pos.TXID + 1000})
-	wantErr(t, err, orgdb.CodeConflict, store.ReasonPosDiverged)
+	err = primary.WaitFor(ctx, litefs.Pos{TXID: pos.TXID + 1000})
+	wantErr(t, err, orgdb.CodeConflict, litefs.ReasonPosDiverged)
 
 	// A replica refuses a database that a newer binary migrated.
 	exec(t, primary.DB(), `INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (9999, 'from_the_future', 'x', '2030-01-01 00:00:00')`)
 	catchUp(t, primary, replica)
 	_, err = store.Open(ctx, dbOn(replicaNode))
-	wantErr(t, err, orgdb.CodeConflict, store.ReasonSchemaNewer)
+	wantErr(t, err, orgdb.CodeConflict, litefs.ReasonSchemaNewer)
 	if !strings.Contains(err.Error(), "9999_from_the_future") || !strings.Contains(err.Error(), "upgrade") {
 		t.Errorf("schema_newer %q names neither the migration nor what to do", err)
 	}
@@ -349,7 +351,7 @@ func TestLiteFSReplicaRefusesEveryWrite(t *testing.T) {
 		out := call(t, replica, name, by, in)
 		err = out[len(out)-1]
 		var oe *orgdb.Error
-		if !errors.As(err, &oe) || oe.Code != orgdb.CodeNotPrimary || oe.Reason != store.ReasonReplica || oe.Details["primary"] != "node-a" {
+		if !errors.As(err, &oe) || oe.Code != orgdb.CodeNotPrimary || oe.Reason != litefs.ReasonReplica || oe.Details["primary"] != "node-a" {
 			t.Errorf("%s on the replica: %v (%#v); want NOT_PRIMARY with details.primary node-a", name, err, err)
 			continue
 		}
@@ -453,7 +455,7 @@ func TestLiteFSRestoreAndBackupRefused(t *testing.T) {
 	_, err := p.CreateUser(ctx, store.NewUser{Email: "before@acme.test"})
 	must(t, err)
 	bk := filepath.Join(t.TempDir(), "b.db")
-	_, err = p.Backup(ctx, bk)
+	_, err = backup.FromStore(ctx, p, bk)
 	must(t, err)
 	r := open(replica)
 	catchUp(t, p, r)
@@ -469,18 +471,20 @@ func TestLiteFSRestoreAndBackupRefused(t *testing.T) {
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		return strings.Join(names, " ") + "\n" + readFile(t, dbOn(n))
+		b, err := os.ReadFile(dbOn(n))
+		must(t, err)
+		return strings.Join(names, " ") + "\n" + string(b)
 	}
 	pBefore, rBefore := state(primary), state(replica)
 
-	_, err = store.Restore(ctx, dbOn(primary), bk)
-	wantRefusal(t, "restore on the primary", err, orgdb.CodeValidation, store.ReasonOnLiteFS, "litefs import", "nothing was changed")
-	_, err = store.Restore(ctx, dbOn(replica), bk)
-	wantRefusal(t, "restore on the replica", err, orgdb.CodeNotPrimary, store.ReasonReplica, "node-a")
+	_, err = backup.Restore(ctx, dbOn(primary), bk)
+	wantRefusal(t, "restore on the primary", err, orgdb.CodeValidation, backup.ReasonOnLiteFS, "litefs import", "nothing was changed")
+	_, err = backup.Restore(ctx, dbOn(replica), bk)
+	wantRefusal(t, "restore on the replica", err, orgdb.CodeNotPrimary, litefs.ReasonReplica, "node-a")
 	for _, n := range []*litefsrun.Node{primary, replica} {
 		to := filepath.Join(n.Mnt, "b.db")
-		_, err = store.BackupFile(ctx, dbOn(n), to)
-		wantRefusal(t, "backup into "+n.Name+"'s mount", err, orgdb.CodeValidation, store.ReasonOnLiteFS, "outside the mount", "nothing was written")
+		_, err = backup.File(ctx, dbOn(n), to)
+		wantRefusal(t, "backup into "+n.Name+"'s mount", err, orgdb.CodeValidation, backup.ReasonOnLiteFS, "outside the mount", "nothing was written")
 	}
 	if got := state(primary); got != pBefore {
 		t.Errorf("the refusals changed the primary's mount: %q → %q", strings.SplitN(pBefore, "\n", 2)[0], strings.SplitN(got, "\n", 2)[0])

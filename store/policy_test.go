@@ -21,6 +21,7 @@ import (
 
 	"github.com/agentops/orgdb"
 	"github.com/agentops/orgdb/access"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/seal"
@@ -504,11 +505,11 @@ func TestAuthorize(t *testing.T) {
 // write there fails at once while another connection holds the write lock.
 func noWait(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	d, err := sql.Open("sqlite3", strings.Replace(store.DSN(path), "_busy_timeout=5000", "_busy_timeout=0", 1))
+	d, err := sql.Open("sqlite3", strings.Replace(dbfile.DSN(path), "_busy_timeout=5000", "_busy_timeout=0", 1))
 	must(t, err)
 	t.Cleanup(func() { must(t, d.Close()) })
-	if !strings.Contains(store.DSN(path), "_busy_timeout=5000") {
-		t.Fatalf("the DSN has no _busy_timeout=5000 to replace: %s", store.DSN(path))
+	if !strings.Contains(dbfile.DSN(path), "_busy_timeout=5000") {
+		t.Fatalf("the DSN has no _busy_timeout=5000 to replace: %s", dbfile.DSN(path))
 	}
 	return d
 }

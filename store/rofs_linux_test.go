@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
+	"github.com/agentops/orgdb/dbfile"
+	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
 )
@@ -39,7 +42,7 @@ func roMount(t *testing.T, dir string) string {
 func TestReadOnlyMount(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := closed(t, 4)
+	path := dbtest.Closed(t, 4)
 	mnt := roMount(t, filepath.Dir(path))
 	ro := filepath.Join(mnt, filepath.Base(path))
 
@@ -53,14 +56,14 @@ func TestReadOnlyMount(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := schema.Inspect(ctx, ro, schema.FS()); err != nil {
+	if _, err := dbfile.Inspect(ctx, ro, schema.FS()); err != nil {
 		t.Fatalf("status of a database on a read-only mount: %v", err)
 	}
 	to := filepath.Join(t.TempDir(), "b.db")
-	if _, err := store.BackupFile(ctx, ro, to); err != nil {
+	if _, err := backup.File(ctx, ro, to); err != nil {
 		t.Fatalf("backup of a database on a read-only mount: %v", err)
 	}
-	if u, _ := pairs(t, to); u != 4 {
+	if u, _ := dbtest.Pairs(t, to); u != 4 {
 		t.Fatalf("the backup holds %d users, want 4", u)
 	}
 	_, err = store.Open(ctx, ro)
@@ -71,7 +74,7 @@ func TestReadOnlyMount(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = store.Open(ctx, ro, store.ReadOnlyAtRest())
-	if !errors.Is(err, schema.ErrReadOnlyFS) {
+	if !errors.Is(err, dbfile.ErrReadOnlyFS) {
 		t.Fatalf("reading a database with a -wal on a read-only mount: %v, want an error saying the file system is read-only", err)
 	}
 }

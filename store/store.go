@@ -1,6 +1,15 @@
-// Package store opens an orgdb SQLite database with the settings every
-// caller needs, migrates it, and is the API a service holds: typed reads
-// and policy-checked writes, every error an [*orgdb.Error].
+// Package store is the API a service holds on an orgdb database: [Open]
+// (which migrates it), typed reads and policy-checked writes, [Store.Tx]
+// and [Store.ReadTx], the two pools and the background checkpoints, and
+// [Translate], the one interpretation of a database error; every error is
+// an [*orgdb.Error].
+//
+// It owns nothing else. Opening and inspecting the file (DSNs, drivers,
+// path checks, the refusal of a file that is not orgdb's) is package
+// dbfile's; LiteFS awareness is package litefs's, which the store consults
+// through a small interface (may this node write, where is the primary,
+// which position has it reached); backups, restores and the lock-out of
+// other processes are package backup's. docs/packages.md has the map.
 //
 // # The surface
 //
@@ -39,6 +48,16 @@
 // Writer transactions are IMMEDIATE, reader transactions deferred. Commits
 // never stop to checkpoint the WAL: a background goroutine does it on its
 // own connection.
+//
+// # Caching reads
+//
+// [Store.Generation] tells whether anything committed on the database,
+// from any connection of any process, since it last looked (PRAGMA
+// data_version on one more read connection, pinned; a few
+// microseconds), and [Cached] keeps a value read from the database until
+// then: package httpapi keeps the bodies of its hottest reads and package
+// apitoken the tokens it looked up that way, so a change by the CLI in
+// another process is seen by the next request.
 package store
 
 import (
@@ -49,15 +68,15 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/gen/db"
-	"github.com/agentops/orgdb/internal/privfile"
+	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/seal"
 )
@@ -79,6 +98,11 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// The commit watcher of Generation (changes.go), opened on first use.
+	watch       atomic.Pointer[changes]
+	watchMu     sync.Mutex
+	watchClosed bool
+
 	readConns int
 	external  bool     // WithExternalCheckpoints: no checkpoints of our own
 	gate      *walGate // the writer's WAL gate (checkpoint.go), nil without checkpoints
@@ -89,7 +113,7 @@ type Store struct {
 	keySet    bool
 	log       *slog.Logger
 
-	litefs        *litefsMount // the LiteFS mount the file is on, or nil (litefs.go)
+	litefs        replicator // the LiteFS node of the file, or nil (replication.go)
 	requireLiteFS bool
 	replicaWait   time.Duration
 
@@ -195,10 +219,6 @@ func withAfterCheckpoint(f func(error)) Option {
 	return func(s *Store) { s.afterCheckpoint = f }
 }
 
-// DSN returns the go-sqlite3 data source name orgdb uses for the database
-// file at path; see [schema.DSN] for the settings it carries.
-func DSN(path string) string { return schema.DSN(path) }
-
 // Open opens (creating if needed) the database file at path, applies every
 // pending migration, prepares every query and returns the store. The
 // directory must exist. ":memory:" is refused: every pooled connection
@@ -220,13 +240,12 @@ func DSN(path string) string { return schema.DSN(path) }
 // this binary lacks is CONFLICT schema_newer. Its writes fail with
 // NOT_PRIMARY; its reads are served locally.
 func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error) {
-	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, orgdb.Validation("open orgdb: want the path of a database file").
-			WithInternalMessage("open orgdb: path %q: want the path of a database file", path)
+	if err := dbfile.CheckPath(path, "open orgdb"); err != nil {
+		return nil, err
 	}
 	s := &Store{
 		now: time.Now, inviteTTL: DefaultInviteTTL, readConns: max(2, runtime.GOMAXPROCS(0)),
-		replicaWait: DefaultReplicaWait,
+		replicaWait: litefs.DefaultReplicaWait,
 	}
 	for _, o := range opts {
 		o(s)
@@ -248,14 +267,16 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 			err = Translate(errors.Join(err, s.Close()), "open orgdb "+path)
 		}
 	}()
-	if _, err := regular(path, "the database"); err != nil {
+	if _, err := dbfile.Regular(path, "the database"); err != nil {
 		return nil, err
 	}
-	if err := s.openLiteFS(path); err != nil {
+	// A LiteFS replica does not migrate: it waits for the primary's schema.
+	replica, err := s.openLiteFS(ctx, path)
+	if err != nil {
 		return nil, err
 	}
 	// Checked once open, so the -wal and -shm files SQLite created count.
-	// Not on LiteFS, whose modes are its own (see OnLiteFS).
+	// Not on LiteFS, whose modes are its own (see litefs.OnLiteFS).
 	defer func() {
 		if err == nil && s.litefs == nil {
 			s.warnFileModes(path)
@@ -264,34 +285,13 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if s.readOnly {
 		return s.openReadOnly(ctx, path)
 	}
-	// A LiteFS replica does not migrate: it waits for the primary's schema.
-	replica := s.litefs != nil && !s.Role().Primary
-	if replica {
-		if err := s.awaitReplicaSchema(ctx, path); err != nil {
+	// The file is checked and created as for every writer
+	// (dbfile.PrepareWriter); a replica's copy is LiteFS's, checked above.
+	if !replica {
+		if err := dbfile.PrepareWriter(ctx, path, "open orgdb"); err != nil {
 			return nil, err
 		}
-	}
-	// Another application's database is refused before orgdb's DSN would
-	// switch it to WAL. A lock held past the busy timeout means another
-	// process holds the file (a restore copying into it): refused, not
-	// ignored, so nothing opens a file it cannot read yet.
-	if _, err := schema.Inspect(ctx, path, schema.FS()); errors.Is(err, schema.ErrNotOrgdb) {
-		return nil, notOrgdb(path, err)
-	} else if busy(err) {
-		return nil, Translate(err, "open orgdb "+path)
-	}
-	// Nothing can be written on a read-only mount: said plainly, before
-	// SQLite fails with "unable to open database file".
-	if schema.ReadOnlyFS(path) && !replica {
-		return nil, orgdb.Internal(schema.ErrReadOnlyFS, "open orgdb %s for writing: %v (a read-only mount): commands that only read it work; "+
-			"to write, remount the file system read-write", path, schema.ErrReadOnlyFS).WithReason(ReasonReadOnlyFS)
-	}
-	// A new database is created 0600 before SQLite creates it 0644 less the
-	// umask; its -wal and -shm files take its mode.
-	if err := privfile.EnsureFile(path); errors.Is(err, fs.ErrNotExist) {
-		dir := filepath.Dir(path)
-		return nil, orgdb.Internal(err, "the directory %s does not exist: create it first, private to the service's user (mkdir -m 700 %s)", dir, dir)
-	} else if err != nil {
+	} else if _, err := dbfile.Check(ctx, path); dbfile.Busy(err) {
 		return nil, err
 	}
 	if err := s.openWriter(ctx, path, !replica); err != nil {
@@ -308,7 +308,7 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 	if s.external {
 		return s, nil
 	}
-	s.ckpt = sql.OpenDB(newConnector(DSN(path), checkpointDriver(s.litefs != nil)))
+	s.ckpt = dbfile.Pool(dbfile.DSN(path), dbfile.CheckpointDriver(s.litefs != nil))
 	s.ckpt.SetMaxOpenConns(1)
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	go s.checkpoints(path + "-wal")
@@ -320,21 +320,19 @@ func Open(ctx context.Context, path string, opts ...Option) (_ *Store, err error
 // stands in for the writer so that a write fails with SQLite's
 // "attempt to write a readonly database" rather than a nil pointer.
 func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
-	dsn, err := schema.ReadOnlyDSN(ctx, path, s.atRest)
+	dsn, err := dbfile.ReadOnlyDSN(ctx, path, s.atRest)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, orgdb.NotFound("no orgdb database at the configured path").
-			WithInternalMessage("no orgdb database at %s: check the path, or create it with `orgdb migrate --db %s`", path, path).
-			WithReason(ReasonNoDatabase)
+		return nil, dbfile.NoDatabase(path)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.readers = sql.OpenDB(newConnector(dsn, readerDriver(s.litefs != nil)))
+	s.readers = dbfile.Pool(dsn, dbfile.ReaderDriver(s.litefs != nil))
 	s.readers.SetMaxOpenConns(s.readConns)
 	s.readers.SetMaxIdleConns(s.readConns)
 	switch err := schema.Verify(ctx, s.readers, schema.FS()); {
 	case errors.Is(err, schema.ErrNotOrgdb):
-		return nil, notOrgdb(path, err)
+		return nil, dbfile.NotOrgdb(path, err)
 	case errors.Is(err, schema.ErrNotMigrated):
 		return nil, orgdb.Conflict("the database has migrations pending").WithCause(err).
 			WithInternalMessage("%s: %v", path, err).WithReason(ReasonNotMigrated)
@@ -353,21 +351,14 @@ func (s *Store) openReadOnly(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// notOrgdb is the refusal of another application's SQLite file.
-func notOrgdb(path string, err error) *orgdb.Error {
-	return orgdb.Validation("not an orgdb database; orgdb opens only its own databases").WithCause(err).
-		WithInternalMessage("%s: %v; orgdb opens only its own databases: check the path", path, err).
-		WithReason(ReasonNotOrgdb)
-}
-
 // Reasons of Open's refusals, in orgdb.Error.Reason.
 const (
-	ReasonNoDatabase  = "no_database"  // ReadOnly: the file does not exist
-	ReasonNotOrgdb    = "not_orgdb"    // a SQLite file of another application
-	ReasonNotMigrated = "not_migrated" // ReadOnly: migrations are pending
+	ReasonNoDatabase  = "no_database"         // ReadOnly: the file does not exist
+	ReasonNotOrgdb    = dbfile.ReasonNotOrgdb // not an orgdb database (dbfile.NotOrgdb)
+	ReasonNotMigrated = "not_migrated"        // ReadOnly: migrations are pending
 	// ReasonReadOnlyFS: INTERNAL_ERROR of an Open for writing of a database
 	// on a read-only file system (a read-only mount).
-	ReasonReadOnlyFS = "read_only_file_system"
+	ReasonReadOnlyFS = dbfile.ReasonReadOnlyFS
 )
 
 // openWriter opens the writer connection, migrates the database and
@@ -379,14 +370,14 @@ func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err 
 		limit = journalSizeLimit
 		s.gate = newWALGate(path+"-wal", s.log)
 	}
-	drv := writerDriver(s.litefs != nil, limit)
+	drv := dbfile.WriterDriver(s.litefs != nil, limit)
 	if s.wrapWriter != nil {
 		drv = s.wrapWriter(drv)
 	}
 	if s.gate != nil {
 		drv = gatedDriver{drv: drv, gate: s.gate}
 	}
-	s.writer = sql.OpenDB(newConnector(DSN(path), drv))
+	s.writer = dbfile.Pool(dbfile.DSN(path), drv)
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetMaxIdleConns(1)
 	// The first connection to a new file switches it to WAL, which fails at
@@ -405,11 +396,7 @@ func (s *Store) openWriter(ctx context.Context, path string, migrate bool) (err 
 
 // openReaders opens the read pool and prepares the queries on it.
 func (s *Store) openReaders(ctx context.Context, path string) (err error) {
-	dsn, err := readDSN(path)
-	if err != nil {
-		return err
-	}
-	s.readers = sql.OpenDB(newConnector(dsn, readerDriver(s.litefs != nil)))
+	s.readers = dbfile.Pool(dbfile.ReadDSN(path), dbfile.ReaderDriver(s.litefs != nil))
 	s.readers.SetMaxOpenConns(s.readConns)
 	s.readers.SetMaxIdleConns(s.readConns)
 	s.rq, err = db.Prepare(ctx, s.readers)
@@ -442,6 +429,7 @@ func (s *Store) close() error {
 		}
 		errs = append(errs, s.ckpt.Close()) // on a replica too: no checkpoint, but the pool is ours
 	}
+	errs = append(errs, s.closeChanges()) // its connection is the readers'
 	queries := []*db.Queries{s.rq, s.wq}
 	if s.readOnly {
 		queries = queries[:1]

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/schema"
@@ -87,7 +88,7 @@ func TestOpenRefusesNonFiles(t *testing.T) {
 
 func TestDSNEscapesPath(t *testing.T) {
 	t.Parallel()
-	got := store.DSN("dir with space/a?b#c.db")
+	got := dbfile.DSN("dir with space/a?b#c.db")
 	if !strings.HasPrefix(got, "file:dir%20with%20space/a%3Fb%23c.db?") {
 		t.Errorf("DSN = %s", got)
 	}

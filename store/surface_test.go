@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/gen/db"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
@@ -296,7 +297,7 @@ func TestCloseDoesNotWaitForOtherReaders(t *testing.T) {
 	must(t, err)
 	signup(t, st, "ada@acme.test")
 	// Another connection to the file, with deferred transactions.
-	other, err := sql.Open("sqlite3", strings.Replace(store.DSN(path), "_txlock=immediate", "_txlock=deferred", 1))
+	other, err := sql.Open("sqlite3", strings.Replace(dbfile.DSN(path), "_txlock=immediate", "_txlock=deferred", 1))
 	must(t, err)
 	t.Cleanup(func() { must(t, other.Close()) })
 	tx, err := other.BeginTx(ctx, nil)

@@ -10,15 +10,10 @@ package store_test
 // at once through their standard input, and then checks the file.
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	osexec "os/exec"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/agentops/orgdb"
@@ -50,38 +45,7 @@ func xprocChild(spec string) int {
 	action, rest, _ := strings.Cut(spec, " ")
 	path, arg, _ := strings.Cut(rest, " ")
 	ctx := context.Background()
-	stdin := bufio.NewReader(os.Stdin)
-	wait := func() {
-		fmt.Println("ready")
-		stdin.ReadString('\n') //nolint:errcheck // EOF releases the child too
-	}
-	report := func(err error) int {
-		var e *orgdb.Error
-		switch {
-		case err == nil:
-			fmt.Println("ok")
-			return 0
-		case errors.As(err, &e) && e.Code != orgdb.CodeInternal:
-			fmt.Println("refused", e.Code)
-			return 0
-		default:
-			fmt.Println("error", strings.ReplaceAll(err.Error(), "\n", " "))
-			return 1
-		}
-	}
-	if action == "writeloop" {
-		return writeLoop(ctx, path, wait, report)
-	}
-	if action == "late" {
-		return lateInvite(ctx, path, arg)
-	}
-	if action == "walwriter" {
-		return walWriter(ctx, path, arg)
-	}
-	if action == "restore" { // no store of its own: restore arg into path
-		_, err := store.Restore(ctx, path, arg)
-		return report(err)
-	}
+	wait, report := dbtest.Ready, dbtest.Report
 	if action == "open" {
 		wait()
 		st, err := store.Open(ctx, path)
@@ -104,9 +68,6 @@ func xprocChild(spec string) int {
 		_, err = st.UpdateUserRole(ctx, store.ByUser(arg), arg, orgdb.RoleMember) // an admin steps down
 	case "accept":
 		_, err = st.AcceptInvite(ctx, operator, arg)
-	case "hold": // keep the store open until released
-	case "backup": // arg is "UMASK TARGET"
-		err = backupWithUmask(ctx, st, arg)
 	default:
 		err = fmt.Errorf("unknown action %q", action)
 	}
@@ -114,67 +75,15 @@ func xprocChild(spec string) int {
 }
 
 // xprocRun starts one child per arg, all running action on path, releases
-// them together once every one is ready, and returns what each reported.
-// A child that fails to report fails the test.
+// them together once every one is ready, and returns what each reported
+// (dbtest.Children).
 func xprocRun(t *testing.T, action, path string, args []string) []string {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	type child struct {
-		cmd    *osexec.Cmd
-		in     io.WriteCloser
-		out    *bufio.Scanner
-		stderr strings.Builder
-	}
-	children := make([]*child, len(args))
+	specs := make([]string, len(args))
 	for i, arg := range args {
-		c := &child{cmd: osexec.Command(exe, "-test.run=^$")}
-		c.cmd.Env = append(os.Environ(), xprocEnv+"="+action+" "+path+" "+arg)
-		c.cmd.Stderr = &c.stderr
-		if c.in, err = c.cmd.StdinPipe(); err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := c.cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.out = bufio.NewScanner(stdout)
-		if err := c.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		children[i] = c
+		specs[i] = action + " " + path + " " + arg
 	}
-	line := func(c *child) string {
-		if !c.out.Scan() {
-			t.Fatalf("child %v ended without a report (stderr: %s)", c.cmd.Env[len(c.cmd.Env)-1], c.stderr.String())
-		}
-		return c.out.Text()
-	}
-	for _, c := range children {
-		if got := line(c); got != "ready" {
-			t.Fatalf("child did not get ready: %q (stderr: %s)", got, c.stderr.String())
-		}
-	}
-	// Release all at once: each child is blocked on its stdin.
-	var wg sync.WaitGroup
-	for _, c := range children {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.in.Close()
-		}()
-	}
-	wg.Wait()
-	out := make([]string, len(children))
-	for i, c := range children {
-		out[i] = line(c)
-		if err := c.cmd.Wait(); err != nil && !strings.HasPrefix(out[i], "error") {
-			t.Fatalf("child exited with %v after reporting %q", err, out[i])
-		}
-	}
-	return out
+	return dbtest.Children(t, xprocEnv, specs)
 }
 
 // tally counts the children's reports by kind; an "error" report (an

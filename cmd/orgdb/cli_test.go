@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
@@ -80,7 +81,7 @@ func junk(t *testing.T, env map[string]string) {
 // another checksum, as if the file had been edited after it was applied.
 func edited(t *testing.T, env map[string]string) {
 	migrated(t, env)
-	raw, err := sql.Open("sqlite3", store.DSN(env["ORGDB_DB"]))
+	raw, err := sql.Open("sqlite3", dbfile.DSN(env["ORGDB_DB"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func behind(t *testing.T, env map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite3", store.DSN(env["ORGDB_DB"]))
+	raw, err := sql.Open("sqlite3", dbfile.DSN(env["ORGDB_DB"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func behind(t *testing.T, env map[string]string) {
 // not carry, as a newer orgdb would leave it.
 func newer(t *testing.T, env map[string]string) {
 	migrated(t, env)
-	raw, err := sql.Open("sqlite3", store.DSN(env["ORGDB_DB"]))
+	raw, err := sql.Open("sqlite3", dbfile.DSN(env["ORGDB_DB"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,14 +135,14 @@ func newer(t *testing.T, env map[string]string) {
 // orgdb database (opened with orgdb's DSN), else its bytes.
 func snapshot(t *testing.T, path string) string {
 	t.Helper()
-	if _, err := schema.Inspect(context.Background(), path, schema.FS()); err != nil {
+	if _, err := dbfile.Inspect(context.Background(), path, schema.FS()); err != nil {
 		b, err := os.ReadFile(path)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			t.Fatal(err)
 		}
 		return string(b)
 	}
-	raw, err := sql.Open("sqlite3", store.DSN(path))
+	raw, err := sql.Open("sqlite3", dbfile.DSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -646,7 +647,7 @@ func checkRun(t *testing.T, c cliCase, code int, out, errs string) {
 	}
 }
 
-// goIdentifier matches a qualified Go identifier (store.Overwrite,
+// goIdentifier matches a qualified Go identifier (backup.Overwrite,
 // orgdb.Error, db.User): words for a Go programmer, not for the CLI's user.
 var goIdentifier = regexp.MustCompile(`\b[a-z][a-z0-9]*\.[A-Z][A-Za-z0-9]*\b`)
 

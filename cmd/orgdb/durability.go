@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -75,11 +76,11 @@ On a terminal, stderr shows the progress of a large copy.`,
 			if to == "" {
 				return usageError("--to needs a file path")
 			}
-			opts := []store.BackupOption{store.WithProgress(progress(e.stderr, "backup"))}
+			opts := []backup.Option{backup.WithProgress(progress(e.stderr, "backup"))}
 			if force {
-				opts = append(opts, store.Overwrite())
+				opts = append(opts, backup.Overwrite())
 			}
-			info, err := store.BackupFile(cmd.Context(), e.dbPath, to, opts...)
+			info, err := backup.File(cmd.Context(), e.dbPath, to, opts...)
 			if err != nil {
 				return err
 			}
@@ -126,11 +127,11 @@ on the primary.`,
 			if from == "" {
 				return usageError("--from needs a file path")
 			}
-			var opts []store.RestoreOption
+			var opts []backup.RestoreOption
 			if create {
-				opts = append(opts, store.CreateNew())
+				opts = append(opts, backup.CreateNew())
 			}
-			info, err := store.Restore(cmd.Context(), e.dbPath, from, opts...)
+			info, err := backup.Restore(cmd.Context(), e.dbPath, from, opts...)
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/agentops/orgdb/store"
+	"github.com/agentops/orgdb/dbfile"
 )
 
 // hostile is org plus rows written around the store (as an older version,
@@ -20,7 +20,7 @@ import (
 // an invite to an address with a bell in it.
 func hostile(t *testing.T, env map[string]string) {
 	orgKey(t, env)
-	raw, err := sql.Open("sqlite3", store.DSN(env["ORGDB_DB"]))
+	raw, err := sql.Open("sqlite3", dbfile.DSN(env["ORGDB_DB"]))
 	if err != nil {
 		t.Fatal(err)
 	}

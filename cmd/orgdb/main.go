@@ -47,6 +47,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -268,19 +269,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 // warnings (files not private) go to stderr, one line each.
 func (e *env) open(ctx context.Context, opts ...store.Option) (*store.Store, error) {
 	if _, err := os.Stat(e.dbPath); errors.Is(err, fs.ErrNotExist) {
-		return nil, noDatabase(e.dbPath)
+		return nil, dbfile.NoDatabase(e.dbPath)
 	}
 	extra, err := e.storeOptions()
 	if err != nil {
 		return nil, err
 	}
 	return store.Open(ctx, e.dbPath, append(append(opts, e.warnings()), extra...)...)
-}
-
-// noDatabase is the refusal of a command that needs the database at path,
-// which does not exist: the same words as a read's (store.ReadOnly).
-func noDatabase(path string) error {
-	return fmt.Errorf("no orgdb database at %s: check the path, or create it with `orgdb migrate --db %s`", path, path)
 }
 
 // where is the database's absolute path, as a command that writes names

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/seal"
 	"github.com/agentops/orgdb/store"
@@ -213,7 +214,7 @@ func TestAdminBootstrapPromotes(t *testing.T) {
 		t.Fatal(errs)
 	}
 	// A member-only database, as left by the service before roles.
-	db, err := sql.Open("sqlite3", store.DSN(path))
+	db, err := sql.Open("sqlite3", dbfile.DSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +264,7 @@ func TestKeysCommands(t *testing.T) {
 		!strings.Contains(lines[2], "openai     no") || !strings.Contains(lines[3], "google     no") || strings.Contains(out, "sk-test") {
 		t.Errorf("keys list:\n%s", out)
 	}
-	db, err := sql.Open("sqlite3", store.DSN(path))
+	db, err := sql.Open("sqlite3", dbfile.DSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +373,7 @@ func TestEditedMigrationInStatusAndRepair(t *testing.T) {
 	if code, _, errs := cli(t, env, "migrate"); code != 0 {
 		t.Fatal(errs)
 	}
-	db, err := sql.Open("sqlite3", store.DSN(path))
+	db, err := sql.Open("sqlite3", dbfile.DSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}

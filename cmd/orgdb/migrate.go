@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -13,9 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/privfile"
+	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/schema"
-	"github.com/agentops/orgdb/store"
 )
 
 func newMigrateCmd(e *env) *cobra.Command {
@@ -39,31 +41,29 @@ Another application's SQLite file is refused untouched.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if err := store.RefuseOnReplica(e.dbPath); err != nil {
+			if err := litefs.RefuseOnReplica(e.dbPath); err != nil {
 				return err // a LiteFS replica: migrate on the primary
 			}
-			// Another application's database is refused before orgdb's DSN
-			// would switch it to WAL.
-			if _, err := schema.Inspect(ctx, e.dbPath, schema.FS()); err != nil && !errors.Is(err, iofs.ErrNotExist) {
-				return fmt.Errorf("%s: %w", e.dbPath, err)
+			if err := dbfile.CheckPath(e.dbPath, "migrate"); err != nil {
+				return err
 			}
 			if err := privfile.MkdirAll(filepath.Dir(e.dbPath)); err != nil {
 				return fmt.Errorf("create database directory: %w", err)
 			}
 			_, statErr := os.Stat(e.dbPath)
 			created := errors.Is(statErr, iofs.ErrNotExist)
-			// Created 0600 before SQLite creates it 0644 less the umask.
-			if err := privfile.EnsureFile(e.dbPath); err != nil {
+			// The checks and the creation of every writer (the store's Open
+			// does the same): another application's database is refused
+			// before orgdb's DSN would switch it to WAL.
+			if err := dbfile.PrepareWriter(ctx, e.dbPath, "migrate"); err != nil {
 				return err
 			}
 			defer e.warnFiles()
-			sqlDB, err := sql.Open("sqlite3", store.DSN(e.dbPath))
-			if err != nil {
-				return err
-			}
+			sqlDB := dbfile.Pool(dbfile.DSN(e.dbPath), dbfile.PlainDriver())
 			defer sqlDB.Close()
 			var fixed []schema.Status
 			if repair {
+				var err error
 				if fixed, err = schema.RepairChecksums(ctx, sqlDB, schema.FS()); err != nil {
 					return err
 				}
@@ -125,7 +125,7 @@ status only reads: it never creates, migrates or changes the file.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Read-only: status never creates, migrates or switches the
 			// journal mode of the file it reports on.
-			st, err := schema.Inspect(cmd.Context(), e.dbPath, schema.FS())
+			st, err := dbfile.Check(cmd.Context(), e.dbPath)
 			missing := errors.Is(err, iofs.ErrNotExist)
 			switch {
 			case missing:
@@ -136,6 +136,8 @@ status only reads: it never creates, migrates or changes the file.`,
 				for _, m := range ms {
 					st = append(st, schema.Status{Migration: m})
 				}
+			case errors.As(err, new(*orgdb.Error)):
+				return err // the refusal of a file that is not orgdb's names it
 			case err != nil:
 				return fmt.Errorf("%s: %w", e.dbPath, err)
 			}
@@ -229,9 +231,9 @@ func short(sum string) string {
 }
 
 // printStale lists the temporary copies a killed backup or restore left
-// beside the database at path (store.StaleCopies), with their sizes.
+// beside the database at path (backup.StaleCopies), with their sizes.
 func printStale(w io.Writer, path string) {
-	for _, p := range store.StaleCopies(path) {
+	for _, p := range backup.StaleCopies(path) {
 		size := "?"
 		if fi, err := os.Stat(p); err == nil {
 			size = mib(fi.Size())

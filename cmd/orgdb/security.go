@@ -14,7 +14,9 @@ import (
 	"strings"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/privfile"
+	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/seal"
 	"github.com/agentops/orgdb/store"
@@ -29,7 +31,7 @@ func (e *env) warnings() store.Option {
 // warnFiles prints one line on stderr if the database or its directory
 // is not private, for commands that open it without the store.
 func (e *env) warnFiles() {
-	if f := privfile.Check(e.dbPath); len(f) > 0 && !store.OnLiteFS(e.dbPath) {
+	if f := privfile.Check(e.dbPath); len(f) > 0 && !litefs.OnLiteFS(e.dbPath) {
 		fmt.Fprintln(e.stderr, "orgdb: warning: "+privfile.Describe(f))
 	}
 }
@@ -56,7 +58,7 @@ func (e *env) printProtection(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if store.OnLiteFS(e.dbPath) {
+	if litefs.OnLiteFS(e.dbPath) {
 		fmt.Fprintln(w, "files: on a LiteFS mount (private to the user who mounted it; keep LiteFS's data.dir private: chmod 700)")
 	} else if f := privfile.Check(e.dbPath); len(f) > 0 {
 		fmt.Fprintln(w, "files: NOT PRIVATE: "+privfile.Describe(f))
@@ -109,7 +111,7 @@ func sealingLine(s store.SealingState, env string) string {
 // statusProtection is what status prints after the migrations: nothing
 // for a database that does not exist, or that is another application's.
 func (e *env) statusProtection(ctx context.Context, w io.Writer) error {
-	if _, err := schema.Inspect(ctx, e.dbPath, schema.FS()); err != nil {
+	if _, err := dbfile.Inspect(ctx, e.dbPath, schema.FS()); err != nil {
 		return nil // reported above by status itself
 	}
 	return e.printProtection(ctx, w)

@@ -34,7 +34,8 @@ func (q *Queries) GetAPIToken(ctx context.Context, id string) (APIToken, error) 
 
 const getAPITokenByHash = `-- name: GetAPITokenByHash :one
 SELECT api_tokens.id, api_tokens.user_id, api_tokens.token_hash, api_tokens.last_used_at,
-       CAST(coalesce((SELECT users.role FROM users WHERE users.id = api_tokens.user_id), '') AS TEXT) AS role
+       CAST(coalesce((SELECT users.role FROM users WHERE users.id = api_tokens.user_id), '') AS TEXT) AS role,
+       CAST(coalesce(api_tokens.expires_at, '') AS TEXT) AS expires_text
 FROM api_tokens
 WHERE api_tokens.token_hash = ?1
   AND api_tokens.revoked_at IS NULL
@@ -47,18 +48,22 @@ type GetAPITokenByHashParams struct {
 }
 
 type GetAPITokenByHashRow struct {
-	ID         string      `json:"id"`
-	UserID     string      `json:"userId"`
-	TokenHash  string      `json:"-"`
-	LastUsedAt *orgdb.Time `json:"lastUsedAt,omitempty"`
-	Role       string      `json:"role"`
+	ID          string      `json:"id"`
+	UserID      string      `json:"userId"`
+	TokenHash   string      `json:"-"`
+	LastUsedAt  *orgdb.Time `json:"lastUsedAt,omitempty"`
+	Role        string      `json:"role"`
+	ExpiresText string      `json:"expiresText"`
 }
 
 // The token with this hash that may be used at now: not revoked, not
 // expired, with its user's role (” if the user is gone, though ON DELETE
 // CASCADE removes the token with them). Served by the unique index on
 // token_hash and the users' primary key; the role is a scalar subquery
-// rather than a JOIN, which measured twice as slow here.
+// rather than a JOIN, which measured twice as slow here. expires_text is
+// the expiry as stored (” for none): a row cached until the next commit
+// (apitoken's cache) is checked against the clock with this same TEXT
+// comparison.
 func (q *Queries) GetAPITokenByHash(ctx context.Context, arg GetAPITokenByHashParams) (GetAPITokenByHashRow, error) {
 	row := q.queryRow(ctx, q.getAPITokenByHashStmt, getAPITokenByHash, arg.TokenHash, arg.Now)
 	var i GetAPITokenByHashRow
@@ -68,6 +73,7 @@ func (q *Queries) GetAPITokenByHash(ctx context.Context, arg GetAPITokenByHashPa
 		&i.TokenHash,
 		&i.LastUsedAt,
 		&i.Role,
+		&i.ExpiresText,
 	)
 	return i, err
 }

@@ -38,6 +38,7 @@ export interface GetAPITokenByHashRow {
   userId: string;
   lastUsedAt?: string;
   role: string;
+  expiresText: string;
 }
 
 export interface Integration {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
 )
@@ -53,7 +54,7 @@ func Path(tb testing.TB) string {
 // migrating it, for tests of the migration runner.
 func Raw(tb testing.TB, path string) *sql.DB {
 	tb.Helper()
-	db, err := sql.Open("sqlite3", store.DSN(path))
+	db, err := sql.Open("sqlite3", dbfile.DSN(path))
 	if err != nil {
 		tb.Fatalf("dbtest: open raw: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
@@ -222,7 +223,7 @@ func (r *replication) restore(t *testing.T, args ...string) string {
 
 func readOnly(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	dsn, err := schema.ReadOnlyDSN(context.Background(), path, true)
+	dsn, err := dbfile.ReadOnlyDSN(context.Background(), path, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the driver the runner uses
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/catalog"
 	"github.com/agentops/orgdb/internal/sample"
 	"github.com/agentops/orgdb/schema"
@@ -158,7 +159,7 @@ func Lint(ctx context.Context, o Options) (Result, error) {
 }
 
 func open(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", schema.DSN(path))
+	db, err := sql.Open("sqlite3", dbfile.DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("scratch database: %w", err)
 	}

@@ -10,9 +10,7 @@ import (
 // pending: files a link may name before they exist, because another branch
 // writes them. Once one exists its links are checked like any other;
 // then its entry can go.
-var pending = map[string]string{
-	"docs/packages.md": "the package map, written by the store split (issue 26)",
-}
+var pending = map[string]string{}
 
 // TestEveryShellBlockRuns: every ```sh, ```bash and ```console block of
 // README.md and docs/*.md is read by the test its marker names (see

@@ -8,6 +8,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/catalog"
 	"github.com/agentops/orgdb/internal/sample"
 	"github.com/agentops/orgdb/schema"
@@ -18,7 +19,7 @@ import (
 // and in every nullable column both NULL and a value.
 func TestFillHead(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite3", schema.DSN(filepath.Join(t.TempDir(), "fill.db")))
+	db, err := sql.Open("sqlite3", dbfile.DSN(filepath.Join(t.TempDir(), "fill.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/catalog"
 	"github.com/agentops/orgdb/schema"
 	_ "github.com/mattn/go-sqlite3" // the driver the runner migrates the scratch database with
@@ -42,7 +43,7 @@ func (g *run) derivedConfig() ([]byte, error) {
 }
 
 func migratedCatalog(ctx context.Context, dir, tmp string) (catalog.Catalog, error) {
-	db, err := sql.Open("sqlite3", schema.DSN(filepath.Join(tmp, "overrides.db")))
+	db, err := sql.Open("sqlite3", dbfile.DSN(filepath.Join(tmp, "overrides.db")))
 	if err != nil {
 		return catalog.Catalog{}, err
 	}

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/internal/catalog"
 	"github.com/agentops/orgdb/internal/migratelint"
 	"github.com/agentops/orgdb/internal/shipped"
@@ -74,7 +75,7 @@ func generate(ctx context.Context, dir, out string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	db, err := sql.Open("sqlite3", schema.DSN(filepath.Join(tmp, "schema.db")))
+	db, err := sql.Open("sqlite3", dbfile.DSN(filepath.Join(tmp, "schema.db")))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package store
+package backup
 
 import (
 	"bytes"
@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
+	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/schema"
+	"github.com/agentops/orgdb/store"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -93,7 +96,7 @@ func Restore(ctx context.Context, path, from string, opts ...RestoreOption) (Res
 	start := time.Now()
 	info, err := restore(ctx, path, from, c)
 	if err != nil {
-		return RestoreInfo{}, Translate(err, "restore "+path+" from "+from)
+		return RestoreInfo{}, store.Translate(err, "restore "+path+" from "+from)
 	}
 	info.Duration = time.Since(start)
 	return info, nil
@@ -127,41 +130,42 @@ func CreateNew() RestoreOption { return func(c *restoreConfig) { c.create = true
 const ReasonOnLiteFS = "on_litefs"
 
 func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreInfo, error) {
-	for _, p := range []string{path, from} {
-		if p == "" || p == ":memory:" || strings.HasPrefix(p, "file:") {
-			return RestoreInfo{}, orgdb.Validation("path %q: want the path of a file", p)
-		}
+	if err := dbfile.CheckPath(path, "restore"); err != nil {
+		return RestoreInfo{}, err
+	}
+	if err := dbfile.CheckPath(from, "restore: the backup"); err != nil {
+		return RestoreInfo{}, err
 	}
 	// A symbolic link is followed: the database it points to is restored.
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	} else if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		return RestoreInfo{}, orgdb.NotFound("%s is a symbolic link to a missing file (%v): check the path (--db, $ORGDB_DB); nothing was changed", path, err).
-			WithReason(ReasonNoDatabase)
+			WithReason(dbfile.ReasonNoDatabase)
 	}
 	// LiteFS has no hard links, and a file written into its mount other
 	// than by SQLite is not replicated: refused before anything is opened
 	// or locked there.
-	if m := liteFSMountOf(path); m != nil {
-		r, err := m.role()
+	if m := litefs.MountOf(path); m != nil {
+		r, err := m.ReadRole()
 		if err != nil {
 			return RestoreInfo{}, orgdb.Internal(err, "restore: %s: %v", path, err)
 		}
 		if !r.Primary {
-			return RestoreInfo{}, notPrimary(r)
+			return RestoreInfo{}, litefs.NotPrimary(r)
 		}
 		return RestoreInfo{}, orgdb.Validation("restore refused: %s is on a LiteFS mount, where a restore would not be replicated; nothing was changed: "+
 			"on the primary, import the backup with LiteFS instead: litefs import -name %s %s", path, filepath.Base(path), from).
 			WithReason(ReasonOnLiteFS)
 	}
-	ffi, err := regular(from, "the backup (--from)")
+	ffi, err := dbfile.Regular(from, "the backup (--from)")
 	if err != nil {
 		return RestoreInfo{}, err
 	}
 	if ffi == nil {
 		return RestoreInfo{}, orgdb.NotFound("no backup at %s: check the path (--from); nothing was changed", from)
 	}
-	pfi, err := regular(path, "the database (--db)")
+	pfi, err := dbfile.Regular(path, "the database (--db)")
 	if err != nil {
 		return RestoreInfo{}, err
 	}
@@ -171,7 +175,7 @@ func restore(ctx context.Context, path, from string, c restoreConfig) (RestoreIn
 	}
 	if !exists && !c.create {
 		return RestoreInfo{}, orgdb.NotFound("no database at %s: check the path (--db, $ORGDB_DB); to restore into a new database there, pass --create; nothing was changed", path).
-			WithReason(ReasonNoDatabase)
+			WithReason(dbfile.ReasonNoDatabase)
 	}
 	sweepStale(path)
 	if exists {
@@ -252,22 +256,16 @@ func inUse(err error) error {
 // rollBackJournal opens the database at path read-write and reads it, so
 // that SQLite rolls back a hot journal (a restore killed mid-copy).
 func rollBackJournal(ctx context.Context, path string) error {
-	d := sql.OpenDB(newConnector(fileDSN(path, "mode=rw&_busy_timeout=5000"), plainDriver()))
+	d := dbfile.Pool(dbfile.URI(path, "mode=rw&_busy_timeout=5000"), dbfile.PlainDriver())
 	defer d.Close()
 	var n int
 	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema`).Scan(&n); err != nil {
-		if busy(err) {
+		if dbfile.Busy(err) {
 			return inUse(fmt.Errorf("%w: %v", errInUse, err))
 		}
 		return fmt.Errorf("restore: roll back the journal an interrupted restore left beside %s: %w", path, err)
 	}
 	return nil
-}
-
-// busy reports whether err is SQLite's "database is locked" (or busy).
-func busy(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 // placeNew links the checked copy to path, where no database is, and
@@ -313,7 +311,7 @@ func (l *liveLock) close() {
 // liveLock); CONFLICT in_use when another process holds the file past the
 // busy timeout.
 func lockLive(ctx context.Context, path string) (_ *liveLock, err error) {
-	live := sql.OpenDB(newConnector(fileDSN(path, "mode=rw&_busy_timeout=5000&_synchronous=FULL"), plainDriver()))
+	live := dbfile.Pool(dbfile.URI(path, "mode=rw&_busy_timeout=5000&_synchronous=FULL"), dbfile.PlainDriver())
 	lc, err := live.Conn(ctx)
 	if err != nil {
 		live.Close()
@@ -326,7 +324,7 @@ func lockLive(ctx context.Context, path string) (_ *liveLock, err error) {
 		}
 	}()
 	locked := func(step string, err error) error {
-		if busy(err) {
+		if dbfile.Busy(err) {
 			return inUse(fmt.Errorf("%w: %s: another process holds %s (%v)", errInUse, step, path, err))
 		}
 		return fmt.Errorf("restore: %s of %s (nothing was changed): %w", step, path, err)
@@ -407,7 +405,7 @@ func (l *liveLock) copyIn(ctx context.Context, tmp string, hook func(string)) (p
 		return "", fmt.Errorf("restore: copy into %s (nothing was changed; the previous database is also kept as %s): %w", path, prev, err)
 	}
 	hook("copying")
-	src := sql.OpenDB(newConnector(fileDSN(tmp, "mode=ro"), plainDriver()))
+	src := dbfile.Pool(dbfile.URI(tmp, "mode=ro"), dbfile.PlainDriver())
 	defer src.Close()
 	sc, err := src.Conn(ctx)
 	if err != nil {
@@ -544,10 +542,10 @@ func inspectConn(ctx context.Context, c *sql.Conn, path string) error {
 	  EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'),
 	  (SELECT COUNT(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND tbl_name NOT GLOB '`+schema.OthersGlob+`')`).Scan(&hasTable, &others)
 	if err != nil {
-		return notOrgdbRefusal(path, fmt.Errorf("restore: read the schema: %w", err))
+		return dbfile.NotOrgdb(path, fmt.Errorf("restore: read the schema: %w", err))
 	}
 	if !hasTable && others > 0 {
-		return notOrgdbRefusal(path, fmt.Errorf("%w: it has %d schema objects but no schema_migrations table", schema.ErrNotOrgdb, others))
+		return dbfile.NotOrgdb(path, fmt.Errorf("%w: it has %d schema objects but no schema_migrations table", schema.ErrNotOrgdb, others))
 	}
 	return nil
 }
@@ -577,7 +575,7 @@ func keepPrevious(ctx context.Context, c *sql.Conn, path string) (string, error)
 		if !ok {
 			return fmt.Errorf("connection is %T, want go-sqlite3's", s)
 		}
-		bdb := sql.OpenDB(newConnector(fileDSN(tmp.path, "_journal_mode=OFF&_synchronous=OFF"), plainDriver()))
+		bdb := dbfile.Pool(dbfile.URI(tmp.path, "_journal_mode=OFF&_synchronous=OFF"), dbfile.PlainDriver())
 		defer bdb.Close()
 		bc, err := bdb.Conn(ctx)
 		if err != nil {
@@ -628,11 +626,11 @@ func keepPrevious(ctx context.Context, c *sql.Conn, path string) (string, error)
 // checks the copy: SQLite, integrity, orgdb migrations this binary can
 // run. It returns how many of this binary's migrations the copy lacks.
 func copyVerified(ctx context.Context, from, tmp string) (int, error) {
-	dsn, err := schema.ReadOnlyDSN(ctx, from, true)
+	dsn, err := dbfile.ReadOnlyDSN(ctx, from, true)
 	if err != nil {
 		return 0, badBackup(from, err)
 	}
-	src := sql.OpenDB(newConnector(dsn, plainDriver()))
+	src := dbfile.Pool(dsn, dbfile.PlainDriver())
 	defer src.Close()
 	sc, err := src.Conn(ctx)
 	if err != nil {
@@ -642,10 +640,7 @@ func copyVerified(ctx context.Context, from, tmp string) (int, error) {
 	if err := copyDB(ctx, sc, tmp, "restore", 0, nil); err != nil {
 		return 0, badBackup(from, err)
 	}
-	cdb, err := sql.Open("sqlite3", fileDSN(tmp, "mode=ro&_query_only=1"))
-	if err != nil {
-		return 0, err
-	}
+	cdb := dbfile.Pool(dbfile.URI(tmp, "mode=ro&_query_only=1"), dbfile.PlainDriver())
 	defer cdb.Close()
 	// The copy is this process's own file and passed integrity_check:
 	// what StatusOf cannot read is the backup's fault.
@@ -681,10 +676,7 @@ func checkCatalog(ctx context.Context, from string, cdb *sql.DB, version int) er
 		return fmt.Errorf("restore: check the backup's schema: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	scratch, err := sql.Open("sqlite3", schema.DSN(filepath.Join(dir, "migrated.db")))
-	if err != nil {
-		return fmt.Errorf("restore: check the backup's schema: %w", err)
-	}
+	scratch := dbfile.Pool(dbfile.DSN(filepath.Join(dir, "migrated.db")), dbfile.PlainDriver())
 	defer scratch.Close()
 	if _, err := schema.Migrate(ctx, scratch, schema.UpTo(schema.FS(), version)); err != nil {
 		return fmt.Errorf("restore: check the backup's schema: migrate a scratch database to %04d: %w", version, err)

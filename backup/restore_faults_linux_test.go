@@ -1,4 +1,4 @@
-package store_test
+package backup_test
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
 )
@@ -64,7 +65,7 @@ func walWriter(ctx context.Context, path, arg string) int {
 		return 1
 	}
 	for i := range n {
-		if err := addPair(ctx, st.DB(), 10_000+i); err != nil {
+		if err := dbtest.AddPair(ctx, st.DB(), 10_000+i); err != nil {
 			fmt.Println("error", err)
 			return 1
 		}
@@ -78,7 +79,7 @@ func walWriter(ctx context.Context, path, arg string) int {
 // returns its path.
 func faultTemplate(t *testing.T) string {
 	t.Helper()
-	path := closed(t, faultOld)
+	path := dbtest.Closed(t, faultOld)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +101,8 @@ func faultTemplate(t *testing.T) string {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait() // killed: the error says so
-	if size(t, path+"-wal") == 0 {
-		t.Fatal("the killed writer left no -wal")
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+		t.Fatalf("the killed writer left no -wal (%v)", err)
 	}
 	return path
 }
@@ -256,7 +257,7 @@ func TestRestoreFaults(t *testing.T) {
 					t.Errorf("%s: restore said ok but the database holds %d users, %d invites: want the backup's %d", name, u, i, faultBackup)
 				}
 				// Whatever happened, the next restore works and cleans up.
-				if _, err := store.Restore(context.Background(), path, from); err != nil {
+				if _, err := backup.Restore(context.Background(), path, from); err != nil {
 					t.Errorf("%s: the next restore: %v", name, err)
 				} else if u, _ := liveState(t, path); u != faultBackup {
 					t.Errorf("%s: the next restore left %d users", name, u)
@@ -297,7 +298,7 @@ func largeBackup(t *testing.T, n int) string {
 		}
 	}
 	to := filepath.Join(t.TempDir(), "large.db")
-	if _, err := st.Backup(ctx, to); err != nil {
+	if _, err := backup.FromStore(ctx, st, to); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
@@ -325,10 +326,10 @@ func TestRestoreRacedByLateWriters(t *testing.T) {
 	const id = "u0000042" // a member in the backup, absent from the old database
 	outcomes := map[string]int{}
 	for trial := range trials {
-		path := closed(t, 3)
+		path := dbtest.Closed(t, 3)
 		done := make(chan error, 1)
 		start := time.Now()
-		go func() { _, err := store.Restore(ctx, path, from); done <- err }()
+		go func() { _, err := backup.Restore(ctx, path, from); done <- err }()
 		time.Sleep(time.Duration(rand.Int64N(int64(3 * time.Second)))) // a random moment: what the trial varies, not a wait for an event
 		started, result := lateWriter(t, path, id)
 		started()
@@ -336,10 +337,10 @@ func TestRestoreRacedByLateWriters(t *testing.T) {
 		rerr := <-done
 		took := time.Since(start)
 		integrityOK(t, path)
-		u, _ := pairs(t, path)
+		u, _ := dbtest.Pairs(t, path)
 		var oe *orgdb.Error
 		switch {
-		case rerr != nil && errors.As(rerr, &oe) && oe.Reason == store.ReasonInUse:
+		case rerr != nil && errors.As(rerr, &oe) && oe.Reason == backup.ReasonInUse:
 			if u != 3 {
 				t.Fatalf("trial %d: a refused restore left %d users", trial, u)
 			}

@@ -1,4 +1,4 @@
-package store_test
+package backup_test
 
 import (
 	"context"
@@ -12,24 +12,13 @@ import (
 	"testing"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
 )
 
-// wantRefusal fails t unless err is an *orgdb.Error of code and reason
-// ("" any) whose message says each of says.
-func wantRefusal(t *testing.T, what string, err error, code orgdb.Code, reason string, says ...string) {
-	t.Helper()
-	var oe *orgdb.Error
-	if !errors.As(err, &oe) || oe.Code != code || (reason != "" && oe.Reason != reason) {
-		t.Fatalf("%s: %v, want %s %s", what, err, code, reason)
-	}
-	for _, s := range says {
-		if !strings.Contains(err.Error(), s) {
-			t.Errorf("%s: %q does not say %q", what, err, s)
-		}
-	}
-}
+// wantRefusal is dbtest.WantRefusal.
+var wantRefusal = dbtest.WantRefusal
 
 // A backup never replaces the database's -wal, -shm or -journal file (by
 // name, or under another name), which would lose committed data; nor does
@@ -52,36 +41,36 @@ func TestBackupRefusesTheDatabasesFiles(t *testing.T) {
 	}
 	for _, to := range []string{path + "-wal", path + "-shm", path + "-journal", alias} {
 		before := state()
-		_, err := st.Backup(ctx, to, store.Overwrite())
+		_, err := backup.FromStore(ctx, st, to, backup.Overwrite())
 		wantRefusal(t, "backup to "+to, err, orgdb.CodeValidation, "", "-wal, -shm, -journal", "nothing was written")
-		_, err = store.BackupFile(ctx, path, to, store.Overwrite())
+		_, err = backup.File(ctx, path, to, backup.Overwrite())
 		wantRefusal(t, "BackupFile to "+to, err, orgdb.CodeValidation, "", "-wal, -shm, -journal")
 		if after := state(); !maps.Equal(before, after) {
 			t.Fatalf("a refused backup to %s changed %s: %v → %v", to, dir, slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
 		}
 	}
-	if u, _ := pairs(t, path); u != 3 {
+	if u, _ := dbtest.Pairs(t, path); u != 3 {
 		t.Fatalf("the database holds %d users after the refusals, want 3", u)
 	}
 
 	from := backupOf(t, 2)
 	bdir := filepath.Dir(from)
 	before := dirState(t, bdir)
-	_, err := store.Restore(ctx, from+"-wal", from, store.CreateNew())
+	_, err := backup.Restore(ctx, from+"-wal", from, backup.CreateNew())
 	wantRefusal(t, "restore into the backup's -wal", err, orgdb.CodeValidation, "", "nothing was changed")
 	sameDir(t, bdir, before)
 	if err := os.WriteFile(from+"-journal", []byte(readFile(t, from)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	before = dirState(t, bdir)
-	_, err = store.Restore(ctx, from, from+"-journal")
+	_, err = backup.Restore(ctx, from, from+"-journal")
 	wantRefusal(t, "restore from the database's -journal", err, orgdb.CodeValidation, "", "nothing was changed")
 	sameDir(t, bdir, before)
 }
 
 // Restore replaces only an orgdb database: a text file, another
 // application's SQLite file and a directory are refused, unchanged.
-// BackupFile refuses a --db that is not SQLite the same way.
+// File refuses a --db that is not SQLite the same way.
 func TestRestoreRefusesWhatIsNotOrgdb(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -93,20 +82,20 @@ func TestRestoreRefusesWhatIsNotOrgdb(t *testing.T) {
 	foreign, unchanged := dbtest.ForeignDB(t)
 	for _, p := range []string{notes, foreign} {
 		before := dirState(t, filepath.Dir(p))
-		_, err := store.Restore(ctx, p, from, store.CreateNew())
+		_, err := backup.Restore(ctx, p, from, backup.CreateNew())
 		wantRefusal(t, "restore over "+p, err, orgdb.CodeValidation, store.ReasonNotOrgdb, "not an orgdb database", "check the path", "nothing was changed")
 		sameDir(t, filepath.Dir(p), before)
 	}
 	unchanged()
 	adir := t.TempDir()
-	_, err := store.Restore(ctx, adir, from, store.CreateNew())
+	_, err := backup.Restore(ctx, adir, from, backup.CreateNew())
 	wantRefusal(t, "restore over a directory", err, orgdb.CodeValidation, "", "is a directory", "--db", "nothing was changed")
 	if left, err := os.ReadDir(adir); err != nil || len(left) != 0 {
 		t.Fatalf("a refused restore wrote into %s: %v %v", adir, left, err)
 	}
-	_, err = store.BackupFile(ctx, notes, filepath.Join(t.TempDir(), "b.db"))
+	_, err = backup.File(ctx, notes, filepath.Join(t.TempDir(), "b.db"))
 	wantRefusal(t, "backup of a text file", err, orgdb.CodeValidation, store.ReasonNotOrgdb, "it is not a SQLite database", "check the path")
-	_, err = store.Restore(ctx, filepath.Join(t.TempDir(), "typo.db"), filepath.Join(t.TempDir(), "nope.db"))
+	_, err = backup.Restore(ctx, filepath.Join(t.TempDir(), "typo.db"), filepath.Join(t.TempDir(), "nope.db"))
 	wantRefusal(t, "restore from a missing file", err, orgdb.CodeNotFound, "", "no backup at")
 	if strings.Contains(err.Error(), "restore: ") {
 		t.Errorf("%q repeats the command's name", err)
@@ -122,14 +111,14 @@ func TestRestoreKeepsTheOwner(t *testing.T) {
 	}
 	ctx := context.Background()
 	from := backupOf(t, 2)
-	path := closed(t, 1)
+	path := dbtest.Closed(t, 1)
 	const uid, gid = 4242, 4343
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Chown(path+suffix, uid, gid); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := store.Restore(ctx, path, from); err != nil {
+	if _, err := backup.Restore(ctx, path, from); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)
@@ -140,7 +129,7 @@ func TestRestoreKeepsTheOwner(t *testing.T) {
 	if st.Uid != uid || st.Gid != gid {
 		t.Fatalf("restored database is owned by %d:%d, want the previous file's %d:%d", st.Uid, st.Gid, uid, gid)
 	}
-	if u, _ := pairs(t, path); u != 2 {
+	if u, _ := dbtest.Pairs(t, path); u != 2 {
 		t.Fatalf("restored database holds %d users, want the backup's 2", u)
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package litefs
 
 import (
 	"bytes"
@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
 	"github.com/agentops/orgdb/schema"
 )
 
 // LiteFS (github.com/superfly/litefs) replicates a SQLite file from one
-// primary to read replicas through a FUSE mount. What a Store reads of it,
+// primary to read replicas through a FUSE mount. What this package reads of it,
 // all files in the mount directory, beside the database:
 //
 //   - .primary exists only on a replica and holds the primary's hostname;
@@ -28,12 +29,12 @@ import (
 //     hex.
 //
 // A write that reaches SQLite on a replica fails in LiteFS's FUSE layer
-// (EACCES), which SQLite reports as a disk I/O error. The Store refuses it
+// (EACCES), which SQLite reports as a disk I/O error. The store refuses it
 // first, with NOT_PRIMARY.
 const (
-	litefsPrimaryFile = ".primary"
-	litefsLagFile     = ".lag"
-	litefsPosSuffix   = "-pos"
+	primaryFile = ".primary"
+	lagFile     = ".lag"
+	posSuffix   = "-pos"
 )
 
 // Reasons of the LiteFS errors, in orgdb.Error.Reason.
@@ -57,25 +58,7 @@ const (
 	waitForMaxInterval   = 10 * time.Millisecond
 )
 
-// WithLiteFS requires the database to be on a LiteFS mount: Open fails
-// (VALIDATION_ERROR, reason not_litefs) if it is not, for instance when a
-// deployment points at LiteFS's data directory instead of its mount, where
-// writes would bypass replication. Without the option Open still detects
-// a LiteFS mount (a .lag file beside the database in LiteFS's format) and
-// behaves the same on it: a replica that did not know it was one would
-// try to migrate and write, and fail with disk I/O errors.
-func WithLiteFS() Option {
-	return func(s *Store) { s.requireLiteFS = true }
-}
-
-// WithReplicaWait sets how long Open on a LiteFS replica waits for the
-// primary's schema to carry every migration of this binary (default
-// [DefaultReplicaWait]; Open's context can end it sooner).
-func WithReplicaWait(d time.Duration) Option {
-	return func(s *Store) { s.replicaWait = d }
-}
-
-// Role is where a Store stands among LiteFS nodes.
+// Role is where a node stands among LiteFS nodes.
 type Role struct {
 	// LiteFS reports whether the database is on a LiteFS mount.
 	LiteFS bool
@@ -103,24 +86,29 @@ func (r Role) String() string {
 	}
 }
 
-// litefsMount is the LiteFS mount a Store's database is on.
-type litefsMount struct {
+// Node is a database file on a LiteFS mount, as this node sees it.
+type Node struct {
 	dir string // the mount directory
 	pos string // the database's -pos file
 }
 
-// detectLiteFS returns the mount the database at path is on, or nil.
-func detectLiteFS(path string) *litefsMount {
+// Detect returns the LiteFS node of the database at path, or nil when the
+// file is not on a LiteFS mount (no .lag file in LiteFS's format beside
+// it).
+func Detect(path string) *Node {
 	dir := filepath.Dir(path)
-	b, err := os.ReadFile(filepath.Join(dir, litefsLagFile))
+	b, err := os.ReadFile(filepath.Join(dir, lagFile))
 	if err != nil {
 		return nil
 	}
 	if _, err := parseLag(b); err != nil {
 		return nil
 	}
-	return &litefsMount{dir: dir, pos: path + litefsPosSuffix}
+	return &Node{dir: dir, pos: path + posSuffix}
 }
+
+// Dir returns the mount directory.
+func (n *Node) Dir() string { return n.dir }
 
 // parseLag parses the .lag file: a sign and at least nine digits (fmt's
 // %+010d of milliseconds, at most 2147483647), then a newline.
@@ -132,19 +120,20 @@ func parseLag(b []byte) (int64, error) {
 	return strconv.ParseInt(string(s), 10, 64)
 }
 
-// role reads the mount's files now: .primary, then (when it is absent)
-// .lag, which is zero only on the primary.
-func (m *litefsMount) role() (Role, error) {
-	b, err := os.ReadFile(filepath.Join(m.dir, litefsPrimaryFile))
+// ReadRole reads the mount's files now: .primary, then (when it is
+// absent) .lag, which is zero only on the primary. It follows changes of
+// primary.
+func (n *Node) ReadRole() (Role, error) {
+	b, err := os.ReadFile(filepath.Join(n.dir, primaryFile))
 	switch {
 	case err == nil:
 		return Role{LiteFS: true, PrimaryHost: strings.TrimSpace(string(b))}, nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return Role{}, fmt.Errorf("read LiteFS %s: %w", litefsPrimaryFile, err)
+		return Role{}, fmt.Errorf("read LiteFS %s: %w", primaryFile, err)
 	}
-	b, err = os.ReadFile(filepath.Join(m.dir, litefsLagFile))
+	b, err = os.ReadFile(filepath.Join(n.dir, lagFile))
 	if err != nil {
-		return Role{}, fmt.Errorf("read LiteFS %s: %w", litefsLagFile, err)
+		return Role{}, fmt.Errorf("read LiteFS %s: %w", lagFile, err)
 	}
 	lag, err := parseLag(b)
 	if err != nil {
@@ -153,24 +142,20 @@ func (m *litefsMount) role() (Role, error) {
 	return Role{LiteFS: true, Primary: lag == 0}, nil
 }
 
-// Role tells where the store stands: off LiteFS always primary
-// (standalone); on LiteFS it reads the mount's files at each call, so it
-// follows changes of primary. If they cannot be read, it reports a replica
-// with no primary reachable, which refuses writes.
-func (s *Store) Role() Role {
-	if s.litefs == nil {
-		return Role{Primary: true}
-	}
-	r, err := s.litefs.role()
+// Role is [Node.ReadRole], reporting a replica with no primary reachable
+// (which refuses writes) when the files cannot be read.
+func (n *Node) Role() Role {
+	r, err := n.ReadRole()
 	if err != nil {
-		s.log.Warn("orgdb: cannot read the LiteFS role; treating this node as a replica", "err", err)
 		return Role{LiteFS: true}
 	}
 	return r
 }
 
-// notPrimary is the refusal of a write on a replica.
-func notPrimary(r Role) *orgdb.Error {
+// NotPrimary is the refusal (NOT_PRIMARY) of a write on a replica in role
+// r: reason replica, naming the primary in the message and details, or
+// no_primary when none is reachable.
+func NotPrimary(r Role) *orgdb.Error {
 	if r.PrimaryHost == "" {
 		return orgdb.Wrap(orgdb.CodeNotPrimary, nil,
 			"this node is a read-only LiteFS replica and no primary is reachable: nothing was written; retry when the primary is back").
@@ -179,34 +164,6 @@ func notPrimary(r Role) *orgdb.Error {
 	return orgdb.Wrap(orgdb.CodeNotPrimary, nil,
 		"this node is a read-only LiteFS replica: nothing was written; send writes to the primary, %s", r.PrimaryHost).
 		WithReason(ReasonReplica).WithDetails("primary", r.PrimaryHost)
-}
-
-// writable is the one guard of every write: on a LiteFS node that is not
-// the primary it returns NOT_PRIMARY before anything reaches SQLite.
-func (s *Store) writable() error {
-	if s.litefs == nil {
-		return nil
-	}
-	if r := s.Role(); !r.Primary {
-		return notPrimary(r)
-	}
-	return nil
-}
-
-// demoted turns the failure of a write that passed the guard into
-// NOT_PRIMARY when the node stopped being the primary meanwhile (LiteFS
-// then failed it with a disk I/O error); otherwise it returns err.
-func (s *Store) demoted(err error) error {
-	if err == nil || s.litefs == nil {
-		return err
-	}
-	if r := s.Role(); !r.Primary {
-		e := notPrimary(r)
-		w := orgdb.Wrap(e.Code, err, "%s", e.Message).WithReason(e.Reason)
-		w.Details = e.Details
-		return w
-	}
-	return err
 }
 
 // Pos is a LiteFS replication position of the database: the ID of its last
@@ -235,46 +192,42 @@ func ParsePos(s string) (Pos, error) {
 			return Pos{TXID: txid, Checksum: sum}, nil
 		}
 	}
-	return Pos{}, orgdb.Validation("replication position %q: want TXID/CHECKSUM, 16 hex digits each, as Store.Pos writes it", s)
+	return Pos{}, orgdb.Validation("replication position %q: want TXID/CHECKSUM, 16 hex digits each, as Node.Pos writes it", s)
 }
 
 // Pos returns the database's current replication position on this node.
 // On the primary, read after a write returns, it is at or past that
 // write's commit: hand it to the client (see the README, "Running on
-// several machines") so that a replica can [Store.WaitFor] it. Off LiteFS
-// it is the zero Pos, which WaitFor passes at once.
-func (s *Store) Pos() (Pos, error) {
-	if s.litefs == nil {
-		return Pos{}, nil
-	}
-	b, err := os.ReadFile(s.litefs.pos)
+// several machines") so that a replica can [Node.WaitFor] it.
+func (n *Node) Pos() (Pos, error) {
+	b, err := os.ReadFile(n.pos)
 	if err != nil {
 		return Pos{}, orgdb.Internal(err, "read the LiteFS position: %v", err)
 	}
 	p, err := ParsePos(string(b))
 	if err != nil {
-		return Pos{}, orgdb.Internal(err, "read the LiteFS position %s: %v", s.litefs.pos, err)
+		return Pos{}, orgdb.Internal(err, "read the LiteFS position %s: %v", n.pos, err)
 	}
 	return p, nil
 }
 
 // WaitFor returns once this node's database has reached pos (its TXID is
 // at least pos's), so that a read after it sees every write committed up
-// to pos on the primary. It returns at once off LiteFS, for the zero Pos
-// and on the primary. Errors: UNAVAILABLE (reason replica_behind, with the
+// to pos on the primary. It returns at once for the zero Pos and on the
+// primary. Errors: UNAVAILABLE (reason replica_behind, with the
 // position reached in details) when ctx ends first; CONFLICT (reason
 // position_diverged) when pos is from another history (as after a failover
 // that lost writes): this node holds pos's TXID with another checksum, or
 // is the primary and has not reached pos; INTERNAL_ERROR when the position
 // cannot be read.
-func (s *Store) WaitFor(ctx context.Context, pos Pos) error {
-	if s.litefs == nil || pos.IsZero() {
+func (n *Node) WaitFor(ctx context.Context, pos Pos) error {
+	if pos.IsZero() {
 		return nil
 	}
 	interval := waitForFirstInterval
 	var t *time.Timer
 	for {
-		cur, err := s.Pos()
+		cur, err := n.Pos()
 		if err != nil {
 			return err
 		}
@@ -285,7 +238,7 @@ func (s *Store) WaitFor(ctx context.Context, pos Pos) error {
 		case cur.TXID >= pos.TXID:
 			return nil
 		}
-		if t == nil && s.Role().Primary {
+		if t == nil && n.Role().Primary {
 			// The primary has every position of its history: one past
 			// it comes from a history lost in a failover.
 			return orgdb.Conflict("replication position %s is ahead of this primary (at %s): it comes from writes lost in a failover; the data it stands for is gone",
@@ -308,14 +261,18 @@ func (s *Store) WaitFor(ctx context.Context, pos Pos) error {
 	}
 }
 
-// awaitReplicaSchema waits until the replica's copy of the database exists
-// and carries every migration this binary has: a replica never migrates,
-// the primary does and LiteFS ships it. A migration this binary lacks is
-// refused at once (CONFLICT schema_newer): this binary is older than the
-// primary's and must be upgraded. Another application's file is refused as
-// on the primary.
-func (s *Store) awaitReplicaSchema(ctx context.Context, path string) error {
-	ctx, cancel := context.WithTimeout(ctx, s.replicaWait)
+// AwaitSchema waits, up to wait, until the replica's copy of the database
+// at path exists and carries every migration this binary has: a replica
+// never migrates, the primary does and LiteFS ships it. When wait passes
+// first it is UNAVAILABLE (reason schema_pending). A migration this binary
+// lacks is refused at once (CONFLICT schema_newer): this binary is older
+// than the primary's and must be upgraded. Another application's file is
+// refused as on the primary (dbfile.NotOrgdb).
+func (n *Node) AwaitSchema(ctx context.Context, path string, wait time.Duration) error {
+	if wait <= 0 {
+		return orgdb.Validation("open orgdb: replica wait %v: must be positive", wait)
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	t := time.NewTicker(replicaSchemaPoll)
 	defer t.Stop()
@@ -334,11 +291,11 @@ func (s *Store) awaitReplicaSchema(ctx context.Context, path string) error {
 			if err != nil {
 				why = err.Error()
 			}
-			r := s.Role()
+			r := n.Role()
 			return orgdb.Wrap(orgdb.CodeUnavailable, errors.Join(ctx.Err(), err),
-				"this LiteFS replica's schema is not ready after %v; migrate on the primary, or wait for replication", s.replicaWait).
+				"this LiteFS replica's schema is not ready after %v; migrate on the primary, or wait for replication", wait).
 				WithInternalMessage("%s is a LiteFS replica (%s) whose schema is not ready after %v: %s; migrate on the primary (any orgdb command there does), or wait for replication",
-					path, r, s.replicaWait, why).WithReason(ReasonSchemaPending)
+					path, r, wait, why).WithReason(ReasonSchemaPending)
 		case <-t.C:
 		}
 	}
@@ -347,12 +304,12 @@ func (s *Store) awaitReplicaSchema(ctx context.Context, path string) error {
 // replicaPending inspects the replica's copy read-only: "" when every
 // migration of this binary is applied, else what is missing.
 func replicaPending(ctx context.Context, path string) (string, error) {
-	sts, err := schema.Inspect(ctx, path, schema.FS())
+	sts, err := dbfile.Inspect(ctx, path, schema.FS())
 	if errors.Is(err, fs.ErrNotExist) {
 		return "the database has not reached this replica yet", nil
 	}
 	if errors.Is(err, schema.ErrNotOrgdb) {
-		return "", notOrgdb(path, err)
+		return "", dbfile.NotOrgdb(path, err)
 	}
 	if err != nil {
 		return "", err
@@ -379,39 +336,53 @@ func replicaPending(ctx context.Context, path string) (string, error) {
 	return "", nil
 }
 
-// openLiteFS detects the LiteFS mount (see [WithLiteFS]).
-func (s *Store) openLiteFS(path string) error {
-	s.litefs = detectLiteFS(path)
-	if s.requireLiteFS && s.litefs == nil {
-		return orgdb.Validation("the database is not on a LiteFS mount").
+// Require returns the node of the database at path, which must be on a
+// LiteFS mount: otherwise VALIDATION_ERROR, reason not_litefs (a
+// deployment that points at LiteFS's data directory instead of its mount,
+// where writes would bypass replication).
+func Require(path string) (*Node, error) {
+	n := Detect(path)
+	if n == nil {
+		return nil, orgdb.Validation("the database is not on a LiteFS mount").
 			WithInternalMessage("%s is not on a LiteFS mount (no LiteFS .lag file in %s): check that the path is in LiteFS's fuse.dir, not its data.dir",
 				path, filepath.Dir(path)).WithReason(ReasonNotLiteFS)
 	}
-	if s.replicaWait <= 0 {
-		return orgdb.Validation("open orgdb: replica wait %v: must be positive", s.replicaWait)
-	}
-	return nil
+	return n, nil
 }
 
-// checkpointsHere reports whether this store checkpoints the WAL: not on a
-// LiteFS replica, whose copy LiteFS alone writes.
-func (s *Store) checkpointsHere() bool { return s.litefs == nil || s.Role().Primary }
+// MountOf returns the LiteFS node path would be on if it were a database
+// in the mount: the first directory from path's up to the root that is a
+// LiteFS mount; nil if none is.
+func MountOf(path string) *Node {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Detect(path)
+	}
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		if n := Detect(filepath.Join(dir, filepath.Base(abs))); n != nil {
+			return n
+		}
+		if dir == filepath.Dir(dir) {
+			return nil
+		}
+	}
+}
 
 // RefuseOnReplica returns NOT_PRIMARY, naming the primary, if the database
 // at path is on a LiteFS replica, and nil otherwise (off LiteFS too). It is
-// for code that writes without a Store, such as `orgdb migrate`: a
+// for code that writes without a store, such as `orgdb migrate`: a
 // migration runs on the primary, and LiteFS ships it.
 func RefuseOnReplica(path string) error {
-	m := detectLiteFS(path)
-	if m == nil {
+	n := Detect(path)
+	if n == nil {
 		return nil
 	}
-	r, err := m.role()
+	r, err := n.ReadRole()
 	if err != nil {
 		return orgdb.Internal(err, "%s: %v", path, err)
 	}
 	if !r.Primary {
-		return notPrimary(r)
+		return NotPrimary(r)
 	}
 	return nil
 }
@@ -423,4 +394,4 @@ func RefuseOnReplica(path string) error {
 // fuse.allow-other is set), and the data at rest is in LiteFS's data.dir,
 // which must be private (chmod 700). So orgdb does not warn about the
 // mount's modes.
-func OnLiteFS(path string) bool { return detectLiteFS(path) != nil }
+func OnLiteFS(path string) bool { return Detect(path) != nil }

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package schema
+package dbfile
 
 // readOnlyFS cannot tell here: a read-only file system shows as SQLite's
 // own error.

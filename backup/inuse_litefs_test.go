@@ -1,4 +1,4 @@
-package store
+package backup
 
 import (
 	"context"
@@ -8,23 +8,8 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb/internal/litefsrun"
+	"github.com/agentops/orgdb/store"
 )
-
-// LiteFS writes .lag with fmt's %+010d: a sign and nine digits, or ten for
-// the largest values (2147483647 before a replica's first sync).
-func TestParseLag(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]int64{"+000000000\n": 0, "+000000078\n": 78, "+2147483647\n": 2147483647, "-000000005\n": -5} {
-		if got, err := parseLag([]byte(in)); err != nil || got != want {
-			t.Errorf("parseLag(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "0\n", "+000000000", "000000000\n", "+00000000x\n", "+000000000000\n", "lag\n"} {
-		if _, err := parseLag([]byte(bad)); err == nil {
-			t.Errorf("parseLag(%q) accepted", bad)
-		}
-	}
-}
 
 // lockOut's release unlocks what it locked, on a LiteFS mount too, whose
 // FUSE layer keeps an open file description's lock past its close: a
@@ -55,11 +40,11 @@ func TestLiteFSLockOutReleases(t *testing.T) {
 	path := filepath.Join(n.Mnt, "orgdb.db")
 	write := func(email string) {
 		t.Helper()
-		st, err := Open(ctx, path, WithLiteFS())
+		st, err := store.Open(ctx, path, store.WithLiteFS())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.CreateUser(ctx, NewUser{Email: email}); err != nil {
+		if _, err := st.CreateUser(ctx, store.NewUser{Email: email}); err != nil {
 			t.Fatalf("write after lockOut's release: %v", err)
 		}
 		if err := st.Close(); err != nil {

@@ -1,4 +1,4 @@
-package store_test
+package backup_test
 
 import (
 	"bufio"
@@ -14,7 +14,9 @@ import (
 	"testing"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/gen/db"
+	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
 	"github.com/mattn/go-sqlite3"
 )
@@ -90,7 +92,7 @@ func lateWriter(t *testing.T, path, id string) (started func(), result func() st
 func promoted(t *testing.T, path, id string) bool {
 	t.Helper()
 	var n int
-	if err := readOnly(t, path).QueryRow(`SELECT COUNT(*) FROM users WHERE id = ? AND role = 'admin'`, id).Scan(&n); err != nil {
+	if err := dbtest.ReadOnly(t, path).QueryRow(`SELECT COUNT(*) FROM users WHERE id = ? AND role = 'admin'`, id).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n > 0
@@ -112,11 +114,11 @@ func TestRestoreOvertakenByALateWriter(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			from := backupOf(t, 200)
-			path := closed(t, 3)
+			path := dbtest.Closed(t, 3)
 			ino := inode(t, path)
 			const id = "u0000042" // a member in the backup (addPair)
 			var result func() string
-			hook := store.WithRestoreHook(func(stage string) {
+			hook := backup.WithRestoreHook(func(stage string) {
 				if stage != "locked" {
 					return
 				}
@@ -128,12 +130,12 @@ func TestRestoreOvertakenByALateWriter(t *testing.T) {
 					result = func() string { return got }
 				}
 			})
-			if _, err := store.Restore(ctx, path, from, hook); err != nil {
+			if _, err := backup.Restore(ctx, path, from, hook); err != nil {
 				t.Fatal(err)
 			}
 			got := result()
 			integrityOK(t, path)
-			if u, i := pairs(t, path); u != 200 || i != 200 {
+			if u, i := dbtest.Pairs(t, path); u != 200 || i != 200 {
 				t.Fatalf("restored database holds %d users and %d invites, want the backup's 200", u, i)
 			}
 			switch want := "refused " + string(orgdb.CodeUnavailable) + " " + store.ReasonDatabaseLocked; {
@@ -165,9 +167,9 @@ func TestRestoreHoldsItsLockToTheEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	from := backupOf(t, 5)
-	path := closed(t, 3)
+	path := dbtest.Closed(t, 3)
 	var stages []string
-	hook := store.WithRestoreHook(func(stage string) {
+	hook := backup.WithRestoreHook(func(stage string) {
 		stages = append(stages, stage)
 		if stage == "copied" {
 			return
@@ -185,13 +187,13 @@ func TestRestoreHoldsItsLockToTheEnd(t *testing.T) {
 			t.Errorf("at stage %s another connection read the database: %d users, %v; want SQLITE_BUSY", stage, n, err)
 		}
 	})
-	if _, err := store.Restore(ctx, path, from, hook); err != nil {
+	if _, err := backup.Restore(ctx, path, from, hook); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"locked", "kept", "copying", "copied"}; !slices.Equal(stages, want) {
 		t.Fatalf("stages %q, want %q", stages, want)
 	}
-	if u, _ := pairs(t, path); u != 5 {
+	if u, _ := dbtest.Pairs(t, path); u != 5 {
 		t.Fatalf("restored database holds %d users, want 5", u)
 	}
 }

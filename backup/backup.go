@@ -1,4 +1,4 @@
-package store
+package backup
 
 import (
 	"context"
@@ -7,14 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/dbfile"
+	"github.com/agentops/orgdb/litefs"
 	"github.com/agentops/orgdb/schema"
+	"github.com/agentops/orgdb/store"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -25,8 +27,8 @@ const (
 	ReasonBadBackup    = "bad_backup"    // Restore: the file is not a sound orgdb database this binary can run
 )
 
-// BackupOption configures [Store.Backup].
-type BackupOption func(*backupConfig)
+// Option configures [FromStore] and [File].
+type Option func(*backupConfig)
 
 type backupConfig struct {
 	overwrite bool
@@ -35,21 +37,21 @@ type backupConfig struct {
 }
 
 // withBackupStep sets the pages one step copies (tests take many steps).
-func withBackupStep(pages int) BackupOption { return func(c *backupConfig) { c.stepPages = pages } }
+func withBackupStep(pages int) Option { return func(c *backupConfig) { c.stepPages = pages } }
 
-// Overwrite lets [Store.Backup] replace an existing file at the target
+// Overwrite lets a backup replace an existing file at the target
 // path. Without it an existing file is refused (CONFLICT backup_exists).
-func Overwrite() BackupOption { return func(c *backupConfig) { c.overwrite = true } }
+func Overwrite() Option { return func(c *backupConfig) { c.overwrite = true } }
 
-// WithProgress has [Store.Backup] call f with the bytes copied so far and
+// WithProgress has a backup call f with the bytes copied so far and
 // the size of the database, after every step of the copy (a few MiB) and
-// once at the end. f runs on Backup's goroutine.
-func WithProgress(f func(done, total int64)) BackupOption {
+// once at the end. f runs on the backup's goroutine.
+func WithProgress(f func(done, total int64)) Option {
 	return func(c *backupConfig) { c.progress = f }
 }
 
-// BackupInfo is what [Store.Backup] wrote.
-type BackupInfo struct {
+// Info is what a backup wrote.
+type Info struct {
 	Path     string        // the backup file
 	Bytes    int64         // its size
 	Duration time.Duration // from start to the rename into place
@@ -59,12 +61,12 @@ type BackupInfo struct {
 // (4 MiB of 4 KiB pages): the unit of progress and of cancellation.
 const backupStepPages = 1024
 
-// Backup writes a consistent copy of the database to path while the
+// FromStore writes a consistent copy of st's database to path while the
 // store, and other processes, keep reading and writing it: every table as
 // of one instant, the snapshot of one read transaction.
 //
 // It copies with SQLite's online backup API, page by page, inside one read
-// transaction on a reader connection (so writers are never blocked and the
+// transaction on one of st's reader connections (so writers are never blocked and the
 // copy never restarts), into a temporary file beside path (mode 0600); it
 // then switches the copy to rollback-journal mode (a standalone file that
 // needs no -wal or -shm to be read), runs PRAGMA integrity_check on it,
@@ -76,31 +78,31 @@ const backupStepPages = 1024
 // [Overwrite] is given; path must not be the database itself nor its
 // -wal, -shm or -journal file (VALIDATION_ERROR), nor inside a LiteFS mount
 // (VALIDATION_ERROR, reason on_litefs). Errors are
-// [*orgdb.Error]s. Backup works on a [ReadOnly] store too.
-func (s *Store) Backup(ctx context.Context, path string, opts ...BackupOption) (BackupInfo, error) {
+// [*orgdb.Error]s. FromStore works on a [store.ReadOnly] store too.
+func FromStore(ctx context.Context, st *store.Store, path string, opts ...Option) (Info, error) {
 	var c backupConfig
 	for _, o := range opts {
 		o(&c)
 	}
 	start := time.Now()
-	info, err := s.backup(ctx, path, c)
+	info, err := fromStore(ctx, st, path, c)
 	if err != nil {
-		return BackupInfo{}, Translate(err, "backup to "+path)
+		return Info{}, store.Translate(err, "backup to "+path)
 	}
 	info.Duration = time.Since(start)
 	return info, nil
 }
 
-func (s *Store) backup(ctx context.Context, path string, c backupConfig) (BackupInfo, error) {
-	src, err := s.readers.Conn(ctx)
+func fromStore(ctx context.Context, st *store.Store, path string, c backupConfig) (Info, error) {
+	src, err := st.ReadDB().Conn(ctx)
 	if err != nil {
-		return BackupInfo{}, err
+		return Info{}, err
 	}
 	defer src.Close()
 	return backupFrom(ctx, src, path, c)
 }
 
-// BackupFile is [Store.Backup] for a database no store in this process
+// File is [FromStore] for a database no store in this process
 // has open, such as the service's, from another process: it reads the
 // file at path through a read-only connection of its own, changing none
 // of its contents (no migration, no journal-mode switch, no checkpoint;
@@ -109,7 +111,7 @@ func (s *Store) backup(ctx context.Context, path string, c backupConfig) (Backup
 // migrations can be backed up (before migrating it, say). A missing file
 // is NOT_FOUND (reason no_database); another application's SQLite file is
 // VALIDATION_ERROR (reason not_orgdb).
-func BackupFile(ctx context.Context, path, to string, opts ...BackupOption) (BackupInfo, error) {
+func File(ctx context.Context, path, to string, opts ...Option) (Info, error) {
 	var c backupConfig
 	for _, o := range opts {
 		o(&c)
@@ -117,78 +119,78 @@ func BackupFile(ctx context.Context, path, to string, opts ...BackupOption) (Bac
 	start := time.Now()
 	info, err := backupFile(ctx, path, to, c)
 	if err != nil {
-		return BackupInfo{}, Translate(err, "backup "+path+" to "+to)
+		return Info{}, store.Translate(err, "backup "+path+" to "+to)
 	}
 	info.Duration = time.Since(start)
 	return info, nil
 }
 
-func backupFile(ctx context.Context, path, to string, c backupConfig) (BackupInfo, error) {
+func backupFile(ctx context.Context, path, to string, c backupConfig) (Info, error) {
 	if err := refuseLiteFSTarget(to); err != nil { // before the source is opened
-		return BackupInfo{}, err
+		return Info{}, err
 	}
-	if fi, err := regular(path, "the database (--db)"); err != nil {
-		return BackupInfo{}, err
+	if fi, err := dbfile.Regular(path, "the database (--db)"); err != nil {
+		return Info{}, err
 	} else if fi == nil {
-		return BackupInfo{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(ReasonNoDatabase)
+		return Info{}, dbfile.NoDatabase(path)
 	}
 	if err := inspect(ctx, path); errors.Is(err, fs.ErrNotExist) {
-		return BackupInfo{}, orgdb.NotFound("no orgdb database at %s: check the path (--db, $ORGDB_DB)", path).WithReason(ReasonNoDatabase)
+		return Info{}, dbfile.NoDatabase(path)
 	} else if err != nil {
-		return BackupInfo{}, err
+		return Info{}, err
 	}
-	dsn, err := schema.ReadOnlyDSN(ctx, path, true)
+	dsn, err := dbfile.ReadOnlyDSN(ctx, path, true)
 	if err != nil {
-		return BackupInfo{}, err
+		return Info{}, err
 	}
-	d := sql.OpenDB(newConnector(dsn, plainDriver()))
+	d := dbfile.Pool(dsn, dbfile.PlainDriver())
 	defer d.Close()
 	src, err := d.Conn(ctx)
 	if err != nil {
-		return BackupInfo{}, err
+		return Info{}, err
 	}
 	defer src.Close()
 	return backupFrom(ctx, src, to, c)
 }
 
 // backupFrom writes the backup of the database src reads to path.
-func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig) (BackupInfo, error) {
-	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return BackupInfo{}, orgdb.Validation("backup: path %q: want the path of a file", path)
+func backupFrom(ctx context.Context, src *sql.Conn, path string, c backupConfig) (Info, error) {
+	if err := dbfile.CheckPath(path, "backup"); err != nil {
+		return Info{}, err
 	}
 	if err := refuseLiteFSTarget(path); err != nil {
-		return BackupInfo{}, err
+		return Info{}, err
 	}
 	if err := refuseTarget(ctx, src, path, c.overwrite); err != nil {
-		return BackupInfo{}, err
+		return Info{}, err
 	}
 	sweepStale(path)
 	tmp, err := newTempCopy(path, partialBackup)
 	if err != nil {
-		return BackupInfo{}, fmt.Errorf("backup: %w", err)
+		return Info{}, fmt.Errorf("backup: %w", err)
 	}
 	defer tmp.remove()
 	if err := copyDB(ctx, src, tmp.path, "backup", c.stepPages, c.progress); err != nil {
-		return BackupInfo{}, err
+		return Info{}, err
 	}
 	size, err := syncFile(tmp.path)
 	if err != nil {
-		return BackupInfo{}, err
+		return Info{}, err
 	}
 	if c.overwrite {
 		// Checked again just before the rename: a database in use is never
 		// replaced.
 		release, err := refuseLive(path)
 		if err != nil {
-			return BackupInfo{}, err
+			return Info{}, err
 		}
 		defer release()
 	}
 	if err := place(tmp.path, path, c.overwrite); err != nil {
-		return BackupInfo{}, err
+		return Info{}, err
 	}
 	tmp.keep()
-	return BackupInfo{Path: path, Bytes: size}, syncDir(filepath.Dir(path))
+	return Info{Path: path, Bytes: size}, syncDir(filepath.Dir(path))
 }
 
 // ReasonLiveDatabase is the reason of the refusal of a backup over a
@@ -202,7 +204,7 @@ const ReasonLiveDatabase = "live_database"
 // process that may still open it). It returns the function that releases
 // the locks that keep other processes out until the caller is done.
 func refuseLive(path string) (func(), error) {
-	if fi, err := regular(path, "the target (--to)"); err != nil || fi == nil {
+	if fi, err := dbfile.Regular(path, "the target (--to)"); err != nil || fi == nil {
 		return func() {}, err
 	}
 	for _, suffix := range []string{"-wal", "-shm"} {
@@ -231,9 +233,9 @@ func refuseLive(path string) (func(), error) {
 // has no hard links and replicates only what SQLite writes, so a backup
 // belongs outside it. Checked before anything is created.
 func refuseLiteFSTarget(path string) error {
-	if m := liteFSMountOf(path); m != nil {
+	if m := litefs.MountOf(path); m != nil {
 		return orgdb.Validation("backup refused: %s is inside the LiteFS mount %s, which holds only the replicated database; "+
-			"write the backup outside the mount (e.g. beside LiteFS's data directory); nothing was written", path, m.dir).
+			"write the backup outside the mount (e.g. beside LiteFS's data directory); nothing was written", path, m.Dir()).
 			WithReason(ReasonOnLiteFS)
 	}
 	return nil
@@ -251,7 +253,7 @@ func refuseTarget(ctx context.Context, src *sql.Conn, path string, overwrite boo
 	if file != "" && companion(path, file) {
 		return orgdb.Validation("%s is the database %s itself or one of its -wal, -shm, -journal files: give another path; nothing was written", path, file)
 	}
-	fi, err := regular(path, "the target (--to)")
+	fi, err := dbfile.Regular(path, "the target (--to)")
 	if err != nil || fi == nil {
 		return err
 	}
@@ -296,55 +298,18 @@ func companion(p, db string) bool {
 // SQLite file, or a file that is not SQLite, is VALIDATION_ERROR (reason
 // not_orgdb). A missing file is an error wrapping fs.ErrNotExist.
 func inspect(ctx context.Context, path string) error {
-	_, err := schema.Inspect(ctx, path, schema.FS())
-	return notOrgdbRefusal(path, err)
+	_, err := dbfile.Check(ctx, path)
+	return err
 }
 
 // inspectLocked is inspect for a database whose lock bytes this process
 // holds (lockOut): it reads the file as immutable, taking no lock and
 // creating no -wal or -shm file.
 func inspectLocked(ctx context.Context, path string) error {
-	d, err := sql.Open("sqlite3", fileDSN(path, "mode=ro&immutable=1"))
-	if err != nil {
-		return err
-	}
+	d := dbfile.Pool(dbfile.URI(path, "mode=ro&immutable=1"), dbfile.PlainDriver())
 	defer d.Close()
-	_, err = schema.StatusOf(ctx, d, schema.FS())
-	return notOrgdbRefusal(path, err)
-}
-
-// notOrgdbRefusal turns err, from reading the file at path, into the
-// refusal of a file that is not orgdb's; other errors are returned as is.
-func notOrgdbRefusal(path string, err error) error {
-	var se sqlite3.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, schema.ErrNotOrgdb):
-	case errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt):
-		err = fmt.Errorf("%w: it is not a SQLite database (%v)", schema.ErrNotOrgdb, err)
-	default:
-		return err
-	}
-	return orgdb.Wrap(orgdb.CodeValidation, err, "%s: %v; orgdb works only on its own databases: check the path (--db, $ORGDB_DB); nothing was changed", path, err).
-		WithReason(ReasonNotOrgdb)
-}
-
-// liteFSMountOf returns the LiteFS mount path would be in (its directory
-// or any directory above it), or nil.
-func liteFSMountOf(path string) *litefsMount {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return detectLiteFS(path)
-	}
-	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
-		if m := detectLiteFS(filepath.Join(dir, filepath.Base(abs))); m != nil {
-			return m
-		}
-		if dir == filepath.Dir(dir) {
-			return nil
-		}
-	}
+	_, err := schema.StatusOf(ctx, d, schema.FS())
+	return dbfile.NotOrgdb(path, err)
 }
 
 // copyDB copies the database src reads into the empty file at dst with
@@ -366,7 +331,7 @@ func copyDB(ctx context.Context, src *sql.Conn, dst, op string, stepPages int, p
 	if err := src.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema`).Scan(&n); err != nil {
 		return fmt.Errorf("%s: read the source: %w", op, err)
 	}
-	dstDB := sql.OpenDB(newConnector(fileDSN(dst, "_journal_mode=OFF&_synchronous=OFF"), plainDriver()))
+	dstDB := dbfile.Pool(dbfile.URI(dst, "_journal_mode=OFF&_synchronous=OFF"), dbfile.PlainDriver())
 	defer dstDB.Close()
 	dc, err := dstDB.Conn(ctx)
 	if err != nil {
@@ -482,12 +447,6 @@ func integrity(ctx context.Context, c interface {
 
 // errCorrupt marks a failed integrity_check.
 var errCorrupt = errors.New("the database is damaged")
-
-// fileDSN is a go-sqlite3 URI for path with the given settings.
-func fileDSN(path, query string) string {
-	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: query}
-	return u.String()
-}
 
 // place moves tmp to path: with overwrite a rename, replacing any file
 // there; otherwise a hard link, which fails if a file appeared at path

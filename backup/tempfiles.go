@@ -1,14 +1,10 @@
-package store
+package backup
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/agentops/orgdb"
 )
 
 // Temporary copies of a database (a backup being written, a backup being
@@ -131,43 +127,3 @@ func globEscape(p string) string {
 	}
 	return b.String()
 }
-
-// regular checks that the file at p, if any, is a regular file (symbolic
-// links followed): a FIFO, a device, a socket or a directory is refused
-// with VALIDATION_ERROR, reason not_regular_file, before anything opens
-// it (opening a FIFO blocks; replacing a device node loses it). what
-// names the flag ("the backup (--from)"). A missing file returns
-// (nil, nil).
-func regular(p, what string) (fs.FileInfo, error) {
-	fi, err := os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", what, p, err)
-	}
-	if fi.Mode().IsRegular() {
-		return fi, nil
-	}
-	kind := "not a regular file"
-	switch {
-	case fi.IsDir():
-		kind = "a directory"
-	case fi.Mode()&fs.ModeNamedPipe != 0:
-		kind = "a named pipe (FIFO)"
-	case fi.Mode()&fs.ModeSocket != 0:
-		kind = "a socket"
-	case fi.Mode()&fs.ModeDevice != 0:
-		kind = "a device"
-	}
-	hint := ""
-	if fi.IsDir() {
-		hint = fmt.Sprintf(", e.g. %s", filepath.Join(p, "orgdb.db"))
-	}
-	return nil, orgdb.Validation("%s %s is %s: orgdb reads and writes only regular files; give the path of a database file%s; nothing was changed", what, p, kind, hint).
-		WithReason(ReasonNotRegularFile)
-}
-
-// ReasonNotRegularFile is the reason of the refusal of a path that is a
-// FIFO, a device, a socket or a directory.
-const ReasonNotRegularFile = "not_regular_file"

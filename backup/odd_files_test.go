@@ -1,4 +1,4 @@
-package store_test
+package backup_test
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
+	"github.com/agentops/orgdb/dbfile"
+	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/store"
 )
 
@@ -20,38 +23,38 @@ import (
 func TestBackupRefusesALiveTarget(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	src := closed(t, 4)
-	live := closed(t, 9)
+	src := dbtest.Closed(t, 4)
+	live := dbtest.Closed(t, 9)
 	_, release := holdOpen(t, live)
 	before := dirState(t, filepath.Dir(live))
 	delete(before, filepath.Base(live)+"-shm") // readers change its bytes
-	_, err := store.BackupFile(ctx, src, live, store.Overwrite())
-	wantRefusal(t, "backup --force onto a database another process has open", err, orgdb.CodeConflict, store.ReasonLiveDatabase, "did you mean --db", "nothing was written")
+	_, err := backup.File(ctx, src, live, backup.Overwrite())
+	wantRefusal(t, "backup --force onto a database another process has open", err, orgdb.CodeConflict, backup.ReasonLiveDatabase, "did you mean --db", "nothing was written")
 	release()
-	if u, i := pairs(t, live); u != 9 || i != 9 {
+	if u, i := dbtest.Pairs(t, live); u != 9 || i != 9 {
 		t.Fatalf("the live database holds %d users, %d invites after the refusal, want 9", u, i)
 	}
 	integrityOK(t, live)
 
 	// Nobody has it open, but a -wal is beside it: writes not in the file.
-	stale := closed(t, 5)
+	stale := dbtest.Closed(t, 5)
 	if err := os.WriteFile(stale+"-wal", nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	before = dirState(t, filepath.Dir(stale))
-	_, err = store.BackupFile(ctx, src, stale, store.Overwrite())
-	wantRefusal(t, "backup --force onto a database with a -wal", err, orgdb.CodeConflict, store.ReasonLiveDatabase, "-wal", "nothing was written")
+	_, err = backup.File(ctx, src, stale, backup.Overwrite())
+	wantRefusal(t, "backup --force onto a database with a -wal", err, orgdb.CodeConflict, backup.ReasonLiveDatabase, "-wal", "nothing was written")
 	sameDir(t, filepath.Dir(stale), before)
 
 	// An old backup, closed and alone, is replaced with --force.
 	old := filepath.Join(t.TempDir(), "old.db")
-	if _, err := store.BackupFile(ctx, live, old); err != nil {
+	if _, err := backup.File(ctx, live, old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.BackupFile(ctx, src, old, store.Overwrite()); err != nil {
+	if _, err := backup.File(ctx, src, old, backup.Overwrite()); err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := pairs(t, old); u != 4 {
+	if u, _ := dbtest.Pairs(t, old); u != 4 {
 		t.Fatalf("the replaced backup holds %d users, want 4", u)
 	}
 }
@@ -105,17 +108,17 @@ func TestOnlyRegularFiles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	from := backupOf(t, 3)
-	db := closed(t, 2)
+	db := dbtest.Closed(t, 2)
 	for kind, p := range oddFiles(t) {
 		before, err := os.Lstat(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for what, f := range map[string]func() error{
-			"restore --from": func() error { _, err := store.Restore(ctx, db, p); return err },
-			"restore --db":   func() error { _, err := store.Restore(ctx, p, from, store.CreateNew()); return err },
-			"backup --to":    func() error { _, err := store.BackupFile(ctx, db, p, store.Overwrite()); return err },
-			"backup --db":    func() error { _, err := store.BackupFile(ctx, p, filepath.Join(t.TempDir(), "b.db")); return err },
+			"restore --from": func() error { _, err := backup.Restore(ctx, db, p); return err },
+			"restore --db":   func() error { _, err := backup.Restore(ctx, p, from, backup.CreateNew()); return err },
+			"backup --to":    func() error { _, err := backup.File(ctx, db, p, backup.Overwrite()); return err },
+			"backup --db":    func() error { _, err := backup.File(ctx, p, filepath.Join(t.TempDir(), "b.db")); return err },
 			"open": func() error {
 				st, err := store.Open(ctx, p)
 				if err == nil {
@@ -125,14 +128,14 @@ func TestOnlyRegularFiles(t *testing.T) {
 			},
 		} {
 			err := within(t, what+" "+kind, f)
-			wantRefusal(t, what+" "+kind, err, orgdb.CodeValidation, store.ReasonNotRegularFile, "regular file", "nothing was changed")
+			wantRefusal(t, what+" "+kind, err, orgdb.CodeValidation, dbfile.ReasonNotRegularFile, "regular file", "nothing was changed")
 			after, err := os.Lstat(p)
 			if err != nil || after.Mode() != before.Mode() {
 				t.Fatalf("%s %s: the %s became %v (%v)", what, kind, kind, after.Mode(), err)
 			}
 		}
 	}
-	if u, _ := pairs(t, db); u != 2 {
+	if u, _ := dbtest.Pairs(t, db); u != 2 {
 		t.Fatalf("the database holds %d users after the refusals, want 2", u)
 	}
 }
@@ -143,19 +146,19 @@ func TestRestoreThroughASymlink(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	from := backupOf(t, 6)
-	real := closed(t, 2)
+	real := dbtest.Closed(t, 2)
 	link := filepath.Join(t.TempDir(), "orgdb.db")
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
-	info, err := store.Restore(ctx, link, from)
+	info, err := backup.Restore(ctx, link, from)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Fatalf("the link %s is no longer a link: %v", link, err)
 	}
-	if u, _ := pairs(t, real); u != 6 {
+	if u, _ := dbtest.Pairs(t, real); u != 6 {
 		t.Fatalf("the database the link points to holds %d users, want the backup's 6", u)
 	}
 	if info.Path != real || filepath.Dir(info.Previous) != filepath.Dir(real) {
@@ -169,7 +172,7 @@ func TestRestoreThroughASymlink(t *testing.T) {
 func TestStaleCopiesAreSwept(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := closed(t, 2)
+	db := dbtest.Closed(t, 2)
 	to := filepath.Join(t.TempDir(), "b.db")
 	stale := to + ".partial-backup-111"
 	held := to + ".partial-backup-222"
@@ -186,10 +189,10 @@ func TestStaleCopiesAreSwept(t *testing.T) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t.Fatal(err)
 	}
-	if got := store.StaleCopies(to); len(got) != 1 || got[0] != stale {
+	if got := backup.StaleCopies(to); len(got) != 1 || got[0] != stale {
 		t.Fatalf("StaleCopies = %q, want only %s", got, stale)
 	}
-	if _, err := store.BackupFile(ctx, db, to); err != nil {
+	if _, err := backup.File(ctx, db, to); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {

@@ -1,4 +1,4 @@
-package store_test
+package backup_test
 
 import (
 	"bufio"
@@ -19,9 +19,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/agentops/orgdb"
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/internal/dbtest"
 	"github.com/agentops/orgdb/schema"
 	"github.com/agentops/orgdb/store"
@@ -46,7 +46,7 @@ func writePairs(ctx context.Context, d *sql.DB, start, readyAfter int64) (ready 
 					return
 				default:
 				}
-				if err := addPair(ctx, d, int(next.Add(1))); err != nil {
+				if err := dbtest.AddPair(ctx, d, int(next.Add(1))); err != nil {
 					errs <- err
 					once.Do(func() { close(r) })
 					return
@@ -65,62 +65,10 @@ func writePairs(ctx context.Context, d *sql.DB, start, readyAfter int64) (ready 
 	}
 }
 
-// addPair inserts, in one transaction, a user and an invite that user
-// sent: a database in which every transaction committed whole has exactly
-// one invite per user.
-func addPair(ctx context.Context, d *sql.DB, i int) (err error) {
-	tx, err := d.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, tx.Rollback())
-		}
-	}()
-	now := orgdb.NewTime(time.Now())
-	exp := orgdb.NewTime(time.Now().Add(time.Hour))
-	if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, role, created_at, updated_at) VALUES (?, ?, 'member', ?, ?)`,
-		fmt.Sprintf("u%07d", i), fmt.Sprintf("user%07d@acme.test", i), now, now); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO invites (id, email, role, invited_by, expires_at, created_at) VALUES (?, ?, 'member', ?, ?, ?)`,
-		fmt.Sprintf("i%07d", i), fmt.Sprintf("inv%07d@acme.test", i), fmt.Sprintf("u%07d", i), exp, now); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// pairs counts the users and invites of the database file at path, read
-// through a read-only connection.
-func pairs(t *testing.T, path string) (users, invites int) {
-	t.Helper()
-	d := readOnly(t, path)
-	if err := d.QueryRow(`SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM invites)`).Scan(&users, &invites); err != nil {
-		t.Fatal(err)
-	}
-	return users, invites
-}
-
-// readOnly opens path read-only (at rest when nothing writes it).
-func readOnly(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	dsn, err := schema.ReadOnlyDSN(context.Background(), path, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
-
 // integrityOK fails t unless PRAGMA integrity_check on path says ok.
 func integrityOK(t *testing.T, path string) {
 	t.Helper()
-	got := dbtest.Strings(t, readOnly(t, path), `PRAGMA integrity_check`)
+	got := dbtest.Strings(t, dbtest.ReadOnly(t, path), `PRAGMA integrity_check`)
 	if !slices.Equal(got, []string{"ok"}) {
 		t.Fatalf("integrity_check of %s: %q", path, got)
 	}
@@ -140,7 +88,7 @@ func filled(t *testing.T, n int, opts ...store.Option) (*store.Store, string) {
 		}
 	})
 	for i := range n {
-		if err := addPair(context.Background(), st.DB(), i); err != nil {
+		if err := dbtest.AddPair(context.Background(), st.DB(), i); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -161,10 +109,10 @@ func TestBackupIsOneSnapshot(t *testing.T) {
 	to := filepath.Join(t.TempDir(), "b.db")
 	steps, next := 0, 2000
 	var last, total int64
-	_, err = st.Backup(ctx, to, store.WithBackupStep(2), store.WithProgress(func(done, tot int64) {
+	_, err = backup.FromStore(ctx, st, to, backup.WithBackupStep(2), backup.WithProgress(func(done, tot int64) {
 		steps++
 		last, total = done, tot
-		if err := addPair(ctx, other.DB(), next); err != nil {
+		if err := dbtest.AddPair(ctx, other.DB(), next); err != nil {
 			t.Error(err)
 		}
 		next++
@@ -175,16 +123,16 @@ func TestBackupIsOneSnapshot(t *testing.T) {
 	if steps < 10 || last != total || total == 0 {
 		t.Fatalf("%d progress calls, last %d of %d bytes: want many steps ending at the total", steps, last, total)
 	}
-	if u, i := pairs(t, to); u != 2000 || i != 2000 {
+	if u, i := dbtest.Pairs(t, to); u != 2000 || i != 2000 {
 		t.Fatalf("backup holds %d users and %d invites, want the 2000 of each committed before it started", u, i)
 	}
-	if u, _ := pairs(t, path); u != next {
+	if u, _ := dbtest.Pairs(t, path); u != next {
 		t.Fatalf("the database holds %d users, want %d", u, next)
 	}
 	integrityOK(t, to)
 	// The copy stands alone: a rollback-journal file, nothing beside it.
 	var mode string
-	if err := readOnly(t, to).QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "delete" {
+	if err := dbtest.ReadOnly(t, to).QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "delete" {
 		t.Fatalf("backup journal mode %q (%v), want delete", mode, err)
 	}
 	left, err := filepath.Glob(filepath.Join(filepath.Dir(to), "*"))
@@ -208,11 +156,11 @@ func TestBackupUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	for k := range 5 {
 		to := filepath.Join(dir, fmt.Sprintf("b%d.db", k))
-		if _, err := st.Backup(ctx, to, store.WithBackupStep(3)); err != nil {
+		if _, err := backup.FromStore(ctx, st, to, backup.WithBackupStep(3)); err != nil {
 			t.Fatal(err)
 		}
 		integrityOK(t, to)
-		if u, i := pairs(t, to); u != i || u < 500 {
+		if u, i := dbtest.Pairs(t, to); u != i || u < 500 {
 			t.Errorf("backup %d holds %d users and %d invites: want equal counts, at least 500", k, u, i)
 		}
 	}
@@ -231,9 +179,9 @@ func TestBackupRefusals(t *testing.T) {
 	if err := os.WriteFile(to, []byte("keep me"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := st.Backup(ctx, to)
+	_, err := backup.FromStore(ctx, st, to)
 	var oe *orgdb.Error
-	if !errors.As(err, &oe) || oe.Code != orgdb.CodeConflict || oe.Reason != store.ReasonBackupExists || !strings.Contains(err.Error(), "--force") {
+	if !errors.As(err, &oe) || oe.Code != orgdb.CodeConflict || oe.Reason != backup.ReasonBackupExists || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("backup over an existing file: %v, want CONFLICT backup_exists naming --force", err)
 	}
 	if b, err := os.ReadFile(to); err != nil || string(b) != "keep me" {
@@ -242,20 +190,20 @@ func TestBackupRefusals(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(to), "*")); len(left) != 1 {
 		t.Fatalf("a refused backup left %q", left)
 	}
-	info, err := st.Backup(ctx, to, store.Overwrite())
+	info, err := backup.FromStore(ctx, st, to, backup.Overwrite())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := pairs(t, to); u != 3 || info.Bytes == 0 || info.Path != to {
+	if u, _ := dbtest.Pairs(t, to); u != 3 || info.Bytes == 0 || info.Path != to {
 		t.Fatalf("overwritten backup: %d users, info %+v", u, info)
 	}
 	for _, bad := range []string{path, filepath.Dir(to), ""} {
-		_, err := st.Backup(ctx, bad, store.Overwrite())
+		_, err := backup.FromStore(ctx, st, bad, backup.Overwrite())
 		if !errors.As(err, &oe) || oe.Code != orgdb.CodeValidation {
 			t.Errorf("backup to %q: %v, want VALIDATION_ERROR", bad, err)
 		}
 	}
-	if u, _ := pairs(t, path); u != 3 {
+	if u, _ := dbtest.Pairs(t, path); u != 3 {
 		t.Fatalf("the database holds %d users after the refusals, want 3", u)
 	}
 }
@@ -270,7 +218,7 @@ func backupWithUmask(ctx context.Context, st *store.Store, arg string) error {
 		return err
 	}
 	syscall.Umask(int(mask))
-	_, err = st.Backup(ctx, target)
+	_, err = backup.FromStore(ctx, st, target)
 	return err
 }
 
@@ -388,29 +336,10 @@ func backupOf(t *testing.T, n int) string {
 	t.Helper()
 	st, _ := filled(t, n)
 	to := filepath.Join(t.TempDir(), "b.db")
-	if _, err := st.Backup(context.Background(), to); err != nil {
+	if _, err := backup.FromStore(context.Background(), st, to); err != nil {
 		t.Fatal(err)
 	}
 	return to
-}
-
-// closed returns a database file of n pairs that no store has open.
-func closed(t *testing.T, n int) string {
-	t.Helper()
-	path := dbtest.Path(t)
-	st, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		if err := addPair(context.Background(), st.DB(), 100+i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // Restore refuses while another process has the database open, naming it
@@ -420,12 +349,12 @@ func TestRestoreRefusesWhileOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	from := backupOf(t, 7)
-	path := closed(t, 3)
+	path := dbtest.Closed(t, 3)
 	pid, release := holdOpen(t, path)
 	before := dirState(t, filepath.Dir(path))
-	_, err := store.Restore(ctx, path, from)
+	_, err := backup.Restore(ctx, path, from)
 	var oe *orgdb.Error
-	if !errors.As(err, &oe) || oe.Code != orgdb.CodeConflict || oe.Reason != store.ReasonInUse {
+	if !errors.As(err, &oe) || oe.Code != orgdb.CodeConflict || oe.Reason != backup.ReasonInUse {
 		t.Fatalf("restore while process %d holds the database: %v, want CONFLICT in_use", pid, err)
 	}
 	for _, want := range []string{"process " + strconv.Itoa(pid), "stop it first", "nothing was changed"} {
@@ -436,18 +365,18 @@ func TestRestoreRefusesWhileOpen(t *testing.T) {
 	sameDir(t, filepath.Dir(path), before)
 	release()
 	ino := inode(t, path)
-	info, err := store.Restore(ctx, path, from)
+	info, err := backup.Restore(ctx, path, from)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, i := pairs(t, path); u != 7 || i != 7 {
+	if u, i := dbtest.Pairs(t, path); u != 7 || i != 7 {
 		t.Fatalf("restored database holds %d users and %d invites, want the backup's 7", u, i)
 	}
 	integrityOK(t, path)
 	if !strings.HasPrefix(info.Previous, path+".bak-") {
 		t.Fatalf("previous database kept as %q: want %s.bak-<timestamp>", info.Previous, path)
 	}
-	if u, _ := pairs(t, info.Previous); u != 3 {
+	if u, _ := dbtest.Pairs(t, info.Previous); u != 3 {
 		t.Fatalf("the kept database holds %d users, want 3", u)
 	}
 	integrityOK(t, info.Previous)
@@ -549,11 +478,11 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 			t.Parallel()
 			from := backupOf(t, 300)
 			c.make(t, from)
-			path := closed(t, 3)
+			path := dbtest.Closed(t, 3)
 			before := dirState(t, filepath.Dir(path))
-			_, err := store.Restore(ctx, path, from)
+			_, err := backup.Restore(ctx, path, from)
 			var oe *orgdb.Error
-			if !errors.As(err, &oe) || oe.Code != orgdb.CodeValidation || oe.Reason != store.ReasonBadBackup {
+			if !errors.As(err, &oe) || oe.Code != orgdb.CodeValidation || oe.Reason != backup.ReasonBadBackup {
 				t.Fatalf("restore from a %s file: %v, want VALIDATION_ERROR bad_backup", c.name, err)
 			}
 			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "nothing was changed") {
@@ -583,7 +512,7 @@ func TestRestoreOlderBackup(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "new", "orgdb.db")
 	// A missing database is a mistyped path unless CreateNew says otherwise.
-	_, err = store.Restore(ctx, path, old)
+	_, err = backup.Restore(ctx, path, old)
 	var oe *orgdb.Error
 	if !errors.As(err, &oe) || oe.Code != orgdb.CodeNotFound || oe.Reason != store.ReasonNoDatabase || !strings.Contains(err.Error(), "--create") {
 		t.Fatalf("restore to a missing database: %v, want NOT_FOUND no_database naming --create", err)
@@ -591,7 +520,7 @@ func TestRestoreOlderBackup(t *testing.T) {
 	if _, err := os.Stat(filepath.Dir(path)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("a refused restore created %s: %v", filepath.Dir(path), err)
 	}
-	info, err := store.Restore(ctx, path, old, store.CreateNew())
+	info, err := backup.Restore(ctx, path, old, backup.CreateNew())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,22 +553,22 @@ func writeLoop(ctx context.Context, path string, wait func(), report func(error)
 	return report(errors.Join(stop(), st.Close()))
 }
 
-// BackupFile copies a database another process is writing: every copy is
+// File copies a database another process is writing: every copy is
 // sound and holds whole transactions only.
 func TestBackupFileWhileAnotherProcessWrites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := closed(t, 100)
+	path := dbtest.Closed(t, 100)
 	_, release := child(t, "writeloop", path)
 	dir := t.TempDir()
 	sizes := map[int]bool{}
 	for k := range 3 {
 		to := filepath.Join(dir, fmt.Sprintf("b%d.db", k))
-		if _, err := store.BackupFile(ctx, path, to); err != nil {
+		if _, err := backup.File(ctx, path, to); err != nil {
 			t.Fatal(err)
 		}
 		integrityOK(t, to)
-		u, i := pairs(t, to)
+		u, i := dbtest.Pairs(t, to)
 		if u != i || u < 150 {
 			t.Errorf("backup %d holds %d users and %d invites: want equal counts, over 150", k, u, i)
 		}
@@ -651,11 +580,11 @@ func TestBackupFileWhileAnotherProcessWrites(t *testing.T) {
 	}
 	// A missing file and another application's are refused.
 	var oe *orgdb.Error
-	if _, err := store.BackupFile(ctx, filepath.Join(dir, "nope.db"), filepath.Join(dir, "x.db")); !errors.As(err, &oe) || oe.Reason != store.ReasonNoDatabase {
+	if _, err := backup.File(ctx, filepath.Join(dir, "nope.db"), filepath.Join(dir, "x.db")); !errors.As(err, &oe) || oe.Reason != store.ReasonNoDatabase {
 		t.Errorf("backup of a missing file: %v, want NOT_FOUND no_database", err)
 	}
 	foreign, unchanged := dbtest.ForeignDB(t)
-	if _, err := store.BackupFile(ctx, foreign, filepath.Join(dir, "x.db")); !errors.As(err, &oe) || oe.Reason != store.ReasonNotOrgdb {
+	if _, err := backup.File(ctx, foreign, filepath.Join(dir, "x.db")); !errors.As(err, &oe) || oe.Reason != store.ReasonNotOrgdb {
 		t.Errorf("backup of another application's file: %v, want VALIDATION_ERROR not_orgdb", err)
 	}
 	unchanged()

@@ -1,4 +1,4 @@
-package store_test
+package backup_test
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/agentops/orgdb/backup"
 	"github.com/agentops/orgdb/store"
 )
 
 // Back up the database a service holds open, then restore that backup over
 // the database once the service has stopped; the previous file is kept.
-func ExampleStore_Backup() {
+func ExampleFromStore() {
 	dir, err := os.MkdirTemp("", "orgdb-example")
 	check(err)
 	defer os.RemoveAll(dir)
@@ -23,13 +24,13 @@ func ExampleStore_Backup() {
 	check(err)
 	_, err = st.CreateUser(ctx, store.NewUser{Email: "ada@acme.test"})
 	check(err)
-	info, err := st.Backup(ctx, filepath.Join(dir, "backups", "orgdb.db"))
+	info, err := backup.FromStore(ctx, st, filepath.Join(dir, "backups", "orgdb.db"))
 	check(err)
 	_, err = st.CreateUser(ctx, store.NewUser{Email: "bob@acme.test"})
 	check(err)
 	check(st.Close()) // the service stops: nothing has the database open
 
-	r, err := store.Restore(ctx, path, info.Path)
+	r, err := backup.Restore(ctx, path, info.Path)
 	check(err)
 	st, err = store.Open(ctx, path)
 	check(err)

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/agentops/orgdb/schema"
+	"github.com/mattn/go-sqlite3"
+)
+
+// gatedDriver opens the writer's connections behind the WAL's gate
+// (checkpoint.go) when the store checkpoints (not
+// [WithExternalCheckpoints], not on LiteFS): every transaction the writer
+// begins, and every statement it executes outside one, passes the gate
+// first.
+type gatedDriver struct {
+	drv  driver.Driver
+	gate *walGate
+}
+
+// Open opens a connection behind the gate.
+func (d gatedDriver) Open(dsn string) (driver.Conn, error) {
+	c, err := d.drv.Open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	wc, ok := c.(writerConn)
+	if !ok {
+		return nil, errors.Join(fmt.Errorf("open the writer: connection is %T, want go-sqlite3's", c), c.Close())
+	}
+	return &gatedConn{writerConn: wc, gate: d.gate}, nil
+}
+
+// writerConn is what the gate needs of a writer connection, and what
+// database/sql uses of go-sqlite3's (a *sqlite3.SQLiteConn, or a test's
+// wrapper of one).
+type writerConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	AutoCommit() bool
+}
+
+// gatedConn is a writer connection behind the WAL's gate. Only the ways
+// to start a write are overridden.
+type gatedConn struct {
+	writerConn
+	gate *walGate
+}
+
+// BeginTx begins the transaction (IMMEDIATE: it holds the write lock),
+// then looks at the WAL's size. Past walGateBytes it rolls back, lets
+// the gate checkpoint the WAL and begins again. Looking with the write
+// lock held, no other writer can add frames between the look and this
+// transaction's commit: the WAL ends at most one transaction past the
+// threshold.
+func (c *gatedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	for {
+		tx, err := c.begin(ctx, opts)
+		if err != nil || !c.gate.closed() {
+			return tx, err
+		}
+		if err := tx.Rollback(); err != nil {
+			return nil, fmt.Errorf("WAL gate: roll back to checkpoint: %w", err)
+		}
+		if err := c.gate.pass(ctx, c.writerConn); err != nil {
+			return nil, err
+		}
+		if !c.gate.closed() {
+			continue
+		}
+		return c.begin(ctx, opts) // the gate gave up: write on
+	}
+}
+
+// beginPoll is how often a writer waiting for the write lock tries again.
+const beginPoll = time.Millisecond
+
+// begin begins the transaction, waiting for the write lock up to the
+// store's busy timeout, as SQLite's busy handler would, but trying again
+// every beginPoll. SQLite's handler sleeps 100 ms between tries once it
+// has waited a third of a second, and the lock is free only for the
+// moments between one writer's commit and its next BEGIN: with four
+// processes writing back to back, a writer that had missed a few tries
+// kept missing (1–5 s measured, some past the 5 s timeout, "database is
+// locked"), with or without strong checkpoints. The busy timeout is 0
+// while it tries, the store's again once it holds the lock.
+func (c *gatedConn) begin(ctx context.Context, opts driver.TxOptions) (_ driver.Tx, err error) {
+	if _, err := c.writerConn.ExecContext(ctx, `PRAGMA busy_timeout = 0`, nil); err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if _, rerr := c.writerConn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, schema.BusyTimeout.Milliseconds()), nil); rerr != nil {
+			// The writer must not keep a busy timeout of 0: database/sql
+			// drops a connection that returns ErrBadConn.
+			err = errors.Join(err, fmt.Errorf("begin: restore the busy timeout: %w", rerr), driver.ErrBadConn)
+		}
+	}()
+	deadline := time.Now().Add(schema.BusyTimeout)
+	for {
+		tx, err := c.writerConn.BeginTx(ctx, opts)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return tx, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(beginPoll):
+		}
+	}
+}
+
+// Begin is BeginTx without a context.
+func (c *gatedConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// ExecContext passes the gate first when it runs outside a transaction
+// (its statement may write); the WAL's size is looked at before the
+// statement takes the write lock.
+func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.AutoCommit() && c.gate.closed() {
+		if err := c.gate.pass(ctx, c.writerConn); err != nil {
+			return nil, err
+		}
+	}
+	return c.writerConn.ExecContext(ctx, query, args)
+}
+
+// Exec is ExecContext without a context.
+func (c *gatedConn) Exec(query string, args []driver.Value) (driver.Result, error) {
+	named := make([]driver.NamedValue, len(args))
+	for i, v := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	return c.ExecContext(context.Background(), query, named)
+}
