@@ -37,8 +37,14 @@ resum: ## record a comment-only edit of a shipped migration in schema/migrations
 need-gen:
 	@test -f gen/db/db.go || { echo "gen/db is missing: run 'make generate' (it is generated from schema/ and queries/; 'go get' does not apply)"; exit 1; }
 
-db-migrate: need-gen ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table
-	$(GO) run ./cmd/orgdb migrate --db "$(DB)"
+# The Quickstart's two commands share one build mode: db-migrate runs the
+# CLI built with the race detector, as make test builds everything, so a
+# first run compiles the cgo SQLite driver (about 1.5-3 min on 2 cores)
+# once, not once plain and once with -race.
+RACEDRIVER := the cgo SQLite driver (github.com/mattn/go-sqlite3, a 9 MB C file) with the race detector: about 1.5-3 min on 2 cores on a cold Go build cache, once
+db-migrate: need-gen ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table (the first run compiles the CLI with the race detector, the cgo SQLite driver too: about 2 min on 2 idle cores, once; make test reuses it)
+	@echo '$(GO) run -race ./cmd/orgdb migrate --db "$(DB)"'
+	@sh tools/announce.sh 5 "db-migrate: compiling the CLI and $(RACEDRIVER); make test reuses it" $(GO) run -race ./cmd/orgdb migrate --db "$(DB)"
 
 # The version orgdb --version prints: git describe, empty outside a clone
 # (then the binary's build information says it).
@@ -55,15 +61,26 @@ install: need-gen ## go install the CLI: orgdb in $(go env GOPATH)/bin (or GOBIN
 	  echo "install: $$dir/orgdb"; \
 	  case ":$$PATH:" in *":$$dir:"*) ;; *) echo "install: $$dir is not on your PATH; run: export PATH=\"$$dir:\$$PATH\"";; esac
 
-test: need-gen ## run the whole test suite under the race detector, plus a short fuzz of every fuzz target (FUZZSMOKE, default 3s each)
-	$(GO) test -race -count=1 ./...
-	cd bench && $(GO) test -count=1 ./...
-	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSMOKE)
+# go test prints nothing while it compiles, and a package's line only when
+# its tests end: tools/announce.sh says what a long first build does and
+# prints a line after every 30 s of silence. The driver is built first on
+# its own (a no-op on a warm cache), so its long compile is named.
+# Fuzzing is not part of make test (go test runs every seed corpus): a
+# fuzz build compiles everything, the driver too, once more with coverage
+# instrumentation. CI runs make fuzz FUZZTIME=60s.
+test: need-gen ## run the whole test suite and the bench module's tests under the race detector (no fuzzing: make fuzz). A first run on empty caches, after make db-migrate: about 4-6 min on 2 idle cores; warm, 3-5 min, store's tests most of it
+	@sh tools/announce.sh 3 "test: compiling $(RACEDRIVER)" $(GO) build -race github.com/mattn/go-sqlite3
+	@echo "$(GO) test -race -count=1 ./..."
+	@sh tools/announce.sh 10 "test: go test is compiling the packages and their tests with the race detector (a first run: about 1-2 min), then runs them; each package prints ok when its tests pass (store's take 2-4 min)" $(GO) test -race -count=1 ./...
+	@echo "cd bench && $(GO) test -race -count=1 ./..."
+	@cd bench && sh ../tools/announce.sh 10 "test: compiling the bench module's tests with the race detector (a first run also compiles GORM: about 1 min)" $(GO) test -race -count=1 ./...
 
-# Targets are found with go test -list '^Fuzz' ./... (internal/cmd/fuzz):
-# a new Fuzz* function is fuzzed with no edit here. FUZZ=regexp picks some.
+# Targets are found in the test files as go test -list '^Fuzz' ./... would
+# find them (internal/cmd/fuzz): a new Fuzz* function is fuzzed with no
+# edit here. FUZZ=regexp picks some. The runner is built with -race only
+# to share make test's build of the standard library; go test -fuzz builds
+# the fuzzed packages, with coverage instrumentation.
 FUZZTIME ?= 30s
-FUZZSMOKE ?= 3s
 FUZZMINIMIZETIME ?= 5s
 FUZZPARALLEL ?= 0
 # The README's "Editing the schema" section, run as written in a fresh
@@ -71,8 +88,8 @@ FUZZPARALLEL ?= 0
 test-walkthrough: ## run the README's schema walkthrough, as written, in a fresh clone, then its documented mistakes (a few minutes; .ci/run runs it)
 	ORGDB_WALKTHROUGH=1 $(GO) test -count=1 -timeout 30m -v -run TestREADMEWalkthrough ./internal/walkthrough
 
-fuzz: need-gen ## fuzz every Fuzz* target for FUZZTIME each (default 30s; FUZZ=regexp for some); a finding fails and is saved under the package's testdata/fuzz
-	@$(GO) run ./internal/cmd/fuzz -go "$(GO)" -fuzztime "$(FUZZTIME)" -minimizetime "$(FUZZMINIMIZETIME)" -parallel "$(FUZZPARALLEL)" -run '$(FUZZ)'
+fuzz: need-gen ## fuzz every Fuzz* target for FUZZTIME each (default 30s; FUZZ=regexp for some); a finding fails and is saved under the package's testdata/fuzz. The first run compiles everything again with fuzzing instrumentation (about 3-6 min cold, once)
+	@sh tools/announce.sh 5 "fuzz: compiling the fuzz runner (internal/cmd/fuzz)" $(GO) run -race ./internal/cmd/fuzz -go "$(GO)" -fuzztime "$(FUZZTIME)" -minimizetime "$(FUZZMINIMIZETIME)" -parallel "$(FUZZPARALLEL)" -run '$(FUZZ)'
 
 bench: ## measure orgdb against hand-written SQL, the floor and GORM: median, 95% interval and verdict per target; write bench/RESULTS.md (about 6 min)
 	cd bench && $(GO) run . -out RESULTS.md

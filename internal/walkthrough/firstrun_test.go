@@ -35,9 +35,9 @@ func TestQuietDownloads(t *testing.T) {
 	}
 }
 
-// tools/announce.sh (make generate) says what a slow step does once it is
-// slow, says nothing for a quick one, and does not hold the output open
-// after the command ends (a reader of a pipe would wait).
+// tools/announce.sh (make generate, make test) says what a slow step does
+// once it is slow, says nothing for a quick one, and does not hold the
+// output open after the command ends (a reader of a pipe would wait).
 func TestAnnounce(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("sh", "../../tools/announce.sh", "1", "compiling the thing", "sleep", "2").CombinedOutput()
@@ -51,5 +51,48 @@ func TestAnnounce(t *testing.T) {
 	}
 	if d := time.Since(start); d > 4*time.Second {
 		t.Errorf("a quick command's output stayed open %v: the timer holds the pipe", d)
+	}
+}
+
+// tools/announce.sh keeps a long first run from going silent: after every
+// ANNOUNCE_EVERY seconds without output it says the command is still
+// running, labelled with MESSAGE up to its colon; MESSAGE itself only
+// describes a command that has printed nothing yet but the go command's
+// download lines; output (an unfinished
+// last line too) passes through and the command's status comes back.
+func TestAnnounceHeartbeat(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("sh", "../../tools/announce.sh", "60", "x: compiling the thing", "sh", "-c", "echo first; sleep 3; echo last")
+	cmd.Env = append(os.Environ(), "ANNOUNCE_EVERY=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	beats := 0
+	for _, l := range lines[1 : len(lines)-1] {
+		if strings.HasPrefix(l, "x: still running (0m0") && strings.HasSuffix(l, "s so far)") {
+			beats++
+		} else {
+			t.Errorf("unexpected line %q", l)
+		}
+	}
+	if lines[0] != "first" || lines[len(lines)-1] != "last" || beats < 2 {
+		t.Errorf("output:\n%s\nwant first, at least two \"x: still running\" lines, last", out)
+	}
+
+	out, err = exec.Command("sh", "../../tools/announce.sh", "1", "x: compiling the thing", "sh", "-c", "echo out; sleep 2").CombinedOutput()
+	if err != nil || string(out) != "out\n" {
+		t.Errorf("a command that printed: %v, %q; want only its output, no MESSAGE", err, out)
+	}
+
+	out, err = exec.Command("sh", "../../tools/announce.sh", "1", "x: compiling the thing", "sh", "-c", "echo 'go: downloading example.com/m v1.0.0'; sleep 2").CombinedOutput()
+	if err != nil || string(out) != "go: downloading example.com/m v1.0.0\nx: compiling the thing\n" {
+		t.Errorf("a go command that only downloaded: %v, %q; want the download line, then MESSAGE", err, out)
+	}
+
+	out, err = exec.Command("sh", "../../tools/announce.sh", "5", "x: compiling the thing", "sh", "-c", "echo err >&2; printf tail; exit 5").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 5 || string(out) != "err\ntail\n" {
+		t.Errorf("status and unfinished line: %v, %q; want exit 5 and \"err\\ntail\\n\"", err, out)
 	}
 }

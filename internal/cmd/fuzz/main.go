@@ -1,8 +1,8 @@
 // Command fuzz runs every fuzz target of the module, one after the other,
-// for -fuzztime each: make fuzz (FUZZTIME, default 30s), make test (a few
-// seconds each) and CI (60 s each) use it. Targets are found with
-// "go test -list '^Fuzz' ./...", so a new target is fuzzed with no edit
-// here or in the Makefile.
+// for -fuzztime each: make fuzz (FUZZTIME, default 30s) and CI (60 s each)
+// use it. Targets are found in every package's test files (the ones go
+// list names: what go test -list '^Fuzz' ./... lists, without compiling),
+// so a new target is fuzzed with no edit here or in the Makefile.
 //
 // A finding fails the run after every target has run. Go writes the
 // failing input under the package's testdata/fuzz/<Target>/; the message
@@ -16,17 +16,21 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // target is one fuzz target.
@@ -54,7 +58,11 @@ func fuzzAll(w io.Writer, goCmd, fuzztime, minimize string, parallel int, run st
 	if err != nil {
 		return fmt.Errorf("-run: %w", err)
 	}
-	targets, err := list(goCmd)
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	targets, err := list(goCmd, root)
 	if err != nil {
 		return err
 	}
@@ -63,6 +71,10 @@ func fuzzAll(w io.Writer, goCmd, fuzztime, minimize string, parallel int, run st
 	for _, t := range targets {
 		if !only.MatchString(t.Name) {
 			continue
+		}
+		if len(summary) == 0 {
+			fmt.Fprintln(w, "fuzz: the first target compiles its package and every dependency with coverage instrumentation for fuzzing, "+
+				"the cgo SQLite driver among them: about 3-6 min on 2 cores on a cold cache, once")
 		}
 		fmt.Fprintf(w, "fuzz: %s in ./%s for %s\n", t.Name, t.Dir, fuzztime)
 		args := []string{"test", "-run=^$", "-fuzz=^" + t.Name + "$", "-fuzztime=" + fuzztime, "-fuzzminimizetime=" + minimize}
@@ -95,58 +107,72 @@ func fuzzAll(w io.Writer, goCmd, fuzztime, minimize string, parallel int, run st
 	return nil
 }
 
-// list returns the fuzz targets of every package of the module.
-func list(goCmd string) ([]target, error) {
-	dirs := map[string]string{}
-	out, err := exec.Command(goCmd, "list", "-f", "{{.ImportPath}} {{.Dir}}", "./...").Output()
+// list returns the fuzz targets of every package of the module under
+// root: the functions FuzzXxx(f *testing.F) of the test files go list
+// names for the package (those that build here), in file order. They are
+// found by parsing, so listing compiles nothing; go test -list '^Fuzz'
+// would compile and link every package's tests first, minutes on a cold
+// cache and a minute warm.
+func list(goCmd, root string) ([]target, error) {
+	cmd := exec.Command(goCmd, "list", "-f", `{{.ImportPath}}{{"\t"}}{{.Dir}}{{range .TestGoFiles}}{{"\t"}}{{.}}{{end}}{{range .XTestGoFiles}}{{"\t"}}{{.}}{{end}}`, "./...")
+	cmd.Dir = root
+	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("go list: %w", stderrOf(err))
 	}
-	root, err := os.Getwd()
-	if err != nil {
-		return nil, err
-	}
+	var targets []target
+	fset := token.NewFileSet()
 	for line := range strings.Lines(string(out)) {
-		pkg, dir, _ := strings.Cut(strings.TrimSpace(line), " ")
+		f := strings.Split(strings.TrimRight(line, "\n"), "\t")
+		if len(f) < 2 {
+			return nil, fmt.Errorf("go list: unexpected line %q", line)
+		}
+		pkg, dir := f[0], f[1]
 		rel, err := filepath.Rel(root, dir)
 		if err != nil {
 			return nil, err
 		}
-		dirs[pkg] = filepath.ToSlash(rel)
-	}
-	out, err = exec.Command(goCmd, "test", "-list", "^Fuzz", "./...").Output()
-	if err != nil {
-		return nil, fmt.Errorf("go test -list: %w", stderrOf(err))
-	}
-	return parseList(string(out), dirs)
-}
-
-// parseList reads the output of go test -list: each package's names, then
-// its "ok" line.
-func parseList(out string, dirs map[string]string) ([]target, error) {
-	var targets []target
-	var names []string
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		switch {
-		case len(f) == 1 && strings.HasPrefix(f[0], "Fuzz"):
-			names = append(names, f[0])
-		case len(f) >= 2 && f[0] == "ok":
-			dir, ok := dirs[f[1]]
-			if !ok && len(names) > 0 {
-				return nil, fmt.Errorf("go test -list: unknown package %s", f[1])
+		for _, name := range f[2:] {
+			file, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.SkipObjectResolution)
+			if err != nil {
+				return nil, fmt.Errorf("find fuzz targets: %w", err)
 			}
-			for _, n := range names {
-				targets = append(targets, target{Pkg: f[1], Dir: dir, Name: n})
+			for _, d := range file.Decls {
+				if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && isFuzzTarget(fn) {
+					targets = append(targets, target{Pkg: pkg, Dir: filepath.ToSlash(rel), Name: fn.Name.Name})
+				}
 			}
-			names = nil
 		}
 	}
-	if len(names) > 0 {
-		return nil, fmt.Errorf("go test -list: targets %s without their package line", names)
+	return targets, nil
+}
+
+// isFuzzTarget reports whether fn is what go test runs as a fuzz target:
+// named Fuzz or FuzzX with X not a lower-case letter, taking one
+// *testing.F (the rule of go test's own scan, cmd/go/internal/load).
+func isFuzzTarget(fn *ast.FuncDecl) bool {
+	rest, ok := strings.CutPrefix(fn.Name.Name, "Fuzz")
+	if !ok {
+		return false
 	}
-	return targets, sc.Err()
+	if r, _ := utf8.DecodeRuneInString(rest); rest != "" && unicode.IsLower(r) {
+		return false
+	}
+	params := fn.Type.Params.List
+	if len(params) != 1 || len(params[0].Names) > 1 {
+		return false
+	}
+	star, ok := params[0].Type.(*ast.StarExpr)
+	if !ok {
+		return false
+	}
+	switch t := star.X.(type) {
+	case *ast.SelectorExpr:
+		return t.Sel.Name == "F"
+	case *ast.Ident: // import . "testing"
+		return t.Name == "F"
+	}
+	return false
 }
 
 var (

@@ -1,25 +1,81 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-func TestParseList(t *testing.T) {
-	out := "FuzzA\nFuzzB\nok  \texample.com/m\t0.004s\n?   \texample.com/m/x\t[no test files]\nok  \texample.com/m/y\t0.003s\nFuzzC\nok  \texample.com/m/z\t(cached)\n"
-	dirs := map[string]string{"example.com/m": ".", "example.com/m/y": "y", "example.com/m/z": "z"}
-	got, err := parseList(out, dirs)
+// TestList finds the fuzz targets go test finds, without compiling: in
+// a module written here, list must return what go test -list '^Fuzz'
+// ./... prints, in a package test, an external test (testing imported
+// under another name), a subpackage, not a FuzzX in a file whose build
+// constraint excludes it, a method, or a Fuzzy helper.
+func TestList(t *testing.T) {
+	root := t.TempDir()
+	for name, src := range map[string]string{
+		"go.mod":            "module example.com/m\n\ngo 1.26\n",
+		"m.go":              "package m\n",
+		"a_test.go":         "package m\n\nimport \"testing\"\n\nfunc FuzzA(f *testing.F) { f.Fuzz(func(*testing.T, string) {}) }\n\nfunc Fuzzy() {}\n\nfunc Fuzz(f *testing.F) {}\n\nfunc TestA(t *testing.T) {}\n",
+		"b_test.go":         "package m\n\nimport \"testing\"\n\ntype T struct{}\n\nfunc (T) FuzzM(f *testing.F) {}\n\nfunc FuzzB(f *testing.F) {}\n",
+		"never_test.go":     "//go:build never\n\npackage m\n\nimport \"testing\"\n\nfunc FuzzNever(f *testing.F) {}\n",
+		"x_test.go":         "package m_test\n\nimport tt \"testing\"\n\nfunc FuzzX(f *tt.F) {}\n",
+		"sub/sub.go":        "package sub\n",
+		"sub/sub_test.go":   "package sub\n\nimport \"testing\"\n\nfunc FuzzSub_1(f *testing.F) {}\n",
+		"notests/notest.go": "package notests\n",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := list("go", root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []target{{"example.com/m", ".", "FuzzA"}, {"example.com/m", ".", "FuzzB"}, {"example.com/m/z", "z", "FuzzC"}}
+	// -race: make test runs this under the race detector, so the few
+	// standard packages a test binary needs are already built that way.
+	cmd := exec.Command("go", "test", "-race", "-list", "^Fuzz", "./...")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go test -list: %v\n%s", err, out)
+	}
+	want := goTestList(t, string(out), map[string]string{"example.com/m": ".", "example.com/m/sub": "sub"})
+	if len(want) != 5 {
+		t.Fatalf("go test -list found %d targets, want the 5 this test writes:\n%s", len(want), out)
+	}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("parseList = %+v, want %+v", got, want)
+		t.Errorf("list = %+v\ngo test -list: %+v", got, want)
 	}
-	if _, err := parseList("FuzzA\n", dirs); err == nil {
-		t.Fatal("a target without its package line was accepted")
+}
+
+// goTestList reads the output of go test -list: each package's names,
+// then its "ok" line.
+func goTestList(t *testing.T, out string, dirs map[string]string) []target {
+	var targets, names = []target(nil), []string(nil)
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 1 && strings.HasPrefix(f[0], "Fuzz"):
+			names = append(names, f[0])
+		case len(f) >= 2 && f[0] == "ok":
+			for _, n := range names {
+				targets = append(targets, target{Pkg: f[1], Dir: dirs[f[1]], Name: n})
+			}
+			names = nil
+		}
 	}
+	if len(names) > 0 {
+		t.Fatalf("go test -list: targets %s without their package line", names)
+	}
+	return targets
 }
 
 func TestJudge(t *testing.T) {
