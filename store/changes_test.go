@@ -103,6 +103,15 @@ func TestGenerationAndCached(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// The other goroutines may all have finished before the rename, so
+	// the next Get reads at most once more, and the one after it not at
+	// all.
+	before := reads.Load()
+	got, err := name.Get(ctx)
+	must(t, err)
+	if got != "Concurrent" || reads.Load() > before+1 {
+		t.Fatalf("Get after the concurrent rename: %q after %d reads, want \"Concurrent\" after at most %d", got, reads.Load(), before+1)
+	}
 	get("Concurrent", reads.Load())
 
 	must(t, st.Close())
