@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/agentops/orgdb/schema"
@@ -91,27 +92,39 @@ const beginPoll = time.Millisecond
 // kept missing (1–5 s measured, some past the 5 s timeout, "database is
 // locked"), with or without strong checkpoints. The busy timeout is 0
 // while it tries, the store's again once it holds the lock.
-func (c *gatedConn) begin(ctx context.Context, opts driver.TxOptions) (_ driver.Tx, err error) {
+func (c *gatedConn) begin(ctx context.Context, opts driver.TxOptions) (tx driver.Tx, err error) {
+	err = c.polling(ctx, "begin", func() (err error) {
+		tx, err = c.writerConn.BeginTx(ctx, opts)
+		return err
+	})
+	return tx, err
+}
+
+// polling runs try, which takes the write lock, again every beginPoll
+// while it fails with SQLITE_BUSY, up to the store's busy timeout, with
+// SQLite's own busy timeout 0 meanwhile and the store's again after. try
+// must leave nothing changed when it fails with SQLITE_BUSY.
+func (c *gatedConn) polling(ctx context.Context, what string, try func() error) (err error) {
 	if _, err := c.writerConn.ExecContext(ctx, `PRAGMA busy_timeout = 0`, nil); err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer func() {
 		if _, rerr := c.writerConn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, schema.BusyTimeout.Milliseconds()), nil); rerr != nil {
 			// The writer must not keep a busy timeout of 0: database/sql
 			// drops a connection that returns ErrBadConn.
-			err = errors.Join(err, fmt.Errorf("begin: restore the busy timeout: %w", rerr), driver.ErrBadConn)
+			err = errors.Join(err, fmt.Errorf("%s: restore the busy timeout: %w", what, rerr), driver.ErrBadConn)
 		}
 	}()
 	deadline := time.Now().Add(schema.BusyTimeout)
 	for {
-		tx, err := c.writerConn.BeginTx(ctx, opts)
+		err := try()
 		var se sqlite3.Error
 		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
-			return tx, err
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(beginPoll):
 		}
 	}
@@ -124,14 +137,39 @@ func (c *gatedConn) Begin() (driver.Tx, error) {
 
 // ExecContext passes the gate first when it runs outside a transaction
 // (its statement may write); the WAL's size is looked at before the
-// statement takes the write lock.
-func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if c.AutoCommit() && c.gate.closed() {
+// statement takes the write lock. Outside a transaction, a single
+// statement waits for the write lock as begin does (trying every
+// beginPoll): with SQLite's handler it could wait past the busy timeout
+// beside writers that poll (a test saw "database is locked"). A statement
+// that fails with SQLITE_BUSY outside a transaction changed nothing, so it
+// is tried again; a text of several statements is not (the first may have
+// committed), and waits with SQLite's handler.
+func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (res driver.Result, err error) {
+	if !c.AutoCommit() {
+		return c.writerConn.ExecContext(ctx, query, args)
+	}
+	if c.gate.closed() {
 		if err := c.gate.pass(ctx, c.writerConn); err != nil {
 			return nil, err
 		}
 	}
-	return c.writerConn.ExecContext(ctx, query, args)
+	if !oneStatement(query) {
+		return c.writerConn.ExecContext(ctx, query, args)
+	}
+	err = c.polling(ctx, "exec", func() (err error) {
+		res, err = c.writerConn.ExecContext(ctx, query, args)
+		return err
+	})
+	return res, err
+}
+
+// oneStatement reports whether query is surely one statement: no
+// semicolon but, perhaps, a last one. A semicolon inside a literal or a
+// comment makes it answer false, which only means SQLite's own wait.
+func oneStatement(query string) bool {
+	q := strings.TrimRight(query, " \t\r\n")
+	q = strings.TrimSuffix(q, ";")
+	return !strings.Contains(q, ";")
 }
 
 // Exec is ExecContext without a context.
