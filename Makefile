@@ -42,7 +42,7 @@ need-gen:
 # first run compiles the cgo SQLite driver (about 1.5-3 min on 2 cores)
 # once, not once plain and once with -race.
 RACEDRIVER := the cgo SQLite driver (github.com/mattn/go-sqlite3, a 9 MB C file) with the race detector: about 1.5-3 min on 2 cores on a cold Go build cache, once
-db-migrate: need-gen ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table (the first run compiles the CLI with the race detector, the cgo SQLite driver too: about 2 min on 2 idle cores, once; make test reuses it)
+db-migrate: need-gen ## apply pending migrations to DB=path (default data/orgdb.db) and print the status table (the first run compiles the CLI with the race detector, the cgo SQLite driver too: about 1 min on 2 idle cores, once; make test reuses it)
 	@echo '$(GO) run -race ./cmd/orgdb migrate --db "$(DB)"'
 	@sh tools/announce.sh 5 "db-migrate: compiling the CLI and $(RACEDRIVER); make test reuses it" $(GO) run -race ./cmd/orgdb migrate --db "$(DB)"
 
@@ -68,7 +68,7 @@ install: need-gen ## go install the CLI: orgdb in $(go env GOPATH)/bin (or GOBIN
 # Fuzzing is not part of make test (go test runs every seed corpus): a
 # fuzz build compiles everything, the driver too, once more with coverage
 # instrumentation. CI runs make fuzz FUZZTIME=60s.
-test: need-gen ## run the whole test suite and the bench module's tests under the race detector (no fuzzing: make fuzz). A first run on empty caches, after make db-migrate: about 4-6 min on 2 idle cores; warm, 3-5 min, store's tests most of it
+test: need-gen ## run the whole test suite and the bench module's tests under the race detector (no fuzzing: make fuzz). A first run on empty caches, after make db-migrate: about 3.5 min on 2 idle cores (measured 198 s); longer on a busy machine
 	@sh tools/announce.sh 3 "test: compiling $(RACEDRIVER)" $(GO) build -race github.com/mattn/go-sqlite3
 	@echo "$(GO) test -race -count=1 ./..."
 	@sh tools/announce.sh 10 "test: go test is compiling the packages and their tests with the race detector (a first run: about 1-2 min), then runs them; each package prints ok when its tests pass (store's take 2-4 min)" $(GO) test -race -count=1 ./...
