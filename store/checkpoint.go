@@ -208,6 +208,13 @@ const strongCheckpointWait = 100 * time.Millisecond
 // because with the store's 5 s another process's writers, waiting for the
 // lock it holds while it waits for readers, ran out of theirs ("database
 // is locked").
+//
+// It sets the timeout on the go-sqlite3 connection itself (checkpointOn):
+// the writer's connection gives every statement outside a transaction
+// the store's timeout back when it ends (gatedConn.polling), so a PRAGMA
+// busy_timeout through it lasted only until the checkpoint's own
+// statement, which then waited 5 s for a backup's reader while writers
+// ran out of their wait (CI, TestBackupIsOneSnapshot).
 func (s *Store) strongCheckpoint(ck *checkpointer, mode string) error {
 	ctx := context.Background()
 	c, err := s.writer.Conn(ctx)
@@ -215,26 +222,32 @@ func (s *Store) strongCheckpoint(ck *checkpointer, mode string) error {
 		return fmt.Errorf("%s checkpoint: %w", mode, err)
 	}
 	defer c.Close()
-	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, strongCheckpointWait.Milliseconds())); err != nil {
-		return fmt.Errorf("%s checkpoint: %w", mode, err)
-	}
-	var busy, log, done int
-	cerr := c.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done)
-	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, schema.BusyTimeout.Milliseconds())); err != nil {
-		// The writer must not keep the short timeout: drop the connection.
-		_ = c.Raw(func(any) error { return driver.ErrBadConn })
-		return fmt.Errorf("%s checkpoint: restore the busy timeout: %w", mode, err)
-	}
-	if cerr != nil || busy != 0 {
+	var busy bool
+	err = c.Raw(func(dc any) (err error) {
+		wc, ok := sqliteConn(dc)
+		if !ok {
+			return fmt.Errorf("the writer's connection is %T, want go-sqlite3's", dc)
+		}
+		busy, err = checkpointOn(ctx, wc, mode, strongCheckpointWait)
+		return err
+	})
+	if err != nil || busy {
 		ck.backoff = min(max(2*ck.backoff, minBackoff), maxBackoff)
 		ck.strongOK = time.Now().Add(ck.backoff)
 	} else {
 		ck.backoff = 0
 	}
-	if cerr != nil {
-		return fmt.Errorf("%s checkpoint: %w", mode, cerr)
+	return err
+}
+
+// sqliteConn is the go-sqlite3 connection under dc, a connection of the
+// store's writer pool: behind the gate or not.
+func sqliteConn(dc any) (writerConn, bool) {
+	if g, ok := dc.(*gatedConn); ok {
+		return g.writerConn, true
 	}
-	return nil
+	wc, ok := dc.(writerConn)
+	return wc, ok
 }
 
 // The gate: the part of the policy that makes WALBound hold whatever the
@@ -325,7 +338,7 @@ func (g *walGate) pass(ctx context.Context, c writerConn) error {
 			}
 			return nil
 		}
-		busy, err := truncateOn(ctx, c, min(left, walGateAttempt))
+		busy, err := checkpointOn(ctx, c, "TRUNCATE", min(left, walGateAttempt))
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -345,28 +358,30 @@ func (g *walGate) pass(ctx context.Context, c writerConn) error {
 	}
 }
 
-// truncateOn runs a TRUNCATE checkpoint on c with a busy timeout of wait,
-// then restores the store's busy timeout. It reports whether SQLite
-// returned busy (another checkpoint ran, or readers stayed past wait).
-func truncateOn(ctx context.Context, c writerConn, wait time.Duration) (busy bool, err error) {
+// checkpointOn runs PRAGMA wal_checkpoint(mode) on c, a go-sqlite3
+// connection outside a transaction, with a busy timeout of wait, then
+// restores the store's busy timeout. It reports whether SQLite returned
+// busy (another checkpoint ran, or readers stayed past wait). Its errors
+// name the mode.
+func checkpointOn(ctx context.Context, c writerConn, mode string, wait time.Duration) (busy bool, err error) {
 	if _, err := c.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, max(wait.Milliseconds(), 1)), nil); err != nil {
-		return false, fmt.Errorf("WAL gate: set the busy timeout: %w", err)
+		return false, fmt.Errorf("%s checkpoint: set the busy timeout: %w", mode, err)
 	}
 	defer func() {
 		if _, rerr := c.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, schema.BusyTimeout.Milliseconds()), nil); rerr != nil && err == nil {
 			// The writer must not keep the short timeout: database/sql
 			// drops a connection that returns ErrBadConn.
-			err = fmt.Errorf("WAL gate: restore the busy timeout: %w", errors.Join(rerr, driver.ErrBadConn))
+			err = fmt.Errorf("%s checkpoint: restore the busy timeout: %w", mode, errors.Join(rerr, driver.ErrBadConn))
 		}
 	}()
-	rows, err := c.QueryContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`, nil)
+	rows, err := c.QueryContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`, nil)
 	if err != nil {
-		return false, fmt.Errorf("WAL gate: TRUNCATE checkpoint: %w", err)
+		return false, fmt.Errorf("%s checkpoint: %w", mode, err)
 	}
 	defer rows.Close()
 	v := make([]driver.Value, len(rows.Columns()))
 	if err := rows.Next(v); err != nil {
-		return false, fmt.Errorf("WAL gate: TRUNCATE checkpoint: %w", err)
+		return false, fmt.Errorf("%s checkpoint: %w", mode, err)
 	}
 	b, _ := v[0].(int64)
 	return b != 0, nil

@@ -455,7 +455,10 @@ func (s *Store) close() error {
 // outside the generated queries. It can read and write anything, bypassing
 // every policy of the Store: it is for maintenance and tests. Do not hold
 // one of its connections or transactions while calling the store's methods
-// that write: they wait for that same connection.
+// that write: they wait for that same connection. Unless the store was
+// opened [WithExternalCheckpoints], its connection's busy timeout is the
+// store's (5 s): a PRAGMA busy_timeout through it lasts until the next
+// statement outside a transaction, which sets it back.
 func (s *Store) DB() *sql.DB { return s.writer }
 
 // ReadDB returns the pool of read-only connections. Its transactions are
