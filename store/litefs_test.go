@@ -185,8 +185,15 @@ func TestLiteFSMigrationsAndReadYourWrites(t *testing.T) {
 	}
 
 	// Read your writes: each user is on the replica once it reached the
-	// position read after the write returned.
+	// position read after the write returned. The replica's Generation
+	// changes with each commit LiteFS applies there, so what is cached
+	// on a replica (orgdb serve's answers) is never stale past WaitFor.
+	count := store.NewCached(replica, replica.CountUsers)
 	for i := range 30 {
+		before, err := count.Get(ctx)
+		must(t, err)
+		g, err := replica.Generation(ctx)
+		must(t, err)
 		u := signup(t, primary, fmt.Sprintf("u%d@acme.test", i))
 		pos, err := primary.Pos()
 		must(t, err)
@@ -196,6 +203,12 @@ func TestLiteFSMigrationsAndReadYourWrites(t *testing.T) {
 		got, err := replica.GetUser(ctx, u.ID)
 		if err != nil || got != u {
 			t.Fatalf("after WaitFor(%s) the replica reads %+v, %v; want %+v", pos, got, err, u)
+		}
+		if g2, err := replica.Generation(ctx); err != nil || g2 == g {
+			t.Fatalf("the replica's Generation is %d (%v) after a replicated commit, as before it: caches there would stay stale", g2, err)
+		}
+		if after, err := count.Get(ctx); err != nil || after != before+1 {
+			t.Fatalf("the replica's cached user count is %d (%v) after a replicated signup, want %d", after, err, before+1)
 		}
 	}
 
