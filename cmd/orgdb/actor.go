@@ -65,6 +65,21 @@ func actor(ctx context.Context, st *store.Store, by string) (store.Actor, db.Use
 	return store.ByUser(u.ID), u, nil
 }
 
+// authorized is actor, then the store's rule for it, refused as asAdmin
+// words it: for a command that checks before it asks or reads anything
+// (the store decides again when it writes). action completes "only an
+// admin can …".
+func authorized(ctx context.Context, st *store.Store, by string, rule store.Rule, action string) (store.Actor, db.User, error) {
+	a, u, err := actor(ctx, st, by)
+	if err != nil {
+		return store.Actor{}, db.User{}, err
+	}
+	if err := st.Authorize(ctx, a, rule); err != nil {
+		return store.Actor{}, db.User{}, asAdmin(err, u, action)
+	}
+	return a, u, nil
+}
+
 // asAdmin words the store's refusal of u, a member, as the CLI's: it names
 // them and what only an admin can do. Other errors are returned as they
 // are.

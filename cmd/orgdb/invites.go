@@ -151,14 +151,10 @@ its invitee is a user (orgdb users delete removes them).`,
 				return err
 			}
 			defer st.Close()
-			a, admin, err := actor(ctx, st, by)
+			// A member learns nothing of the invites.
+			a, admin, err := authorized(ctx, st, by, store.AdminOnly, "revoke invites")
 			if err != nil {
 				return err
-			}
-			// A member learns nothing of the invites (the store decides
-			// again when it deletes).
-			if err := st.Authorize(ctx, a, store.AdminOnly); err != nil {
-				return asAdmin(err, admin, "revoke invites")
 			}
 			inv, err := findInvite(ctx, st, email, args[0])
 			if err != nil {

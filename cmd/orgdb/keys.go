@@ -69,12 +69,9 @@ and in every process listing.`,
 			defer st.Close()
 			// Refused before the key is typed (the store decides again
 			// when it stores it).
-			a, admin, err := actor(ctx, st, by)
+			a, admin, err := authorized(ctx, st, by, store.AdminOnly, "set the org's API keys")
 			if err != nil {
 				return err
-			}
-			if err := st.Authorize(ctx, a, store.AdminOnly); err != nil {
-				return asAdmin(err, admin, "set the org's API keys")
 			}
 			b, err := e.readSecret(fmt.Sprintf("%s API key (input hidden): ", provider))
 			if err != nil {

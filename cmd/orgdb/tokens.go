@@ -186,12 +186,9 @@ the organization.`,
 			defer st.Close()
 			a := store.Operator("orgdb tokens revoke")
 			if by != "" {
-				act, admin, err := actor(ctx, st, by)
+				act, _, err := authorized(ctx, st, by, store.AdminOrOperator, "revoke tokens")
 				if err != nil {
 					return err
-				}
-				if err := st.Authorize(ctx, act, store.AdminOrOperator); err != nil {
-					return asAdmin(err, admin, "revoke tokens")
 				}
 				a = act
 			}

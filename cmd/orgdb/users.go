@@ -219,14 +219,10 @@ backup first if in doubt).`,
 				return err
 			}
 			defer st.Close()
-			a, admin, err := actor(ctx, st, by)
+			// A member learns nothing of the users.
+			a, admin, err := authorized(ctx, st, by, store.AdminOnly, "delete users")
 			if err != nil {
 				return err
-			}
-			// A member learns nothing of the users (the store decides
-			// again when it deletes).
-			if err := st.Authorize(ctx, a, store.AdminOnly); err != nil {
-				return asAdmin(err, admin, "delete users")
 			}
 			u, err := st.GetUserByEmail(ctx, email)
 			if err != nil {
