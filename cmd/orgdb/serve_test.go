@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -31,20 +29,7 @@ func TestServeGracefulSIGTERM(t *testing.T) {
 	}
 	token = strings.TrimSpace(token)
 
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--log-format", "json")
-	cmd.Env = append(os.Environ(), cliMainEnv+"=1", "ORGDB_DB="+env["ORGDB_DB"], "ORGDB_ENCRYPTION_KEY="+env["ORGDB_ENCRYPTION_KEY"])
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() }) // if the test fails before it exits
+	cmd, stderr := serveProcess(t, env)
 	lines := make(chan map[string]any, 100)
 	var logText strings.Builder
 	go func() {

@@ -12,9 +12,11 @@ import (
 	"testing"
 )
 
-// startServe runs `orgdb serve` on env's database as a process of its own
-// and returns its address; it is killed when the test ends.
-func startServe(t *testing.T, env map[string]string) string {
+// serveProcess starts `orgdb serve --addr 127.0.0.1:0 --log-format json`
+// on env's database as a process of its own and returns it with its
+// stderr (the JSON log); it is killed, if still running, when the test
+// ends.
+func serveProcess(t *testing.T, env map[string]string) (*exec.Cmd, io.Reader) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -30,9 +32,17 @@ func startServe(t *testing.T, env map[string]string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = cmd.Process.Kill() // an error: it has exited, as the test wanted
+		_ = cmd.Wait()         // an error: the test waited for it already
 	})
+	return cmd, stderr
+}
+
+// startServe runs `orgdb serve` on env's database as a process of its own
+// and returns its address; it is killed when the test ends.
+func startServe(t *testing.T, env map[string]string) string {
+	t.Helper()
+	_, stderr := serveProcess(t, env)
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
 		var m map[string]any
