@@ -28,18 +28,7 @@ func TestWALStaysBounded(t *testing.T) {
 	ctx := context.Background()
 	path := dbtest.Path(t)
 	opt, ticks := checkpointTicks()
-	st, err := store.Open(ctx, path, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if _, err := st.DB().Exec(`CREATE TABLE pad (b BLOB)`); err != nil { // the test's own table
-		t.Fatal(err)
-	}
+	st := padStore(t, path, opt)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 { // readers holding snapshots of the WAL, as a service's do
@@ -106,19 +95,7 @@ func TestWALBoundHoldsWithSlowReaders(t *testing.T) {
 		// gate can bound the WAL: with the RESTARTs, how often one got
 		// through between the readers decided whether the WAL reached the
 		// gate at all (a CI run wrote 128 MiB without a write waiting).
-		st, err := store.Open(ctx, path, store.WithCheckpointQuery(`PRAGMA wal_checkpoint(PASSIVE)`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := st.Close(); err != nil {
-				t.Error(err)
-			}
-		})
-		stores = append(stores, st)
-	}
-	if _, err := stores[0].DB().Exec(`CREATE TABLE pad (b BLOB)`); err != nil { // the test's own table
-		t.Fatal(err)
+		stores = append(stores, padStore(t, path, store.WithCheckpointQuery(`PRAGMA wal_checkpoint(PASSIVE)`)))
 	}
 	stop := make(chan struct{})
 	var readers sync.WaitGroup
@@ -190,6 +167,21 @@ func TestWALBoundHoldsWithSlowReaders(t *testing.T) {
 	t.Logf("wrote %d MiB; largest WAL %.1f MiB; %d writes waited at the gate", written.Load()>>20, float64(largest.Load())/(1<<20), waits)
 }
 
+// padStore opens a store on path, closed when the test ends, with the
+// test's own table pad (b BLOB), which padTx fills.
+func padStore(t *testing.T, path string, opts ...store.Option) *store.Store {
+	t.Helper()
+	st, err := store.Open(ctx, path, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeStore(t, st)
+	if _, err := st.DB().Exec(`CREATE TABLE IF NOT EXISTS pad (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // padTx inserts n random bytes into pad in one transaction.
 func padTx(st *store.Store, n int) error {
 	tx, err := st.DB().BeginTx(ctx, nil)
@@ -211,18 +203,7 @@ func TestExternalCheckpointsPassNoGate(t *testing.T) {
 		t.Skip("-short: writes past the gate's threshold")
 	}
 	path := dbtest.Path(t)
-	st, err := store.Open(ctx, path, store.WithExternalCheckpoints())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if _, err := st.DB().Exec(`CREATE TABLE pad (b BLOB)`); err != nil { // the test's own table
-		t.Fatal(err)
-	}
+	st := padStore(t, path, store.WithExternalCheckpoints())
 	before := size(t, path)
 	const chunk = 1 << 20
 	const total = store.WALBound / 2 * 3 / 2 // 1.5 times the gate's threshold (WALBound/2)
@@ -266,18 +247,7 @@ func TestWALGateGivesWayToALongReader(t *testing.T) {
 		}
 	}))
 	path := dbtest.Path(t)
-	st, err := store.Open(ctx, path, store.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if _, err := st.DB().Exec(`CREATE TABLE pad (b BLOB)`); err != nil { // the test's own table
-		t.Fatal(err)
-	}
+	st := padStore(t, path, store.WithLogger(log))
 	const chunk = 1 << 20
 	if err := padTx(st, chunk); err != nil {
 		t.Fatal(err)
