@@ -229,6 +229,9 @@ func (s *Store) strongCheckpoint(ck *checkpointer, mode string) error {
 			return fmt.Errorf("the writer's connection is %T, want go-sqlite3's", dc)
 		}
 		busy, err = checkpointOn(ctx, wc, mode, strongCheckpointWait)
+		if g, ok := dc.(*gatedConn); ok {
+			g.timeout = unknownTimeout // checkpointOn set its own
+		}
 		return err
 	})
 	if err != nil || busy {

@@ -456,9 +456,10 @@ func (s *Store) close() error {
 // every policy of the Store: it is for maintenance and tests. Do not hold
 // one of its connections or transactions while calling the store's methods
 // that write: they wait for that same connection. Unless the store was
-// opened [WithExternalCheckpoints], its connection's busy timeout is the
-// store's (5 s): a PRAGMA busy_timeout through it lasts until the next
-// statement outside a transaction, which sets it back.
+// opened [WithExternalCheckpoints], the store sets its connection's busy
+// timeout itself, as each statement needs it (a write waits up to 5 s for
+// the lock either way): a PRAGMA busy_timeout through it lasts until the
+// next statement outside a transaction.
 func (s *Store) DB() *sql.DB { return s.writer }
 
 // ReadDB returns the pool of read-only connections. Its transactions are
