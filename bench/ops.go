@@ -264,6 +264,13 @@ var ops = []op{
 				role := roleAt(i)
 				var u gUser
 				err := f.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+					var actor gUser
+					if err := tx.First(&actor, "id = ?", f.adminA).Error; err != nil {
+						return err
+					}
+					if actor.Role != orgdb.RoleAdmin {
+						return errRefused
+					}
 					res := tx.Model(&gUser{}).
 						Where("id = ? AND (role = ? OR role <> 'admin' OR (SELECT COUNT(*) FROM users AS a WHERE a.role = 'admin') > 1)", f.adminB, role).
 						Updates(map[string]any{"role": role, "updated_at": now()})
@@ -405,8 +412,16 @@ func (f *fixture) updateRoleSQL(i int, prepared bool) (string, error) {
 	role := roleAt(i)
 	var u db.User
 	err := f.inTx(func(tx *sql.Tx) error {
+		// The actor's role, read in the transaction, as the store's policy
+		// does (a demotion racing the write is seen).
+		actor, err := scanUser(f.row(tx, prepared, "GetUser", f.adminA))
+		if err != nil {
+			return err
+		}
+		if actor.Role != orgdb.RoleAdmin {
+			return errRefused
+		}
 		var res sql.Result
-		var err error
 		if prepared {
 			res, err = f.stmt(tx, "UpdateUserRole").ExecContext(ctx, role, now(), f.adminB)
 		} else {
