@@ -30,7 +30,10 @@ func lateInvite(ctx context.Context, path, id string) int {
 	st, err := store.Open(ctx, path)
 	if err == nil {
 		err = st.Tx(ctx, operator, store.OperatorOnly, func(q *db.Queries) error {
-			_, err := q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleAdmin, Now: st.Now(), ID: id})
+			n, err := q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleAdmin, Now: st.Now(), ID: id})
+			if err == nil && n != 1 {
+				err = fmt.Errorf("no user %s to make an admin", id)
+			}
 			return err
 		})
 		err = errors.Join(err, st.Close())

@@ -94,10 +94,14 @@ func TestEveryQueryRuns(t *testing.T) {
 			must(t, err == nil && n == 1, "CountAdmins = %d, %v", n, err)
 		}},
 		{"UpdateUserRole", func(t *testing.T) {
-			u, err := q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleMember, Now: now, ID: "u1"})
-			must(t, errors.Is(err, sql.ErrNoRows), "demoting the last admin: %+v, %v", u, err)
-			u, err = q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleAdmin, Now: now, ID: "u2"})
-			must(t, err == nil && u.ID == "u2" && u.Role == orgdb.RoleAdmin && u.UpdatedAt == now, "promoting: %+v, %v", u, err)
+			n, err := q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleMember, Now: now, ID: "u1"})
+			must(t, err == nil && n == 0, "demoting the last admin: %d rows, %v", n, err)
+			n, err = q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleAdmin, Now: now, ID: "nobody"})
+			must(t, err == nil && n == 0, "no such user: %d rows, %v", n, err)
+			n, err = q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: orgdb.RoleAdmin, Now: now, ID: "u2"})
+			must(t, err == nil && n == 1, "promoting: %d rows, %v", n, err)
+			u, err := q.GetUser(ctx, "u2")
+			must(t, err == nil && u.Role == orgdb.RoleAdmin && u.UpdatedAt == now, "promoted: %+v, %v", u, err)
 		}},
 		{"BootstrapAdmin", func(t *testing.T) {
 			n, err := q.BootstrapAdmin(ctx, db.BootstrapAdminParams{Now: now, Email: "bob@acme.test"})

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"iter"
 	"strings"
@@ -177,8 +175,12 @@ func (s *Store) UpdateUserRole(ctx context.Context, by Actor, id string, role or
 		return db.User{}, err
 	}
 	return writeTx(ctx, s, by, AdminOnly, func(t wtx) (db.User, error) {
-		u, err := t.q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: role, Now: t.now, ID: id})
-		if !errors.Is(err, sql.ErrNoRows) {
+		n, err := t.q.UpdateUserRole(ctx, db.UpdateUserRoleParams{Role: role, Now: t.now, ID: id})
+		if err != nil {
+			return db.User{}, Translate(err, "user")
+		}
+		if n > 0 {
+			u, err := t.q.GetUser(ctx, id)
 			return u, Translate(err, "user")
 		}
 		// No row: no such user, or the guard refused.
