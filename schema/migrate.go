@@ -168,8 +168,25 @@ func begin(ctx context.Context, db *sql.DB) (tx *sql.Tx, err error) {
 // switches it to WAL: that fails at once with SQLITE_BUSY, so processes
 // racing to open or migrate a new file retry it.
 func RetryBusy(ctx context.Context, f func() error) error {
+	return retryBusy(ctx, func(pause time.Duration) time.Duration { // 1 ms, doubling to 50 ms
+		return max(time.Millisecond, min(2*pause, 50*time.Millisecond))
+	}, f)
+}
+
+// RetryBusyEvery is RetryBusy with a fixed pause between tries: for a
+// connection whose own busy timeout is 0, polling for a lock that other
+// writers take back as soon as they release it (SQLite's handler sleeps
+// up to 100 ms between its tries).
+func RetryBusyEvery(ctx context.Context, pause time.Duration, f func() error) error {
+	return retryBusy(ctx, func(time.Duration) time.Duration { return pause }, f)
+}
+
+// retryBusy calls f until it returns anything but SQLITE_BUSY, for up to
+// busyWait, pausing next(0) after the first try and next(previous pause)
+// after each other.
+func retryBusy(ctx context.Context, next func(time.Duration) time.Duration, f func() error) error {
 	deadline := time.Now().Add(busyWait)
-	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
+	for pause := next(0); ; pause = next(pause) {
 		err := f()
 		var se sqlite3.Error
 		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/agentops/orgdb/schema"
-	"github.com/mattn/go-sqlite3"
 )
 
 // gatedDriver opens the writer's connections behind the WAL's gate
@@ -162,19 +161,7 @@ func (c *gatedConn) polling(ctx context.Context, what string, try func() error) 
 	if err := c.waitsAs(ctx, 0); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	deadline := time.Now().Add(schema.BusyTimeout)
-	for {
-		err := try()
-		var se sqlite3.Error
-		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(beginPoll):
-		}
-	}
+	return schema.RetryBusyEvery(ctx, beginPoll, try)
 }
 
 // Begin is BeginTx without a context.
